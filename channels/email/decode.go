@@ -1,0 +1,145 @@
+package email
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/textproto"
+	"strings"
+
+	"github.com/jhillyerd/enmime"
+
+	"github.com/lapor/intake/record"
+)
+
+// DecodeLimits bound what one mail may cost to decode (MIME bombs).
+type DecodeLimits struct {
+	// MaxDepth is how deep message/rfc822 parts are decoded into Embedded.
+	MaxDepth int
+	// MaxAttachmentBytes: a larger part is kept as an attachment with status too_large.
+	MaxAttachmentBytes int64
+}
+
+// DefaultDecodeLimits are used where a zero DecodeLimits is given.
+var DefaultDecodeLimits = DecodeLimits{MaxDepth: 3, MaxAttachmentBytes: 25 << 20}
+
+var parser = enmime.NewParser(enmime.SkipMalformedParts(true), enmime.MaxStoredPartErrors(20))
+
+// Decode parses one raw RFC 5322 message into a channel-neutral message. It fails only
+// when nothing of the mail can be read; the caller then rejects it as unparseable.
+func Decode(raw []byte, lim DecodeLimits) (*record.Message, error) {
+	if lim.MaxDepth == 0 {
+		lim = DefaultDecodeLimits
+	}
+	return decode(raw, lim, 0)
+}
+
+func decode(raw []byte, lim DecodeLimits, depth int) (m *record.Message, err error) {
+	defer func() {
+		// enmime is robust, but a hostile mail must never take the gateway down.
+		if r := recover(); r != nil {
+			m, err = nil, fmt.Errorf("mime parser failed: %v", r)
+		}
+	}()
+	env, err := parser.ReadEnvelope(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("read mail: %w", err)
+	}
+	if env.Root == nil || len(env.Root.Header) == 0 {
+		return nil, errors.New("read mail: no headers")
+	}
+	m = &record.Message{
+		Channel:           record.ChannelEmail,
+		Provider:          record.ProviderIMAP,
+		ProviderMessageID: strings.Trim(strings.TrimSpace(env.GetHeader("Message-Id")), "<>"),
+		Subject:           env.GetHeader("Subject"),
+		Headers:           map[string][]string(env.Root.Header),
+		ContentType:       env.Root.ContentType,
+		ContentTypeParams: env.Root.ContentTypeParams,
+		HTML:              env.HTML,
+		Raw:               raw,
+	}
+	// enmime fills Text from the HTML when a mail has no text/plain part; the normalizer
+	// wants the HTML itself then, to drop quoted blocks before flattening.
+	if hasPlainText(env.Root) || env.HTML == "" {
+		m.Text = env.Text
+	}
+	if from, _ := env.AddressList("From"); len(from) > 0 {
+		m.Sender = record.Party{Name: from[0].Name, Email: from[0].Address}
+	} else if s := env.GetHeader("From"); s != "" {
+		m.Sender = record.Party{Name: s}
+	}
+	for _, key := range []string{"Delivered-To", "X-Original-To", "To"} {
+		if to, _ := env.AddressList(key); len(to) > 0 {
+			m.Recipient = strings.ToLower(to[0].Address)
+			break
+		}
+	}
+	if t, err := env.Date(); err == nil && !t.IsZero() {
+		m.SentAt = t
+	}
+	if th := threadOf(env.Root.Header); th != nil {
+		m.Thread = th
+	}
+	for _, p := range append(append([]*enmime.Part{}, env.Attachments...), env.Inlines...) {
+		if p.ContentType == "message/rfc822" && depth < lim.MaxDepth {
+			if inner, err := decode(p.Content, lim, depth+1); err == nil {
+				m.Embedded = append(m.Embedded, inner)
+				continue
+			}
+		}
+		if strings.HasPrefix(p.ContentType, "text/") && p.FileName == "" {
+			continue // an inline text alternative, already in Text/HTML
+		}
+		m.Attachments = append(m.Attachments, attachmentOf(p, lim))
+	}
+	return m, nil
+}
+
+func attachmentOf(p *enmime.Part, lim DecodeLimits) record.Attachment {
+	a := record.Attachment{Filename: p.FileName, ContentType: p.ContentType, Size: int64(len(p.Content)),
+		Status: record.MediaPending}
+	if a.Size > lim.MaxAttachmentBytes {
+		a.Status = record.MediaTooLarge
+	} else {
+		a.Data = p.Content
+	}
+	return a
+}
+
+func hasPlainText(root *enmime.Part) bool {
+	return root.DepthMatchFirst(func(p *enmime.Part) bool {
+		return p.ContentType == "text/plain" && p.Disposition != "attachment"
+	}) != nil
+}
+
+func threadOf(h textproto.MIMEHeader) *record.Thread {
+	t := &record.Thread{InReplyTo: firstID(h.Get("In-Reply-To")), References: ids(h.Get("References"))}
+	if t.InReplyTo == "" && len(t.References) == 0 {
+		return nil
+	}
+	if len(t.References) > 0 {
+		t.ConversationID = t.References[0]
+	} else {
+		t.ConversationID = t.InReplyTo
+	}
+	return t
+}
+
+// ids splits a References-style header into message ids without angle brackets.
+func ids(s string) []string {
+	var out []string
+	for _, f := range strings.Fields(s) {
+		if id := strings.Trim(f, "<>,"); id != "" {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func firstID(s string) string {
+	if l := ids(s); len(l) > 0 {
+		return l[0]
+	}
+	return ""
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/lapor/intake/channels/email"
+	"github.com/lapor/intake/normalizer"
+	"github.com/lapor/intake/record"
+)
+
+// decoders turn one raw file of a channel into a message. A channel's payload may carry
+// several messages (a Meta POST), so each returns a list.
+var decoders = map[string]func(raw []byte) ([]*record.Message, error){
+	record.ChannelEmail: func(raw []byte) ([]*record.Message, error) {
+		m, err := email.Decode(raw, email.DecodeLimits{})
+		if err != nil {
+			return nil, err
+		}
+		return []*record.Message{m}, nil
+	},
+}
+
+type normalizeLine struct {
+	File      string            `json:"file"`
+	Complaint *record.Complaint `json:"complaint,omitempty"`
+	Rejected  *rejectedLine     `json:"rejected,omitempty"`
+}
+
+type rejectedLine struct {
+	Reason string `json:"reason"`
+	Detail string `json:"detail,omitempty"`
+}
+
+func normalizeCmd(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("normalize", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	channel := fs.String("channel", "email", "channel of the files: "+strings.Join(channelNames(), ", "))
+	region := fs.String("region", "ID", "region for phone numbers without a country code")
+	trusted := fs.String("trusted-forwarders", os.Getenv("INTAKE_TRUSTED_FORWARDERS"), "comma-separated trusted forwarders")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	decode, ok := decoders[*channel]
+	if !ok {
+		return fmt.Errorf("unknown channel %q: use one of %s", *channel, strings.Join(channelNames(), ", "))
+	}
+	if fs.NArg() == 0 {
+		return errors.New("normalize needs at least one FILE")
+	}
+	n, err := normalizer.New(normalizer.Options{DefaultRegion: *region, TrustedForwarders: splitList(*trusted)})
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetEscapeHTML(false)
+	for _, file := range fs.Args() {
+		for _, line := range normalizeFile(n, decode, file) {
+			if err := enc.Encode(line); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// normalizeFile answers for one file: one line per message in it, or one rejection.
+func normalizeFile(n *normalizer.Normalizer, decode func([]byte) ([]*record.Message, error), file string) []normalizeLine {
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return []normalizeLine{{File: file, Rejected: &rejectedLine{Reason: record.ReasonUnparseable, Detail: err.Error()}}}
+	}
+	msgs, err := decode(raw)
+	if err != nil {
+		return []normalizeLine{{File: file, Rejected: &rejectedLine{Reason: record.ReasonUnparseable, Detail: err.Error()}}}
+	}
+	var out []normalizeLine
+	for _, m := range msgs {
+		c, rej := n.Normalize(m)
+		if rej != nil {
+			out = append(out, normalizeLine{File: file, Rejected: &rejectedLine{Reason: rej.Reason, Detail: rej.Detail}})
+		} else {
+			out = append(out, normalizeLine{File: file, Complaint: c})
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, normalizeLine{File: file, Rejected: &rejectedLine{Reason: record.ReasonUnsupported, Detail: "the payload holds no message"}})
+	}
+	return out
+}
+
+func channelNames() []string {
+	var names []string
+	for _, c := range []string{record.ChannelEmail, record.ChannelSMS, record.ChannelWhatsApp} {
+		if _, ok := decoders[c]; ok {
+			names = append(names, c)
+		}
+	}
+	return names
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}

@@ -1,0 +1,147 @@
+// Package normalizer turns a channel-neutral record.Message into a complaint record or a
+// rejection. Everything here is a pure function of its input and the Options: no I/O, no
+// clock, no randomness, so the same message always yields the same record (which is what
+// makes a provider's retry harmless) and every rule can be unit-tested on its own.
+package normalizer
+
+import (
+	"strings"
+
+	"github.com/lapor/intake/record"
+)
+
+// Options configure the normalizer. The zero value is usable (region ID, no routing).
+type Options struct {
+	// DefaultRegion is the ISO region for phone numbers written without a country code.
+	DefaultRegion string
+	// TrustedForwarders are addresses ("agent@callcentre.go.id") or domains ("@callcentre.go.id")
+	// whose forwards name the real complainant: for them the original author becomes the sender.
+	TrustedForwarders []string
+	// Routing assigns an agency to each complaint.
+	Routing Routing
+}
+
+// Normalizer applies Options to messages. It is safe for concurrent use.
+type Normalizer struct {
+	opts Options
+}
+
+// New returns a Normalizer; it reports a bad routing rule or region.
+func New(opts Options) (*Normalizer, error) {
+	if opts.DefaultRegion == "" {
+		opts.DefaultRegion = "ID"
+	}
+	opts.DefaultRegion = strings.ToUpper(opts.DefaultRegion)
+	if err := opts.Routing.compile(); err != nil {
+		return nil, err
+	}
+	return &Normalizer{opts: opts}, nil
+}
+
+// Normalize maps m to a complaint, or to a rejection when m is not a complaint. The
+// complaint's ID, Reference and ReceivedAt are left empty: they are the caller's (they
+// need a clock and Redis).
+func (n *Normalizer) Normalize(m *record.Message) (*record.Complaint, *record.Rejection) {
+	if m.Channel == record.ChannelEmail {
+		if reason, detail := ClassifyMachineMail(m); reason != "" {
+			return nil, n.reject(m, reason, detail)
+		}
+	}
+	c := &record.Complaint{
+		SchemaVersion:     record.SchemaVersion,
+		Channel:           m.Channel,
+		Provider:          m.Provider,
+		ProviderMessageID: m.ProviderMessageID,
+		Location:          m.Location,
+		Forwarded:         m.Forwarded,
+		Flags:             append([]string(nil), m.Flags...),
+		ChannelData:       m.ChannelData,
+	}
+	if !m.SentAt.IsZero() {
+		c.SentAt = record.FormatTime(m.SentAt)
+	}
+	if m.Recipient != "" {
+		c.Recipient = &record.Recipient{Address: m.Recipient}
+	}
+	if m.Thread != nil {
+		t := *m.Thread
+		c.Thread = &t
+	}
+	c.Attachments = append([]record.Attachment(nil), m.Attachments...)
+	sender := n.party(m.Sender)
+
+	switch m.Channel {
+	case record.ChannelEmail:
+		n.email(m, c, &sender)
+	default:
+		c.Subject = CleanText(m.Subject)
+		c.Body = TidyShortMessage(m.Text)
+	}
+	if !sender.IsZero() {
+		c.Sender = &sender
+	}
+	if c.Forwarded != nil {
+		c.Forwarded.By = n.partyPtr(c.Forwarded.By)
+		c.Forwarded.OriginalSender = n.partyPtr(c.Forwarded.OriginalSender)
+		addFlag(c, record.FlagForwarded)
+	}
+
+	c.Agency, c.Body = n.opts.Routing.Route(m.Recipient, c.Body)
+	if refs := MentionedReferences(c.Subject + "\n" + c.Body); len(refs) > 0 {
+		if c.Thread == nil {
+			c.Thread = &record.Thread{}
+		}
+		c.Thread.MentionedReferences = refs
+	}
+	c.Language = DetectLanguage(c.Subject + "\n" + c.Body)
+	if ContainsNIK(c.Subject + "\n" + c.Body) {
+		addFlag(c, record.FlagContainsNIK)
+	}
+	if strings.TrimSpace(c.Body) == "" {
+		if len(c.Attachments) > 0 || c.Location != nil {
+			addFlag(c, record.FlagMediaOnly)
+		} else {
+			addFlag(c, record.FlagEmptyBody)
+		}
+	}
+	if len(c.Flags) == 0 {
+		c.Flags = nil
+	}
+	return c, nil
+}
+
+func (n *Normalizer) reject(m *record.Message, reason, detail string) *record.Rejection {
+	return &record.Rejection{Reason: reason, Detail: detail, Channel: m.Channel, Provider: m.Provider,
+		ProviderMessageID: m.ProviderMessageID, Raw: m.Raw}
+}
+
+// party cleans a sender-shaped value: E.164 phone, lower-cased email, tidy name.
+func (n *Normalizer) party(p record.Party) record.Party {
+	p.Name = strings.Join(strings.Fields(CleanText(p.Name)), " ")
+	if p.Phone != "" {
+		if e, ok := E164(p.Phone, n.opts.DefaultRegion); ok {
+			p.Phone = e
+		} else {
+			p.Phone = strings.TrimSpace(p.Phone)
+		}
+	}
+	p.Email = strings.ToLower(strings.TrimSpace(p.Email))
+	return p
+}
+
+func (n *Normalizer) partyPtr(p *record.Party) *record.Party {
+	if p == nil {
+		return nil
+	}
+	q := n.party(*p)
+	if q.IsZero() {
+		return nil
+	}
+	return &q
+}
+
+func addFlag(c *record.Complaint, f string) {
+	if !c.HasFlag(f) {
+		c.Flags = append(c.Flags, f)
+	}
+}

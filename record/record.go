@@ -1,0 +1,201 @@
+// Package record holds the types that cross package boundaries: the channel-neutral
+// inbound Message a channel decodes, the Complaint record of CONTRACT §4 that the core
+// reads, and the Rejection for input that is not a complaint. It has no behaviour and
+// no dependencies, so every package can share it without pulling in another's.
+package record
+
+import "time"
+
+// SchemaVersion is the complaint record's schema version (CONTRACT §4).
+const SchemaVersion = 1
+
+// Channels and providers named by the contract.
+const (
+	ChannelSMS      = "sms"
+	ChannelWhatsApp = "whatsapp"
+	ChannelEmail    = "email"
+	ChannelAPI      = "api"
+
+	ProviderTwilio = "twilio"
+	ProviderMeta   = "meta"
+	ProviderIMAP   = "imap"
+	ProviderAPI    = "api"
+)
+
+// Flags a complaint may carry.
+const (
+	FlagContainsNIK = "contains_nik"
+	FlagEmptyBody   = "empty_body"
+	FlagMediaOnly   = "media_only"
+	FlagForwarded   = "forwarded"
+)
+
+// Attachment statuses.
+const (
+	MediaPending  = "pending"
+	MediaStored   = "stored"
+	MediaFailed   = "failed"
+	MediaTooLarge = "too_large"
+	MediaBlocked  = "blocked"
+)
+
+// Rejection reasons (CONTRACT §5); the list is open.
+const (
+	ReasonAutoReply     = "auto_reply"
+	ReasonBounce        = "bounce"
+	ReasonReport        = "report"
+	ReasonUnsupported   = "unsupported"
+	ReasonUnparseable   = "unparseable"
+	ReasonBlockedSender = "blocked_sender"
+)
+
+// Complaint is the record of CONTRACT §4, exactly as published on the stream.
+type Complaint struct {
+	SchemaVersion     int            `json:"schema_version"`
+	ID                string         `json:"id"`
+	Reference         string         `json:"reference"`
+	Channel           string         `json:"channel"`
+	Provider          string         `json:"provider"`
+	ProviderMessageID string         `json:"provider_message_id,omitempty"`
+	ReceivedAt        string         `json:"received_at"`
+	SentAt            string         `json:"sent_at,omitempty"`
+	Sender            *Party         `json:"sender,omitempty"`
+	Recipient         *Recipient     `json:"recipient,omitempty"`
+	Agency            string         `json:"agency,omitempty"`
+	Subject           string         `json:"subject,omitempty"`
+	Body              string         `json:"body,omitempty"`
+	OriginalBody      string         `json:"original_body,omitempty"`
+	Language          string         `json:"language,omitempty"`
+	Attachments       []Attachment   `json:"attachments,omitempty"`
+	Location          *Location      `json:"location,omitempty"`
+	Thread            *Thread        `json:"thread,omitempty"`
+	Forwarded         *Forwarded     `json:"forwarded,omitempty"`
+	Flags             []string       `json:"flags,omitempty"`
+	ChannelData       map[string]any `json:"channel_data,omitempty"`
+}
+
+// HasFlag reports whether the complaint carries flag f.
+func (c *Complaint) HasFlag(f string) bool {
+	for _, g := range c.Flags {
+		if g == f {
+			return true
+		}
+	}
+	return false
+}
+
+// Party is a sender, a forwarder or a forwarded message's original author.
+type Party struct {
+	Name           string `json:"name,omitempty"`
+	Phone          string `json:"phone,omitempty"`
+	Email          string `json:"email,omitempty"`
+	WhatsAppID     string `json:"whatsapp_id,omitempty"`
+	WhatsAppUserID string `json:"whatsapp_user_id,omitempty"`
+}
+
+// IsZero reports whether no field of p is set.
+func (p *Party) IsZero() bool { return p == nil || *p == Party{} }
+
+// Recipient is where the citizen wrote to.
+type Recipient struct {
+	Address string `json:"address,omitempty"`
+}
+
+// Attachment is one media item. Source and MediaID say where a pending item is fetched
+// from; they are kept on the record so a crash between answer and download loses nothing.
+type Attachment struct {
+	Filename    string `json:"filename,omitempty"`
+	ContentType string `json:"content_type,omitempty"`
+	Size        int64  `json:"size,omitempty"`
+	SHA256      string `json:"sha256,omitempty"`
+	StorageURL  string `json:"storage_url,omitempty"`
+	Status      string `json:"status"`
+	// SourceURL is the provider URL a pending item is downloaded from (Twilio MediaUrlN).
+	SourceURL string `json:"source_url,omitempty"`
+	// MediaID is the provider's media id (Meta), resolved to a short-lived URL at download.
+	MediaID string `json:"media_id,omitempty"`
+	// Caption is the text a sender attached to this item (WhatsApp, MMS).
+	Caption string `json:"caption,omitempty"`
+	// Data holds the bytes of an item that arrived inline (email parts) until the media
+	// store keeps them. It never reaches the stream.
+	Data []byte `json:"-"`
+}
+
+// Location is a place the citizen shared or named.
+type Location struct {
+	Latitude  *float64 `json:"latitude,omitempty"`
+	Longitude *float64 `json:"longitude,omitempty"`
+	Name      string   `json:"name,omitempty"`
+	Address   string   `json:"address,omitempty"`
+}
+
+// Thread ties a message to a conversation and to earlier complaints.
+type Thread struct {
+	ConversationID      string   `json:"conversation_id,omitempty"`
+	InReplyTo           string   `json:"in_reply_to,omitempty"`
+	References          []string `json:"references,omitempty"`
+	MentionedReferences []string `json:"mentioned_references,omitempty"`
+}
+
+// Forwarded is set when someone forwarded another person's message.
+type Forwarded struct {
+	By             *Party `json:"by,omitempty"`
+	OriginalSender *Party `json:"original_sender,omitempty"`
+	OriginalSentAt string `json:"original_sent_at,omitempty"`
+	Note           string `json:"note,omitempty"`
+}
+
+// Message is what a channel decodes a provider payload into: channel-neutral, not yet
+// cleaned. The normalizer turns it into a Complaint or a Rejection.
+type Message struct {
+	Channel           string
+	Provider          string
+	ProviderMessageID string
+	// SentAt is the sender's own timestamp; zero when the channel gives none.
+	SentAt time.Time
+	// Sender as the provider gave it (phone not yet E.164, email not yet lower-cased).
+	Sender    Party
+	Recipient string
+	Subject   string
+	// Text is the plain-text body as decoded; HTML the HTML body where one exists
+	// (email). The normalizer prefers Text and falls back to HTML turned into text.
+	Text string
+	HTML string
+	// Headers are the message's top-level headers (email), canonical keys.
+	Headers map[string][]string
+	// ContentType is the top-level media type (email), e.g. "multipart/report".
+	ContentType       string
+	ContentTypeParams map[string]string
+	// Embedded holds attached whole messages (message/rfc822 parts), decoded.
+	Embedded    []*Message
+	Attachments []Attachment
+	Location    *Location
+	Thread      *Thread
+	// Forwarded is set when the provider itself marks a forward (WhatsApp context).
+	Forwarded   *Forwarded
+	Flags       []string
+	ChannelData map[string]any
+	// Raw is the provider payload, kept for the rejected stream.
+	Raw []byte
+}
+
+// Header returns the first value of header key (canonical form), or "".
+func (m *Message) Header(key string) string {
+	if v := m.Headers[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// Rejection is an input that is not a complaint (CONTRACT §5).
+type Rejection struct {
+	Reason            string `json:"reason"`
+	Detail            string `json:"detail,omitempty"`
+	Channel           string `json:"channel,omitempty"`
+	Provider          string `json:"provider,omitempty"`
+	ProviderMessageID string `json:"provider_message_id,omitempty"`
+	Raw               []byte `json:"-"`
+}
+
+// FormatTime renders t as the record's RFC 3339 UTC form.
+func FormatTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
