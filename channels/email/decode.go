@@ -81,7 +81,11 @@ func decode(raw []byte, lim DecodeLimits, depth int) (m *record.Message, err err
 	if th := threadOf(env.Root.Header); th != nil {
 		m.Thread = th
 	}
-	for _, p := range append(append([]*enmime.Part{}, env.Attachments...), env.Inlines...) {
+	parts := append(append([]*enmime.Part{}, env.Attachments...), env.Inlines...)
+	// Parts with neither a disposition nor a text body type (a report's
+	// message/delivery-status, an inline message/rfc822, a cid image without disposition).
+	parts = append(parts, env.OtherParts...)
+	for _, p := range parts {
 		if p.ContentType == "message/rfc822" && depth < lim.MaxDepth {
 			if inner, err := decode(p.Content, lim, depth+1); err == nil {
 				m.Embedded = append(m.Embedded, inner)

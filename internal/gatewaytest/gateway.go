@@ -1,0 +1,156 @@
+// Package gatewaytest runs a whole gateway for tests: a real redis-server, the real queue,
+// the pipeline, the normaliser, the media store and the echo router behind an httptest
+// server. Channel tests mount their channel on it and drive it with real HTTP requests
+// through one table-driven harness (see Run and RunCrossCutting).
+package gatewaytest
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/httpapi"
+	"github.com/lapor/intake/internal/testenv"
+	"github.com/lapor/intake/media"
+	"github.com/lapor/intake/metrics"
+	"github.com/lapor/intake/normalizer"
+	"github.com/lapor/intake/pipeline"
+	"github.com/lapor/intake/queue"
+	"github.com/lapor/intake/record"
+)
+
+// Options shape the gateway under test.
+type Options struct {
+	// Mount registers the channel(s) under test on the router, handing them the sink.
+	Mount func(t testing.TB, g *Gateway)
+	// MaxBodyBytes is the body limit (10 MB when 0).
+	MaxBodyBytes int64
+	// RedisAddr overrides the shared test server (e.g. a testenv.RestartableRedis).
+	RedisAddr string
+	// Normalizer options (region ID when zero).
+	Normalizer normalizer.Options
+	// FetchProviders enables staging for media of these providers.
+	FetchProviders map[string]bool
+}
+
+// Gateway is a running gateway. URL is its base, also its public URL (signatures are
+// computed against it).
+type Gateway struct {
+	URL      string
+	Server   *httptest.Server
+	Router   *httpapi.Server
+	Queue    *queue.Queue
+	Sink     *pipeline.Pipeline
+	Media    *media.Store
+	Metrics  *metrics.Metrics
+	QueueCfg queue.Config
+	Redis    *redis.Client
+}
+
+// Start runs a gateway for t; everything stops at cleanup.
+func Start(t testing.TB, o Options) *Gateway {
+	t.Helper()
+	addr := o.RedisAddr
+	if addr == "" {
+		addr = testenv.RedisAddr(t)
+	}
+	prefix := testenv.Prefix(t)
+	qc := queue.Config{
+		URL:            "redis://" + addr + "/0",
+		Stream:         prefix + "intake:complaints",
+		RejectedStream: prefix + "intake:rejected",
+		PendingStream:  prefix + "intake:pending",
+		ConsumerGroup:  "core",
+		SpoolDir:       t.TempDir(),
+		KeyPrefix:      prefix,
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	q, err := queue.Open(ctx, qc)
+	if err != nil {
+		t.Fatalf("open queue: %v", err)
+	}
+	t.Cleanup(func() { _ = q.Close() })
+	store, err := media.NewStore(t.TempDir(), 25<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	norm, err := normalizer.New(o.Normalizer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := metrics.New(nil)
+	srv := httpapi.New(httpapi.Options{MaxBodyBytes: o.MaxBodyBytes, Metrics: m, Ready: q.Ready})
+	ts := httptest.NewUnstartedServer(srv.Handler())
+	ts.Start()
+	t.Cleanup(ts.Close)
+	g := &Gateway{URL: ts.URL, Server: ts, Router: srv, Queue: q, Media: store, Metrics: m, QueueCfg: qc,
+		Redis: redis.NewClient(&redis.Options{Addr: addr})}
+	t.Cleanup(func() { _ = g.Redis.Close() })
+	g.Sink = pipeline.New(pipeline.Options{Normalizer: norm, Queue: q, Media: store, PublicURL: ts.URL,
+		FetchProviders: o.FetchProviders, Metrics: m})
+	if o.Mount != nil {
+		o.Mount(t, g)
+	}
+	return g
+}
+
+var _ channels.Sink = (*pipeline.Pipeline)(nil)
+
+// Records returns every complaint in the stream, oldest first.
+func (g *Gateway) Records(t testing.TB) []*record.Complaint {
+	t.Helper()
+	entries, err := g.Redis.XRange(context.Background(), g.QueueCfg.Stream, "-", "+").Result()
+	if err != nil {
+		t.Fatalf("read stream: %v", err)
+	}
+	out := make([]*record.Complaint, 0, len(entries))
+	for _, e := range entries {
+		var c record.Complaint
+		if err := json.Unmarshal([]byte(e.Values["complaint"].(string)), &c); err != nil {
+			t.Fatalf("stream entry %s: complaint is not JSON: %v", e.ID, err)
+		}
+		if e.Values["id"] != c.ID || e.Values["channel"] != c.Channel {
+			t.Fatalf("stream entry %s: fields id/channel disagree with the record", e.ID)
+		}
+		ValidateRecord(t, &c)
+		out = append(out, &c)
+	}
+	return out
+}
+
+// Rejections returns every rejected-stream entry's fields, oldest first.
+func (g *Gateway) Rejections(t testing.TB) []map[string]any {
+	t.Helper()
+	entries, err := g.Redis.XRange(context.Background(), g.QueueCfg.RejectedStream, "-", "+").Result()
+	if err != nil {
+		t.Fatalf("read rejected stream: %v", err)
+	}
+	out := make([]map[string]any, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, e.Values)
+	}
+	return out
+}
+
+// WaitRecords polls until the stream holds n records (asynchronous stages: spool drain,
+// media fetch) or fails after within.
+func (g *Gateway) WaitRecords(t testing.TB, n int, within time.Duration) []*record.Complaint {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		recs := g.Records(t)
+		if len(recs) >= n || time.Now().After(deadline) {
+			if len(recs) != n {
+				t.Fatalf("stream holds %d records, want %d", len(recs), n)
+			}
+			return recs
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}

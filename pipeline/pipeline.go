@@ -1,0 +1,159 @@
+// Package pipeline is the Sink every channel hands its messages to: normalise, keep inline
+// media, then make the record durable (published, or staged while its media are fetched),
+// counting each outcome. It holds no channel, HTTP or Redis knowledge of its own.
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/media"
+	"github.com/lapor/intake/metrics"
+	"github.com/lapor/intake/normalizer"
+	"github.com/lapor/intake/queue"
+	"github.com/lapor/intake/record"
+)
+
+// Queue is the durable store the pipeline writes to (queue.Queue in production).
+type Queue interface {
+	Publish(ctx context.Context, c *record.Complaint) (queue.Result, error)
+	Stage(ctx context.Context, c *record.Complaint) (queue.Result, error)
+	Reject(ctx context.Context, r *record.Rejection) error
+}
+
+// MediaStore keeps attachment bytes (media.Store in production).
+type MediaStore interface {
+	Put(r io.Reader, declaredType string) (media.Blob, error)
+}
+
+// Options wire a Pipeline.
+type Options struct {
+	Normalizer *normalizer.Normalizer
+	Queue      Queue
+	Media      MediaStore
+	// PublicURL is the gateway's external base; storage_url is PublicURL/media/<sha256>.
+	PublicURL string
+	// FetchProviders are the providers whose remote media a worker downloads; a record with
+	// such media is staged until they are settled. Others keep status pending.
+	FetchProviders map[string]bool
+	Metrics        *metrics.Metrics
+	Logger         *slog.Logger
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// Pipeline implements channels.Sink.
+type Pipeline struct {
+	o Options
+}
+
+var _ channels.Sink = (*Pipeline)(nil)
+
+// New returns a Pipeline.
+func New(o Options) *Pipeline {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	o.PublicURL = strings.TrimRight(o.PublicURL, "/")
+	return &Pipeline{o: o}
+}
+
+// Accept normalises m and makes its record or rejection durable.
+func (p *Pipeline) Accept(ctx context.Context, m *record.Message) (channels.Outcome, error) {
+	start := p.o.Now()
+	c, rej := p.o.Normalizer.Normalize(m)
+	if rej != nil {
+		if err := p.Reject(ctx, rej); err != nil {
+			return channels.Outcome{}, err
+		}
+		return channels.Outcome{Rejection: rej}, nil
+	}
+	c.ReceivedAt = record.FormatTime(start)
+	stage := false
+	for i := range c.Attachments {
+		a := &c.Attachments[i]
+		switch {
+		case a.Data != nil:
+			p.keep(a)
+		case a.Status == record.MediaPending && (a.SourceURL != "" || a.MediaID != "") && p.o.FetchProviders[c.Provider]:
+			stage = true
+		}
+	}
+	var res queue.Result
+	var err error
+	if stage {
+		res, err = p.o.Queue.Stage(ctx, c)
+	} else {
+		res, err = p.o.Queue.Publish(ctx, c)
+	}
+	took := p.o.Now().Sub(start)
+	if err != nil {
+		p.o.Metrics.Message(c.Channel, metrics.Failed, took)
+		p.o.Logger.Error("record not stored", "channel", c.Channel, "provider_message_id", c.ProviderMessageID, "err", err)
+		return channels.Outcome{}, fmt.Errorf("%w: %v", channels.ErrUnavailable, err)
+	}
+	outcome := metrics.Accepted
+	switch {
+	case res.Duplicate:
+		outcome = metrics.Duplicate
+	case res.Spooled:
+		outcome = metrics.Spooled
+	}
+	p.o.Metrics.Message(c.Channel, outcome, took)
+	c.ID, c.Reference = res.ID, res.Reference
+	p.o.Logger.Debug("record stored", "channel", c.Channel, "id", res.ID, "reference", res.Reference,
+		"outcome", outcome, "staged", stage)
+	return channels.Outcome{ID: res.ID, Reference: res.Reference, Duplicate: res.Duplicate, Spooled: res.Spooled, Complaint: c}, nil
+}
+
+// keep stores an inline attachment's bytes; a failure settles the attachment, never the message.
+func (p *Pipeline) keep(a *record.Attachment) {
+	data := a.Data
+	a.Data = nil
+	if p.o.Media == nil {
+		a.Status = record.MediaFailed
+		return
+	}
+	blob, err := p.o.Media.Put(bytes.NewReader(data), a.ContentType)
+	switch {
+	case errors.Is(err, media.ErrTooLarge):
+		a.Status = record.MediaTooLarge
+	case err != nil:
+		p.o.Logger.Error("attachment not stored", "err", err)
+		a.Status = record.MediaFailed
+	default:
+		SetStored(a, blob, p.o.PublicURL)
+	}
+}
+
+// SetStored marks a as kept in the media store.
+func SetStored(a *record.Attachment, b media.Blob, publicURL string) {
+	a.Status = record.MediaStored
+	a.SHA256, a.Size, a.ContentType = b.SHA256, b.Size, b.ContentType
+	a.StorageURL = strings.TrimRight(publicURL, "/") + "/media/" + b.SHA256
+}
+
+// Reject stores a rejection.
+func (p *Pipeline) Reject(ctx context.Context, r *record.Rejection) error {
+	start := p.o.Now()
+	if err := p.o.Queue.Reject(ctx, r); err != nil {
+		p.o.Metrics.Message(r.Channel, metrics.Failed, p.o.Now().Sub(start))
+		return fmt.Errorf("%w: %v", channels.ErrUnavailable, err)
+	}
+	p.o.Metrics.Message(r.Channel, metrics.Rejected, p.o.Now().Sub(start))
+	p.o.Logger.Info("input rejected", "channel", r.Channel, "reason", r.Reason)
+	return nil
+}
+
+// Event counts a provider event that is neither complaint nor rejection.
+func (p *Pipeline) Event(channel, kind string) { p.o.Metrics.Event(channel, kind) }
