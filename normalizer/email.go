@@ -2,40 +2,111 @@ package normalizer
 
 import (
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/lapor/intake/record"
 )
 
+// maxEmbeddedNote is how long (in characters) the forwarder's own words may be for a mail
+// carrying an attached message (message/rfc822) to count as a forward of it when its subject
+// does not say so: a short cover note ("see below", "mohon ditindaklanjuti"), not a letter
+// of its own that merely attaches an earlier mail as evidence.
+const maxEmbeddedNote = 400
+
 // email fills c from an email message: subject without reply/forward prefixes, the new
 // text only, forwards unwrapped, the full text kept in original_body when it differs.
+//
+// For a forward (a forwarded block in the text, or an attached message under a short note)
+// the body is the forwarded message's text, forwarded.note the forwarder's own words,
+// forwarded.by the forwarder and forwarded.original_sender the author named in the
+// forwarded header. The sender stays the mailbox that sent the mail to us (a forwarded
+// header can be forged by anyone), except for a configured trusted forwarder, whose
+// forwards make the original author the sender.
 func (n *Normalizer) email(m *record.Message, c *record.Complaint, sender *record.Party) {
 	c.Subject = CleanSubject(m.Subject)
-	full := m.Text
-	visible := ""
-	if strings.TrimSpace(full) == "" && m.HTML != "" {
-		full = HTMLToText(m.HTML)
-		visible = VisibleHTML(m.HTML)
-	} else {
-		visible = VisibleText(full)
-	}
-	full = CleanText(full)
+	full, visible := emailTexts(m)
+	fullClean := CleanText(full)
 	c.Body = CleanText(visible)
 
-	if fw := ParseForward(full); fw != nil {
-		c.Body = CleanText(fw.Text)
+	var (
+		fwBody  string
+		fwSent  string
+		fwFrom  *record.Party
+		fwNote  string
+		isFwded bool
+	)
+	if f := ParseForwardSubject(m.Subject, full); f != nil {
+		isFwded = true
+		fwBody = CleanText(f.Text)
+		fwFrom = f.From
+		fwNote = CleanText(VisibleText(f.Note))
+		fwSent = forwardedDate(f.Date, m.SentAt)
+	} else if inner := embeddedForward(m, visible); inner != nil {
+		isFwded = true
+		_, innerVisible := emailTexts(inner)
+		fwBody = CleanText(innerVisible)
+		if p := n.party(inner.Sender); !p.IsZero() {
+			fwFrom = &p
+		}
+		if !inner.SentAt.IsZero() {
+			fwSent = record.FormatTime(inner.SentAt)
+		}
+		fwNote = c.Body
+	}
+	if isFwded {
+		c.Body = fwBody
+		by := &record.Party{Name: sender.Name, Email: sender.Email}
 		c.Forwarded = &record.Forwarded{
-			By:             &record.Party{Name: sender.Name, Email: sender.Email},
-			OriginalSender: fw.From,
-			OriginalSentAt: fw.Date,
-			Note:           CleanText(VisibleText(fw.Note)),
+			By:             by,
+			OriginalSender: fwFrom,
+			OriginalSentAt: fwSent,
+			Note:           fwNote,
 		}
-		if n.trustedForwarder(sender.Email) && fw.From != nil && fw.From.Email != "" {
-			*sender = *fw.From
+		if n.trustedForwarder(sender.Email) && fwFrom != nil && fwFrom.Email != "" {
+			*sender = *fwFrom
 		}
 	}
-	if c.Body != full {
-		c.OriginalBody = full
+	if c.Body != fullClean {
+		c.OriginalBody = fullClean
 	}
+}
+
+// emailTexts returns a mail's full text (the plain-text part, or the HTML part made text
+// when there is no plain text) and its visible text (quoted replies and signatures removed).
+func emailTexts(m *record.Message) (full, visible string) {
+	full = m.Text
+	if strings.TrimSpace(full) == "" && m.HTML != "" {
+		return HTMLToText(m.HTML), VisibleHTML(m.HTML)
+	}
+	return full, VisibleText(full)
+}
+
+// embeddedForward returns the attached message a mail forwards: the first message/rfc822
+// part, when the subject says "forwarded" or the mail's own words are no more than a short
+// note.
+func embeddedForward(m *record.Message, visible string) *record.Message {
+	if len(m.Embedded) == 0 || m.Embedded[0] == nil {
+		return nil
+	}
+	inner := m.Embedded[0]
+	if IsForwardSubject(m.Subject) || utf8.RuneCountInString(CleanText(visible)) <= maxEmbeddedNote {
+		return inner
+	}
+	return nil
+}
+
+// forwardedDate renders the date written in a forwarded header as RFC 3339 UTC, reading a
+// date without a zone in the zone of the forwarding mail; "" when it cannot be read.
+func forwardedDate(s string, outer time.Time) string {
+	var loc *time.Location
+	if !outer.IsZero() {
+		loc = outer.Location()
+	}
+	if t, ok := ParseLooseDate(s, loc); ok {
+		return record.FormatTime(t)
+	}
+	return ""
 }
 
 // trustedForwarder reports whether addr is configured as a trusted forwarder, by address

@@ -1,17 +1,474 @@
 package normalizer
 
+import (
+	"regexp"
+	"strings"
+)
+
 // VisibleText returns the new text of a plain-text mail: quoted replies and signatures removed.
+//
+// The mail is read line by line. Each line is classified (empty, text, quote, attribution or
+// separator, quoted header block, signature delimiter, app footer), and the new text is what
+// remains after these rules, applied in order:
+//
+//  1. a signature delimiter ("-- ", "__", a rule line) after some text ends the new text;
+//  2. an app footer ("Sent from my iPhone", "Dikirim dari iPhone saya") after some text ends it;
+//  3. a quoted header block ("From:/Sent:/To:/Subject:", "Dari:/Dikirim:/Kepada:/Subjek:")
+//     after some text ends it;
+//  4. an attribution ("On … wrote:", "Pada … menulis:") or separator ("-----Original
+//     Message-----") after some text ends it, unless the lines after it are an inline reply
+//     (quotes followed by a good deal of new unquoted text), in which case only the
+//     attribution line goes; a mail that starts with an attribution and a quote and ends
+//     with new text (bottom-posting) keeps the new text only;
+//  5. a block of quotes at the end goes.
+//
+// When nothing would be left, the text is returned unchanged: an all-quote mail is better
+// kept whole than lost.
 func VisibleText(text string) string {
-	return text // TODO(normalizer): quotes and signatures
+	if strings.TrimSpace(text) == "" {
+		return text
+	}
+	text = strings.ReplaceAll(text, "\r\n", "\n")
+	text = strings.ReplaceAll(text, "\r", "\n")
+	lines := strings.Split(text, "\n")
+	start, end, drop := trimReply(lines)
+	var b strings.Builder
+	b.Grow(len(text))
+	for i := start; i < end; i++ {
+		if drop[i] {
+			continue
+		}
+		b.WriteString(lines[i])
+		b.WriteByte('\n')
+	}
+	out := strings.Trim(b.String(), "\n")
+	if strings.TrimSpace(out) == "" {
+		return strings.Trim(text, "\n")
+	}
+	return out
+}
+
+// line kinds
+const (
+	kEmpty byte = 'e'
+	kText  byte = 't'
+	kQuote byte = 'q'
+	kMark  byte = 'b' // attribution or separator line(s)
+	kHead  byte = 'h' // line of a quoted header block
+	kDelim byte = 'd' // signature delimiter
+	kSig   byte = 's' // app footer
+)
+
+// lazyQuoteMax bounds the text that may follow a quote and still be taken as the end of
+// that quoted message rather than new text (wrapped quote lines, the quoted sender's sign-off).
+const lazyQuoteMax = 7
+
+// classifyLines gives each line its kind, plus, for attribution and header lines, the
+// index of the first line of their block (blocks span wrapped lines).
+func classifyLines(lines []string) (kinds []byte, blockStart []int) {
+	n := len(lines)
+	kinds = make([]byte, n)
+	blockStart = make([]int, n)
+	content := make([]string, n) // the line without its quote prefix
+	delim := make([]int, n)
+
+	inFence := false
+	for i, raw := range lines {
+		blockStart[i] = i
+		l := strings.TrimRight(raw, " \t\u00a0")
+		if strings.HasPrefix(strings.TrimSpace(l), "```") {
+			inFence = !inFence
+			kinds[i] = kText
+			continue
+		}
+		if inFence {
+			kinds[i] = kText
+			if isInvisibleLine(l) {
+				kinds[i] = kEmpty
+			}
+			continue
+		}
+		switch {
+		case isInvisibleLine(l):
+			kinds[i] = kEmpty
+		case isQuoted(l):
+			kinds[i] = kQuote
+			content[i] = stripQuotePrefix(l)
+		default:
+			content[i] = strings.TrimSpace(l)
+			if d := delimiterKind(l); d > 0 {
+				kinds[i] = kDelim
+				delim[i] = d
+			} else if isMobileSignature(l) {
+				kinds[i] = kSig
+			} else {
+				kinds[i] = kText
+			}
+		}
+	}
+
+	// nextQuote[i]: the next non-empty line after i is a quote
+	nextQuote := make([]bool, n)
+	seenQuote := false
+	for i := n - 1; i >= 0; i-- {
+		nextQuote[i] = seenQuote
+		switch kinds[i] {
+		case kQuote:
+			seenQuote = true
+		case kEmpty:
+		default:
+			seenQuote = false
+		}
+	}
+
+	// attributions and separators, on one line or wrapped over up to five
+	for i := 0; i < n; i++ {
+		if kinds[i] != kText && kinds[i] != kQuote {
+			continue
+		}
+		if isMarkerLine(lines[i], nextQuote[i]) {
+			j := i
+			// "2017-11-24 16:32 GMT+01:00 Name <" / "a@b>:": take the rest of the address
+			for k := 0; k < 2 && unclosed(content[j]) && j+1 < n && kinds[j+1] != kEmpty && len(content[j+1]) < 200; k++ {
+				j++
+			}
+			j = absorbBareVerb(lines, kinds, j)
+			markBlock(kinds, blockStart, i, j)
+			i = j
+			continue
+		}
+		if !canStartAttribution(lines[i]) {
+			continue
+		}
+		joined := markerContent(lines[i])
+		for j := i + 1; j < n && j <= i+4; j++ {
+			if kinds[j] == kDelim || kinds[j] == kSig {
+				break
+			}
+			c := markerContent(lines[j])
+			if len(c) > 200 {
+				break
+			}
+			if c != "" && isMarkerLine(lines[j], nextQuote[j]) && isStrongMarkerStart(lines[j]) {
+				break // line j is an attribution of its own
+			}
+			if c == "" {
+				continue
+			}
+			joined += " " + c
+			if isMarkerLine(joined, nextQuote[j]) {
+				j = absorbBareVerb(lines, kinds, j)
+				markBlock(kinds, blockStart, i, j)
+				i = j
+				break
+			}
+			if endsSentence(c) {
+				break
+			}
+		}
+	}
+
+	// quoted header blocks: unquoted header lines, possibly with wrapped values, at least
+	// three of them, or a From-like line with another header.
+	for i := 0; i < n; i++ {
+		if kinds[i] != kText {
+			continue
+		}
+		r := headerRole(content[i])
+		if r == 0 {
+			continue
+		}
+		count, hasFrom, hasOther := 0, false, false
+		last := i
+		j := i
+		cont := 0
+		for j < n {
+			if kinds[j] == kText {
+				if rr := headerRole(content[j]); rr != 0 {
+					count++
+					hasFrom = hasFrom || rr == 'f'
+					hasOther = hasOther || rr != 'f'
+					last = j
+					cont = 0
+					j++
+					continue
+				}
+				// a wrapped value ("From: Human Resources" / "<long-address@…>")
+				if cont < 2 && len(content[j]) < 200 {
+					cont++
+					j++
+					continue
+				}
+			}
+			break
+		}
+		if count >= 3 || (count >= 2 && hasFrom && hasOther) {
+			end := last
+			for k := i; k <= end; k++ {
+				kinds[k] = kHead
+				blockStart[k] = i
+			}
+			i = end
+		} else {
+			i = j - 1
+			if i < last {
+				i = last
+			}
+		}
+	}
+
+	// lazy continuation: a text line between two quoted lines is a wrapped quote line
+	for i := 1; i+1 < n; i++ {
+		if kinds[i] == kText && kinds[i-1] == kQuote && (kinds[i+1] == kQuote || kinds[i+1] == kText && i+2 < n && kinds[i+2] == kQuote) {
+			kinds[i] = kQuote
+		}
+	}
+
+	// weak rule lines ("=====", "*****") only end the text when what follows looks like
+	// a footer, a quote or a header, not when they separate sections of a long text.
+	for i := 0; i < n; i++ {
+		if kinds[i] != kDelim || delim[i] != 2 {
+			continue
+		}
+		if i > 0 && kinds[i-1] == kText && (strings.Trim(content[i], "=") == "" || strings.Trim(content[i], "-") == "") {
+			kinds[i] = kText // "Title" / "=====": a heading underline
+			continue
+		}
+		// a rule ends the text when a quote, an attribution, a header block or a footer
+		// follows, or a short block that reads like a signature (name, title, phone),
+		// not prose.
+		texts, structured, prose := 0, false, false
+		for k := i + 1; k < n && !structured; k++ {
+			switch kinds[k] {
+			case kText:
+				texts++
+				prose = prose || len(content[k]) > 72 || endsSentence(content[k])
+			case kQuote, kMark, kHead, kSig:
+				structured = true
+			case kDelim:
+				if delim[k] == 1 {
+					structured = true
+				}
+			}
+		}
+		if !structured && (prose || texts > 6) {
+			kinds[i] = kText
+		}
+	}
+	return kinds, blockStart
+}
+
+// absorbBareVerb extends an attribution block ending at j over a following line that is
+// only its verb ("… <a@b>" / "> wrote:"), with at most one empty line between.
+func absorbBareVerb(lines []string, kinds []byte, j int) int {
+	for k := j + 1; k < len(lines) && k <= j+2; k++ {
+		if kinds[k] == kEmpty {
+			continue
+		}
+		if (kinds[k] == kText || kinds[k] == kQuote) && isBareVerb(lines[k]) {
+			return k
+		}
+		break
+	}
+	return j
+}
+
+// endsSentence reports whether a line ends like prose ("… let you know then.").
+func endsSentence(s string) bool {
+	s = strings.TrimRight(s, " ")
+	if s == "" {
+		return false
+	}
+	switch s[len(s)-1] {
+	case '!', '?':
+		return true
+	case '.':
+		f := strings.Fields(s)
+		w := strings.TrimRight(f[len(f)-1], ".")
+		return len(w) > 4 && !isAllDigits(w)
+	}
+	return false
+}
+
+func markBlock(kinds []byte, blockStart []int, i, j int) {
+	for k := i; k <= j; k++ {
+		kinds[k] = kMark
+		blockStart[k] = i
+	}
+}
+
+// trimReply decides which lines are the new text: lines[start:end] without those in drop.
+func trimReply(lines []string) (start, end int, drop []bool) {
+	kinds, blockStart := classifyLines(lines)
+	n := len(lines)
+	drop = make([]bool, n)
+	end = n
+
+	// textBefore[i]: number of text lines before i
+	textBefore := make([]int, n+1)
+	for i := 0; i < n; i++ {
+		textBefore[i+1] = textBefore[i]
+		if kinds[i] == kText {
+			textBefore[i+1]++
+		}
+	}
+	hasTextBefore := func(i int) bool { return textBefore[i] > 0 }
+
+	// 1, 2, 3: delimiters, app footers and header blocks end the text once there is text
+	cutBySig := false
+	for i := 0; i < end; i++ {
+		switch kinds[i] {
+		case kDelim, kSig:
+			if hasTextBefore(i) {
+				end = i
+				cutBySig = true
+			} else {
+				drop[i] = true
+			}
+		case kHead:
+			if hasTextBefore(i) {
+				end = i
+				cutBySig = false
+			}
+		}
+	}
+
+	// 4: attributions and separators
+	for i := 0; i < end; i++ {
+		if kinds[i] != kMark || blockStart[i] != i {
+			continue
+		}
+		j := i
+		for j+1 < end && kinds[j+1] == kMark && blockStart[j+1] == i {
+			j++
+		}
+		if !hasTextBefore(i) {
+			if firstNonEmpty(kinds, drop, 0, end) == i {
+				// bottom-posting: attribution, quote, then the new text to the end
+				k := j + 1
+				for k < end && (kinds[k] == kEmpty || kinds[k] == kQuote || kinds[k] == kMark || kinds[k] == kHead) {
+					k++
+				}
+				if k < end && onlyTextAndEmpty(kinds, k, end) {
+					start = k
+					break
+				}
+			}
+			for k := i; k <= j; k++ {
+				drop[k] = true
+			}
+			i = j
+			continue
+		}
+		if !quoteFollows(kinds, j+1, end) || fewLinesAfterQuote(kinds, j+1, end) {
+			end = i
+			cutBySig = false
+			break
+		}
+		// an inline reply: the attribution goes, the quotes and answers stay
+		for k := i; k <= j; k++ {
+			drop[k] = true
+		}
+		i = j
+	}
+
+	// 5: a dash sign-off ("-Abhishek Kona") standing alone as the last paragraph right
+	// before a signature block is part of that signature.
+	if last := lastKept(kinds, drop, start, end); cutBySig && last > start && kinds[last] == kText &&
+		kinds[last-1] == kEmpty && isDashSignOff(lines[last]) && textBefore[last]-textBefore[start] > 0 {
+		end = last
+	}
+
+	// 6: trailing quotes, once there is new text
+	if textBefore[end]-textBefore[start] > 0 {
+		k := end
+		for k > start && (kinds[k-1] == kEmpty || kinds[k-1] == kQuote || drop[k-1]) {
+			k--
+		}
+		if k > start && textBefore[k]-textBefore[start] > 0 {
+			end = k
+		}
+	}
+	return start, end, drop
+}
+
+func lastKept(kinds []byte, drop []bool, from, to int) int {
+	for i := to - 1; i >= from; i-- {
+		if kinds[i] != kEmpty && !drop[i] {
+			return i
+		}
+	}
+	return -1
+}
+
+var reDashSignOff = regexp.MustCompile(`^-\p{L}[\p{L}.'’-]*(?: [\p{L}.'’-]+){0,3}$`)
+
+// isDashSignOff matches "-Name" (a hyphen glued to a short name).
+func isDashSignOff(s string) bool {
+	s = strings.TrimSpace(s)
+	return len(s) <= 40 && reDashSignOff.MatchString(s)
+}
+
+func firstNonEmpty(kinds []byte, drop []bool, from, to int) int {
+	for i := from; i < to; i++ {
+		if kinds[i] != kEmpty && !drop[i] {
+			return i
+		}
+	}
+	return to
+}
+
+func onlyTextAndEmpty(kinds []byte, from, to int) bool {
+	for i := from; i < to; i++ {
+		if kinds[i] != kText && kinds[i] != kEmpty {
+			return false
+		}
+	}
+	return true
+}
+
+// quoteFollows reports whether any quoted line follows in [from, to).
+func quoteFollows(kinds []byte, from, to int) bool {
+	for i := from; i < to; i++ {
+		if kinds[i] == kQuote {
+			return true
+		}
+	}
+	return false
+}
+
+// fewLinesAfterQuote reports whether [from, to) is quotes (and further attributions and
+// header blocks) followed by at most a few unquoted lines: the tail of the quoted message,
+// not an inline reply.
+func fewLinesAfterQuote(kinds []byte, from, to int) bool {
+	i := from
+	for i < to && (kinds[i] == kEmpty || kinds[i] == kQuote || kinds[i] == kMark || kinds[i] == kHead) {
+		i++
+	}
+	texts := 0
+	for ; i < to; i++ {
+		switch kinds[i] {
+		case kText:
+			texts++
+		case kEmpty:
+		default:
+			return false
+		}
+	}
+	return texts < lazyQuoteMax
 }
 
 // HTMLToText turns an HTML body into readable text (no tags, links kept as text).
 func HTMLToText(html string) string {
-	return html // TODO(normalizer): html
+	return renderHTML(html, false)
 }
 
 // VisibleHTML is HTMLToText with quoted replies (blockquote, gmail_quote, divRplyFwdMsg,
 // appendonsend) and signatures removed first.
 func VisibleHTML(html string) string {
-	return VisibleText(HTMLToText(html))
+	v := VisibleText(renderHTML(html, true))
+	if strings.TrimSpace(v) == "" {
+		return VisibleText(HTMLToText(html))
+	}
+	return v
 }

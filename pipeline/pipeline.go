@@ -136,11 +136,10 @@ func (p *Pipeline) keep(a *record.Attachment) {
 	}
 }
 
-// SetStored marks a as kept in the media store.
+// SetStored marks a as kept in the media store. It lives in package media (the media
+// worker needs it too); this name stays for existing callers.
 func SetStored(a *record.Attachment, b media.Blob, publicURL string) {
-	a.Status = record.MediaStored
-	a.SHA256, a.Size, a.ContentType = b.SHA256, b.Size, b.ContentType
-	a.StorageURL = strings.TrimRight(publicURL, "/") + "/media/" + b.SHA256
+	media.SetStored(a, b, publicURL)
 }
 
 // Reject stores a rejection.

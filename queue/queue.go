@@ -1,15 +1,54 @@
 // Package queue is the only package that knows Redis: it publishes complaint records to
 // the stream exactly once (an atomic claim-and-XADD), keeps rejected inputs, stages records
 // whose media are still being fetched, and spools records locally while Redis is down.
+//
+// Writes from many goroutines are collected by one writer goroutine and sent to Redis as
+// a pipeline of EVALSHAs (automatic pipelining), so a burst of webhooks costs a few round
+// trips instead of one each. When Redis cannot be reached, the same writer appends the
+// records to a local spool (fsync before the caller gets its answer) and a drainer replays
+// them, in order and through the same deduplicating scripts, once Redis answers again.
+//
+// Redis keys (each preceded by Config.KeyPrefix):
+//
+//	intake:complaints                        stream of complaint records (Config.Stream)
+//	intake:rejected                          stream of rejected inputs (Config.RejectedStream)
+//	intake:pending                           records waiting for their media (Config.PendingStream)
+//	intake:seen:<channel>:<provider id>      "<record id> <reference>", at least 7 days
+//	intake:seen-rejected:<channel>:<id>      "rejected:<entry id>", at least 7 days
+//	intake:ref:<reference>                   the record id holding the reference (no expiry)
 package queue
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lapor/intake/record"
+	"github.com/redis/go-redis/v9"
 )
+
+// Defaults (CONTRACT §2 and §5).
+const (
+	DefaultStream         = "intake:complaints"
+	DefaultRejectedStream = "intake:rejected"
+	DefaultPendingStream  = "intake:pending"
+	DefaultConsumerGroup  = "core"
+	DefaultPendingGroup   = "media"
+	DefaultSpoolDir       = "./data/spool"
+	DefaultSeenTTL        = 7 * 24 * time.Hour
+)
+
+// MaxRawBytes is the most of a rejected input's raw payload kept on the rejected stream;
+// longer payloads are cut and marked raw_truncated=1.
+const MaxRawBytes = 1 << 20
+
+// maxBatch is the most writes sent to Redis in one pipeline.
+const maxBatch = 128
 
 // Config says where the streams live. Defaults follow CONTRACT §2 and §5.
 type Config struct {
@@ -23,6 +62,43 @@ type Config struct {
 	SeenTTL        time.Duration // 7 days at least
 	// KeyPrefix is prepended to every key this package writes (tests use it to share a server).
 	KeyPrefix string
+	// PendingGroup is the consumer group on PendingStream that ClaimPending reads with
+	// (default "media").
+	PendingGroup string
+	// Logger receives the queue's logs (ids and counts only, never message content).
+	// Default slog.Default().
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() (Config, error) {
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	def(&c.Stream, DefaultStream)
+	def(&c.RejectedStream, DefaultRejectedStream)
+	def(&c.PendingStream, DefaultPendingStream)
+	def(&c.ConsumerGroup, DefaultConsumerGroup)
+	def(&c.PendingGroup, DefaultPendingGroup)
+	def(&c.SpoolDir, DefaultSpoolDir)
+	if c.SeenTTL == 0 {
+		c.SeenTTL = DefaultSeenTTL
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	var errs []error
+	if c.URL == "" {
+		errs = append(errs, errors.New("no Redis URL: set INTAKE_REDIS_URL (redis://host:port/db), or start the embedded server with StartEmbedded in development"))
+	}
+	if c.SeenTTL < DefaultSeenTTL {
+		errs = append(errs, fmt.Errorf("SeenTTL %s is shorter than 7 days: Meta retries a webhook for up to 7 days, so duplicates would slip through", c.SeenTTL))
+	}
+	if c.Stream == c.RejectedStream || c.Stream == c.PendingStream || c.RejectedStream == c.PendingStream {
+		errs = append(errs, fmt.Errorf("the complaint, rejected and pending streams must be three different keys (got %q, %q, %q)", c.Stream, c.RejectedStream, c.PendingStream))
+	}
+	return c, errors.Join(errs...)
 }
 
 // Result is what became of a published or staged record.
@@ -38,36 +114,330 @@ type Result struct {
 // ErrUnavailable: neither Redis nor the spool could take the record.
 var ErrUnavailable = errors.New("queue: neither redis nor the local spool can store the record")
 
+// ErrRedisUnreachable wraps the errors of operations that need Redis itself (ClaimPending,
+// Complete, Follow) when it cannot be reached; try again later.
+var ErrRedisUnreachable = errors.New("redis unreachable")
+
+// ErrClosed is returned by writes after Close.
+var ErrClosed = errors.New("queue: closed")
+
 // Queue publishes records. Its methods are safe for concurrent use.
 type Queue struct {
-	cfg Config
+	cfg   Config
+	log   *slog.Logger
+	rdb   *redis.Client
+	addr  string
+	spool *spool
+
+	keyStream, keyRejected, keyPending   string
+	seenPrefix, seenRejPrefix, refPrefix string
+	// pre-boxed script arguments: boxing them once saves allocations on every write
+	argStream, argPending, argRejected, argTTL any
+
+	reqs   chan *op
+	mu     sync.RWMutex // guards closed against sends on reqs
+	closed bool
+	down   atomic.Bool // redis last seen unreachable: writes go straight to the spool
+	kick   chan struct{}
+	stop   chan struct{}
+	wg     sync.WaitGroup
+
+	claimMu     sync.Mutex
+	claimCursor string
 }
 
 // Open connects to Redis, creates the consumer group from id 0 and starts draining the spool.
+// It succeeds while Redis is down (records then go to the spool); it fails on a bad
+// configuration, on credentials Redis refuses, or when the spool directory is not writable.
 func Open(ctx context.Context, cfg Config) (*Queue, error) {
-	return nil, errors.New("queue: not yet built")
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("queue: %w", err)
+	}
+	opts, err := redis.ParseURL(cfg.URL)
+	if err != nil {
+		// go-redis's message names the part that is wrong; the URL itself may hold a password.
+		return nil, fmt.Errorf("queue: INTAKE_REDIS_URL is not a usable redis:// or rediss:// URL: %w", err)
+	}
+	if opts.DialTimeout == 0 {
+		opts.DialTimeout = 2 * time.Second
+	}
+	if opts.ReadTimeout == 0 {
+		opts.ReadTimeout = 2 * time.Second
+	}
+	if opts.WriteTimeout == 0 {
+		opts.WriteTimeout = 2 * time.Second
+	}
+	log := cfg.Logger.With("component", "queue")
+	sp, err := openSpool(cfg.SpoolDir, log)
+	if err != nil {
+		return nil, err
+	}
+	p := cfg.KeyPrefix
+	q := &Queue{
+		cfg:           cfg,
+		log:           log,
+		rdb:           redis.NewClient(opts),
+		addr:          opts.Addr,
+		spool:         sp,
+		keyStream:     p + cfg.Stream,
+		keyRejected:   p + cfg.RejectedStream,
+		keyPending:    p + cfg.PendingStream,
+		seenPrefix:    p + "intake:seen:",
+		seenRejPrefix: p + "intake:seen-rejected:",
+		refPrefix:     p + "intake:ref:",
+		reqs:          make(chan *op, 4*maxBatch),
+		kick:          make(chan struct{}, 1),
+		stop:          make(chan struct{}),
+	}
+	q.argStream, q.argPending, q.argRejected = q.keyStream, q.keyPending, q.keyRejected
+	q.argTTL = strconv.FormatInt(int64(cfg.SeenTTL/time.Second), 10)
+
+	cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	err = q.connect(cctx)
+	cancel()
+	switch {
+	case err == nil:
+		log.Info("redis connected", "addr", q.addr, "stream", q.keyStream, "group", cfg.ConsumerGroup)
+	case unreachable(err):
+		q.down.Store(true)
+		log.Warn("redis unreachable at start; records are spooled until it answers",
+			"addr", q.addr, "spool_dir", cfg.SpoolDir, "error", err)
+	default:
+		_ = q.rdb.Close()
+		_ = sp.close()
+		return nil, fmt.Errorf("queue: redis at %s refused the connection: %w (check the user, password and db in INTAKE_REDIS_URL)", q.addr, err)
+	}
+	q.wg.Add(2)
+	go q.writer()
+	go q.drainer()
+	if sp.size() > 0 {
+		q.kickDrainer()
+	}
+	return q, nil
+}
+
+// connect pings Redis, creates the consumer groups and loads the scripts.
+func (q *Queue) connect(ctx context.Context) error {
+	if err := q.rdb.Ping(ctx).Err(); err != nil {
+		return err
+	}
+	for _, g := range []struct{ stream, group string }{
+		{q.keyStream, q.cfg.ConsumerGroup},
+		{q.keyPending, q.cfg.PendingGroup},
+	} {
+		err := q.rdb.XGroupCreateMkStream(ctx, g.stream, g.group, "0").Err()
+		if err != nil && !redis.HasErrorPrefix(err, "BUSYGROUP") {
+			if unreachable(err) {
+				return err
+			}
+			q.log.Error("cannot create consumer group; is the key a stream?", "stream", g.stream, "group", g.group, "error", err)
+		}
+	}
+	return q.loadScripts(ctx)
+}
+
+func (q *Queue) loadScripts(ctx context.Context) error {
+	for _, s := range allScripts {
+		if err := s.Load(ctx, q.rdb).Err(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Publish assigns c an ID (ULID) and a unique Reference when it has none, then claims
 // intake:seen:<channel>:<provider id> and XADDs the record in one atomic step. A duplicate
-// gets the first record's ID and Reference and writes nothing.
+// gets the first record's ID and Reference and writes nothing. On return c.ID and
+// c.Reference hold the values in Result. A record without ProviderMessageID is never
+// treated as a duplicate.
 func (q *Queue) Publish(ctx context.Context, c *record.Complaint) (Result, error) {
-	return Result{}, ErrUnavailable
+	return q.write(ctx, opPublish, c)
 }
 
 // Stage is Publish for a record whose media are still to be fetched: the dedupe claim is
 // made and the record is kept durably in the pending stream until Complete.
 func (q *Queue) Stage(ctx context.Context, c *record.Complaint) (Result, error) {
-	return Result{}, ErrUnavailable
+	return q.write(ctx, opStage, c)
 }
 
-// Reject appends r to the rejected stream (deduplicated per provider message).
+func (q *Queue) write(ctx context.Context, kind opKind, c *record.Complaint) (Result, error) {
+	if c == nil {
+		return Result{}, errors.New("queue: nil complaint")
+	}
+	if c.Channel == "" {
+		return Result{}, errors.New("queue: complaint has no channel; the channel sets the dedupe key")
+	}
+	if c.ID == "" {
+		c.ID = newID()
+	}
+	if c.Reference == "" {
+		c.Reference = newReference()
+	}
+	if c.SchemaVersion == 0 {
+		c.SchemaVersion = record.SchemaVersion
+	}
+	if c.ReceivedAt == "" {
+		c.ReceivedAt = record.FormatTime(time.Now())
+	}
+	o := getOp()
+	o.kind = kind
+	o.id, o.ref, o.channel = c.ID, c.Reference, c.Channel
+	if c.ProviderMessageID != "" {
+		o.dedupe = c.Channel + ":" + c.ProviderMessageID
+	}
+	if err := o.encode(c); err != nil {
+		putOp(o)
+		return Result{}, fmt.Errorf("queue: encode complaint %s: %w", c.ID, err)
+	}
+	res, err := q.submit(ctx, o)
+	if err == nil {
+		c.ID, c.Reference = res.ID, res.Reference
+	}
+	return res, err
+}
+
+// Reject appends r to the rejected stream (deduplicated per provider message). Raw is
+// kept as-is up to MaxRawBytes; a longer payload is cut and marked raw_truncated=1.
 func (q *Queue) Reject(ctx context.Context, r *record.Rejection) error {
-	return ErrUnavailable
+	if r == nil {
+		return errors.New("queue: nil rejection")
+	}
+	if r.Reason == "" {
+		return errors.New("queue: rejection has no reason")
+	}
+	o := getOp()
+	o.kind = opReject
+	e := &rejectEntry{
+		Reason:            r.Reason,
+		Detail:            r.Detail,
+		Channel:           r.Channel,
+		Provider:          r.Provider,
+		ProviderMessageID: r.ProviderMessageID,
+		Raw:               r.Raw,
+		RawRef:            r.RawRef,
+		ReceivedAt:        record.FormatTime(time.Now()),
+	}
+	if len(e.Raw) > MaxRawBytes {
+		e.Raw, e.RawTruncated = e.Raw[:MaxRawBytes], true
+	}
+	o.rej = e
+	o.channel = r.Channel
+	if r.ProviderMessageID != "" {
+		o.dedupe = r.Channel + ":" + r.ProviderMessageID
+	} else {
+		// No provider id: nothing to dedupe across deliveries, but a retried pipeline or a
+		// replayed spool must still not write the entry twice.
+		o.token = newID()
+	}
+	_, err := q.submit(ctx, o)
+	return err
+}
+
+// submit hands o to the writer goroutine and waits for its outcome. If ctx ends first the
+// write may still complete; a retry is then answered as a duplicate.
+func (q *Queue) submit(ctx context.Context, o *op) (Result, error) {
+	q.mu.RLock()
+	if q.closed {
+		q.mu.RUnlock()
+		putOp(o)
+		return Result{}, ErrClosed
+	}
+	select {
+	case q.reqs <- o:
+		q.mu.RUnlock()
+	case <-ctx.Done():
+		q.mu.RUnlock()
+		putOp(o)
+		return Result{}, ctx.Err()
+	}
+	select {
+	case <-o.done:
+		res, err := o.res, o.err
+		putOp(o)
+		return res, err
+	case <-ctx.Done():
+		// The writer still owns o; it is left to the garbage collector.
+		return Result{}, ctx.Err()
+	}
 }
 
 // Ready reports whether a record can be made durable now (Redis answers or the spool is writable).
-func (q *Queue) Ready(ctx context.Context) error { return ErrUnavailable }
+func (q *Queue) Ready(ctx context.Context) error {
+	var redisErr error
+	if q.down.Load() {
+		redisErr = errors.New("last attempt found it unreachable")
+	} else if redisErr = q.rdb.Ping(ctx).Err(); redisErr == nil {
+		return nil
+	} else if unreachable(redisErr) {
+		q.setDown(redisErr)
+	}
+	spoolErr := q.spool.probe()
+	if spoolErr == nil {
+		return nil
+	}
+	return fmt.Errorf("queue: not ready: redis at %s: %v; spool: %w", q.addr, redisErr, spoolErr)
+}
 
-// Close drains nothing further and closes Redis.
-func (q *Queue) Close() error { return nil }
+// SpoolSize is the number of records waiting in the local spool for Redis.
+func (q *Queue) SpoolSize() int { return int(q.spool.size()) }
+
+// Close drains nothing further and closes Redis. Writes already handed to the queue are
+// finished first (to Redis, or to the spool); records left in the spool stay on disk for
+// the next Open.
+func (q *Queue) Close() error {
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return nil
+	}
+	q.closed = true
+	close(q.reqs)
+	q.mu.Unlock()
+	close(q.stop)
+	q.wg.Wait()
+	return errors.Join(q.spool.close(), q.rdb.Close())
+}
+
+func (q *Queue) kickDrainer() {
+	select {
+	case q.kick <- struct{}{}:
+	default:
+	}
+}
+
+// setDown records that Redis is unreachable: writes go straight to the spool until the
+// drainer reaches Redis again.
+func (q *Queue) setDown(err error) {
+	if q.down.CompareAndSwap(false, true) {
+		q.log.Warn("redis unreachable; records are spooled until it answers",
+			"addr", q.addr, "spool_dir", q.cfg.SpoolDir, "error", err)
+	}
+	q.kickDrainer()
+}
+
+// unreachable reports whether err means Redis could not be reached or cannot take writes
+// right now (connection refused or lost, timeouts, loading, read-only replica, out of
+// memory, persistence failing): the cases where the spool should take the record. A
+// script or command error is not one of them.
+func unreachable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, context.Canceled) {
+		return false // the caller gave up; says nothing about Redis
+	}
+	if errors.Is(err, redis.ErrClosed) {
+		return true
+	}
+	var rerr redis.Error
+	if !errors.As(err, &rerr) {
+		return true // network, timeout, EOF, pool exhaustion
+	}
+	for _, p := range []string{"LOADING", "READONLY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "OOM", "MISCONF", "BUSY "} {
+		if redis.HasErrorPrefix(err, p) {
+			return true
+		}
+	}
+	return false
+}

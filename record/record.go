@@ -195,6 +195,9 @@ type Rejection struct {
 	Provider          string `json:"provider,omitempty"`
 	ProviderMessageID string `json:"provider_message_id,omitempty"`
 	Raw               []byte `json:"-"`
+	// RawRef says where the raw bytes are kept when they are not inline (e.g. a media
+	// store URL); it goes to the rejected stream as raw_ref.
+	RawRef string `json:"-"`
 }
 
 // FormatTime renders t as the record's RFC 3339 UTC form.

@@ -2,13 +2,30 @@ package email
 
 import (
 	"fmt"
+	"net"
+	"strings"
 	"time"
 
 	"github.com/lapor/intake/channels"
 )
 
+// Authentication methods of a mailbox.
+const (
+	AuthLogin   = "login"   // IMAP LOGIN with username and password
+	AuthXOAuth2 = "xoauth2" // SASL XOAUTH2 with an access token refreshed from a refresh token (Gmail, Microsoft 365)
+)
+
+// Connection security of a mailbox or of the SMTP server.
+const (
+	SecurityTLS      = "tls"      // implicit TLS (IMAP 993, SMTP 465)
+	SecurityStartTLS = "starttls" // plain connection upgraded with STARTTLS (IMAP 143, SMTP 587)
+	SecurityNone     = "none"     // plain text: loopback only, unless AllowInsecure
+)
+
 // Mailbox is one IMAP mailbox to read complaints from.
 type Mailbox struct {
+	// Name identifies the mailbox in logs, metrics and its Redis state
+	// (intake:imap:<name>/<folder>); default username@addr.
 	Name             string          `yaml:"name"`
 	Addr             string          `env:"INTAKE_IMAP_ADDR" yaml:"addr"`
 	Username         string          `env:"INTAKE_IMAP_USERNAME" yaml:"username"`
@@ -17,7 +34,25 @@ type Mailbox struct {
 	Mailbox          string          `env:"INTAKE_IMAP_MAILBOX" yaml:"mailbox"`
 	ProcessedMailbox string          `env:"INTAKE_IMAP_PROCESSED_MAILBOX" yaml:"processed_mailbox"`
 	PollInterval     time.Duration   `env:"INTAKE_IMAP_POLL_INTERVAL" yaml:"poll_interval"`
+	// AllowInsecure permits Security none on a non-loopback address (a trusted private network).
+	AllowInsecure bool `yaml:"allow_insecure"`
+	// DisableIdle polls only, even where the server offers IDLE.
+	DisableIdle bool `yaml:"disable_idle"`
+	// BatchSize is how many messages one FETCH asks for (default 50).
+	BatchSize int `yaml:"batch_size"`
+
+	// Auth is login (default) or xoauth2. XOAUTH2 needs the OAuth client and a refresh
+	// token; the access token is fetched from TokenURL and refreshed before it expires.
+	Auth              string          `yaml:"auth"`
+	OAuthClientID     string          `yaml:"oauth_client_id"`
+	OAuthClientSecret channels.Secret `yaml:"oauth_client_secret"`
+	OAuthTokenURL     string          `yaml:"oauth_token_url"`
+	OAuthRefreshToken channels.Secret `yaml:"oauth_refresh_token"`
+	OAuthScopes       []string        `yaml:"oauth_scopes"`
 }
+
+// StateKey is the mailbox's identity in the state store: name and folder.
+func (m Mailbox) StateKey() string { return m.Name + "/" + m.Mailbox }
 
 // SMTP is where email receipts are sent through.
 type SMTP struct {
@@ -25,6 +60,31 @@ type SMTP struct {
 	Username string          `env:"INTAKE_SMTP_USERNAME" yaml:"username"`
 	Password channels.Secret `env:"INTAKE_SMTP_PASSWORD" yaml:"password"`
 	From     string          `env:"INTAKE_SMTP_FROM" yaml:"from"`
+	// Security is tls, starttls or none; default tls on port 465, starttls elsewhere.
+	Security string `env:"INTAKE_SMTP_SECURITY" yaml:"security"`
+	// AllowInsecure permits Security none on a non-loopback address.
+	AllowInsecure bool `yaml:"allow_insecure"`
+	// ReceiptWindow: at most one receipt per sender within this window (default 10m).
+	ReceiptWindow time.Duration `env:"INTAKE_SMTP_RECEIPT_WINDOW" yaml:"receipt_window"`
+	// EnvelopeFrom is the SMTP envelope sender: the From address when empty, "<>" for the
+	// null sender of RFC 3834 (not every submission server accepts it).
+	EnvelopeFrom string `yaml:"envelope_from"`
+}
+
+// Enabled reports whether receipts can be sent.
+func (s SMTP) Enabled() bool { return s.Addr != "" && s.From != "" }
+
+func (s SMTP) withDefaults() SMTP {
+	if s.Security == "" {
+		s.Security = SecurityStartTLS
+		if _, port, err := net.SplitHostPort(s.Addr); err == nil && port == "465" {
+			s.Security = SecurityTLS
+		}
+	}
+	if s.ReceiptWindow == 0 {
+		s.ReceiptWindow = 10 * time.Minute
+	}
+	return s
 }
 
 // Config is the email channel: the mailbox of the environment variables, and any number
@@ -43,24 +103,36 @@ func (c Config) All() []Mailbox {
 	}
 	all = append(all, c.Mailboxes...)
 	for i := range all {
-		m := &all[i]
-		if m.Name == "" {
-			m.Name = m.Username + "@" + m.Addr
-		}
-		if m.Security == "" {
-			m.Security = "tls"
-		}
-		if m.Mailbox == "" {
-			m.Mailbox = "INBOX"
-		}
-		if m.ProcessedMailbox == "" {
-			m.ProcessedMailbox = "Processed"
-		}
-		if m.PollInterval == 0 {
-			m.PollInterval = 30 * time.Second
-		}
+		all[i] = all[i].withDefaults()
 	}
 	return all
+}
+
+func (m Mailbox) withDefaults() Mailbox {
+	if m.Name == "" {
+		m.Name = m.Username + "@" + m.Addr
+	}
+	if m.Security == "" {
+		m.Security = SecurityTLS
+	}
+	if m.Mailbox == "" {
+		m.Mailbox = "INBOX"
+	}
+	if m.ProcessedMailbox == "" {
+		m.ProcessedMailbox = "Processed"
+	}
+	if m.PollInterval == 0 {
+		m.PollInterval = 30 * time.Second
+	}
+	if m.BatchSize <= 0 {
+		m.BatchSize = 50
+	}
+	if m.Auth == "" {
+		m.Auth = AuthLogin
+	}
+	m.Auth = strings.ToLower(m.Auth)
+	m.Security = strings.ToLower(m.Security)
+	return m
 }
 
 // Enabled reports whether any mailbox is configured.
@@ -69,15 +141,69 @@ func (c Config) Enabled() bool { return len(c.All()) > 0 }
 // Validate reports every problem at once.
 func (c Config) Validate() []error {
 	var errs []error
+	names := map[string]bool{}
 	for _, m := range c.All() {
-		if m.Username == "" || m.Password == "" {
-			errs = append(errs, fmt.Errorf("mailbox %s: INTAKE_IMAP_USERNAME and INTAKE_IMAP_PASSWORD are required when INTAKE_IMAP_ADDR is set", m.Name))
+		if names[m.StateKey()] {
+			errs = append(errs, fmt.Errorf("mailbox %s: two mailboxes share the name and folder %q; give each its own name", m.Name, m.StateKey()))
+		}
+		names[m.StateKey()] = true
+		if _, _, err := net.SplitHostPort(m.Addr); err != nil {
+			errs = append(errs, fmt.Errorf("mailbox %s: addr %q must be host:port, e.g. imap.example.go.id:993", m.Name, m.Addr))
+		}
+		switch m.Auth {
+		case AuthLogin:
+			if m.Username == "" || m.Password == "" {
+				errs = append(errs, fmt.Errorf("mailbox %s: INTAKE_IMAP_USERNAME and INTAKE_IMAP_PASSWORD are required when INTAKE_IMAP_ADDR is set", m.Name))
+			}
+		case AuthXOAuth2:
+			if m.Username == "" || m.OAuthClientID == "" || m.OAuthTokenURL == "" || m.OAuthRefreshToken == "" {
+				errs = append(errs, fmt.Errorf("mailbox %s: auth xoauth2 needs username, oauth_client_id, oauth_token_url and oauth_refresh_token", m.Name))
+			}
+		default:
+			errs = append(errs, fmt.Errorf("mailbox %s: auth %q: use login or xoauth2", m.Name, m.Auth))
 		}
 		switch m.Security {
-		case "tls", "starttls", "none":
+		case SecurityTLS, SecurityStartTLS:
+		case SecurityNone:
+			if !m.AllowInsecure && !isLoopback(m.Addr) {
+				errs = append(errs, fmt.Errorf("mailbox %s: INTAKE_IMAP_SECURITY=none sends the password in clear text; it is allowed only on a loopback address or with allow_insecure: true", m.Name))
+			}
 		default:
 			errs = append(errs, fmt.Errorf("mailbox %s: INTAKE_IMAP_SECURITY=%q: use tls, starttls or none", m.Name, m.Security))
 		}
+		if m.ProcessedMailbox == m.Mailbox {
+			errs = append(errs, fmt.Errorf("mailbox %s: INTAKE_IMAP_PROCESSED_MAILBOX must differ from INTAKE_IMAP_MAILBOX", m.Name))
+		}
+	}
+	if s := c.SMTP; s.Addr != "" || s.From != "" {
+		s = s.withDefaults()
+		if s.Addr == "" || s.From == "" {
+			errs = append(errs, fmt.Errorf("receipts by email need both INTAKE_SMTP_ADDR and INTAKE_SMTP_FROM"))
+		} else if _, _, err := net.SplitHostPort(s.Addr); err != nil {
+			errs = append(errs, fmt.Errorf("INTAKE_SMTP_ADDR=%q must be host:port, e.g. smtp.example.go.id:587", s.Addr))
+		}
+		switch s.Security {
+		case SecurityTLS, SecurityStartTLS:
+		case SecurityNone:
+			if !s.AllowInsecure && !isLoopback(s.Addr) {
+				errs = append(errs, fmt.Errorf("INTAKE_SMTP_SECURITY=none is allowed only on a loopback address or with smtp.allow_insecure: true"))
+			}
+		default:
+			errs = append(errs, fmt.Errorf("INTAKE_SMTP_SECURITY=%q: use tls, starttls or none", s.Security))
+		}
 	}
 	return errs
+}
+
+// isLoopback reports whether addr's host is a loopback address or localhost.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

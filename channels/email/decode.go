@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"mime"
 	"net/textproto"
 	"strings"
 
@@ -62,7 +63,13 @@ func decode(raw []byte, lim DecodeLimits, depth int) (m *record.Message, err err
 	// enmime fills Text from the HTML when a mail has no text/plain part; the normalizer
 	// wants the HTML itself then, to drop quoted blocks before flattening.
 	if hasPlainText(env.Root) || env.HTML == "" {
-		m.Text = env.Text
+		m.Text = plainText(env)
+	}
+	if len(m.ContentTypeParams) == 0 {
+		// enmime keeps the top-level media type but not its parameters (report-type, …)
+		if _, params, err := mime.ParseMediaType(env.GetHeader("Content-Type")); err == nil {
+			m.ContentTypeParams = params
+		}
 	}
 	if from, _ := env.AddressList("From"); len(from) > 0 {
 		m.Sender = record.Party{Name: from[0].Name, Email: from[0].Address}
@@ -87,9 +94,10 @@ func decode(raw []byte, lim DecodeLimits, depth int) (m *record.Message, err err
 	parts = append(parts, env.OtherParts...)
 	for _, p := range parts {
 		if p.ContentType == "message/rfc822" && depth < lim.MaxDepth {
+			// decoded for the normalizer (forwards, bounces), and still listed as one
+			// attachment: the message as it was attached.
 			if inner, err := decode(p.Content, lim, depth+1); err == nil {
 				m.Embedded = append(m.Embedded, inner)
-				continue
 			}
 		}
 		if strings.HasPrefix(p.ContentType, "text/") && p.FileName == "" {

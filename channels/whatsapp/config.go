@@ -2,6 +2,9 @@ package whatsapp
 
 import (
 	"errors"
+	"fmt"
+	"net/url"
+	"strings"
 
 	"github.com/lapor/intake/channels"
 )
@@ -19,12 +22,28 @@ const (
 type Config struct {
 	AppSecret   channels.Secret `env:"INTAKE_WHATSAPP_APP_SECRET" yaml:"app_secret"`
 	VerifyToken channels.Secret `env:"INTAKE_WHATSAPP_VERIFY_TOKEN" yaml:"verify_token"`
+	// AccessToken is the Graph API token for media downloads and receipts. Without it,
+	// media stay "pending" (downloads off) and no receipt is sent.
 	AccessToken channels.Secret `env:"INTAKE_WHATSAPP_ACCESS_TOKEN" yaml:"access_token"`
 	GraphURL    string          `env:"INTAKE_WHATSAPP_GRAPH_URL" yaml:"graph_url"`
+	// MediaHosts are further hosts media may be downloaded from, beyond the Graph host and
+	// DefaultMediaHosts (entries as media.HostPolicy: "host", ".domain", "https://host:port").
+	MediaHosts []string `env:"INTAKE_WHATSAPP_MEDIA_HOSTS" yaml:"media_hosts"`
 }
 
 // Enabled reports whether the channel is configured.
 func (c Config) Enabled() bool { return c.AppSecret != "" }
+
+// DownloadsEnabled reports whether media can be fetched (a Graph token is configured).
+func (c Config) DownloadsEnabled() bool { return c.Enabled() && c.AccessToken != "" }
+
+// graphURL is GraphURL or the default, without a trailing slash.
+func (c Config) graphURL() string {
+	if c.GraphURL == "" {
+		return DefaultGraphURL
+	}
+	return strings.TrimRight(c.GraphURL, "/")
+}
 
 // Validate reports every problem at once.
 func (c Config) Validate() []error {
@@ -34,6 +53,11 @@ func (c Config) Validate() []error {
 	}
 	if !c.Enabled() && (c.VerifyToken != "" || c.AccessToken != "") {
 		errs = append(errs, errors.New("INTAKE_WHATSAPP_APP_SECRET is required when other INTAKE_WHATSAPP_* settings are given: every Meta POST is verified with it"))
+	}
+	if c.GraphURL != "" {
+		if u, err := url.Parse(c.GraphURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("INTAKE_WHATSAPP_GRAPH_URL=%q must be an absolute URL such as %s", c.GraphURL, DefaultGraphURL))
+		}
 	}
 	return errs
 }

@@ -62,9 +62,6 @@ func Start(t testing.TB, o Options) *Gateway {
 	prefix := testenv.Prefix(t)
 	qc := queue.Config{
 		URL:            "redis://" + addr + "/0",
-		Stream:         prefix + "intake:complaints",
-		RejectedStream: prefix + "intake:rejected",
-		PendingStream:  prefix + "intake:pending",
 		ConsumerGroup:  "core",
 		SpoolDir:       t.TempDir(),
 		KeyPrefix:      prefix,
@@ -89,6 +86,8 @@ func Start(t testing.TB, o Options) *Gateway {
 	ts := httptest.NewUnstartedServer(srv.Handler())
 	ts.Start()
 	t.Cleanup(ts.Close)
+	// The queue prefixes every key it writes, streams included.
+	qc.Stream, qc.RejectedStream, qc.PendingStream = prefix+queue.DefaultStream, prefix+queue.DefaultRejectedStream, prefix+queue.DefaultPendingStream
 	g := &Gateway{URL: ts.URL, Server: ts, Router: srv, Queue: q, Media: store, Metrics: m, QueueCfg: qc,
 		Redis: redis.NewClient(&redis.Options{Addr: addr})}
 	t.Cleanup(func() { _ = g.Redis.Close() })

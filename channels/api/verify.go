@@ -1,0 +1,77 @@
+package api
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"net/http"
+	"strings"
+)
+
+// Verifier checks bearer keys against the configured named keys. It keeps only the keys'
+// SHA-256 digests, so every comparison is over 32 bytes whatever the lengths, and it
+// compares the presented key with every configured key, so the time taken reveals neither
+// which key matched nor whether any did. It is safe for concurrent use.
+type Verifier struct {
+	names   []string
+	digests [][sha256.Size]byte
+}
+
+// NewVerifier returns a Verifier for keys (from Config.ParseKeys).
+func NewVerifier(keys []Key) *Verifier {
+	v := &Verifier{names: make([]string, len(keys)), digests: make([][sha256.Size]byte, len(keys))}
+	for i, k := range keys {
+		v.names[i] = k.Name
+		v.digests[i] = sha256.Sum256([]byte(k.Secret))
+	}
+	return v
+}
+
+// Verify returns the name of the key presented in an Authorization header value
+// ("Bearer <key>"), or ok false. The scheme is case-insensitive (RFC 9110 §11.1) and may
+// be followed by one or more spaces (RFC 6750 §2.1); an empty key never matches.
+func (v *Verifier) Verify(authorization string) (name string, ok bool) {
+	token, present := BearerToken(authorization)
+	if !present {
+		return "", false
+	}
+	presented := sha256.Sum256([]byte(token))
+	found, match := 0, 0
+	for i := range v.digests {
+		eq := subtle.ConstantTimeCompare(presented[:], v.digests[i][:])
+		found = subtle.ConstantTimeSelect(eq, i, found)
+		match |= eq
+	}
+	if match != 1 {
+		return "", false
+	}
+	return v.names[found], true
+}
+
+// VerifyRequest checks r's Authorization header. A request with more than one
+// Authorization header is refused: which one counts would be ambiguous.
+func (v *Verifier) VerifyRequest(r *http.Request) (name string, ok bool) {
+	vals := r.Header.Values("Authorization")
+	if len(vals) != 1 {
+		return "", false
+	}
+	return v.Verify(vals[0])
+}
+
+// Verify is Verifier.Verify for a one-off check.
+func Verify(keys []Key, authorization string) (name string, ok bool) {
+	return NewVerifier(keys).Verify(authorization)
+}
+
+// BearerToken extracts the token of a "Bearer <token>" credential. present is false when
+// the scheme is not Bearer or the token is empty or contains white space.
+func BearerToken(authorization string) (token string, present bool) {
+	scheme, rest, ok := strings.Cut(authorization, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimLeft(rest, " ")
+	if token == "" || strings.ContainsAny(token, " \t\r\n") {
+		return "", false
+	}
+	return token, true
+}

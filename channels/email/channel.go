@@ -1,0 +1,129 @@
+// Package email is the IMAP channel: one poller per configured mailbox, each on its own
+// goroutine with reconnect and backoff, waking on IMAP IDLE (and polling as a safety net),
+// handing each mail to the Sink and moving it out of the inbox only once its record or
+// rejection is durable. Receipts go out by SMTP.
+//
+// Never lose, never repeat: per mailbox the UIDVALIDITY and the last processed UID are
+// kept (StateStore, Redis in production). A mail is fetched with BODY.PEEK[] (never marked
+// \Seen), accepted by the Sink (durable), the cursor is advanced, and only then is the mail
+// moved to the processed folder. A crash anywhere leaves either a mail that is fetched
+// again (and deduplicated by the queue on its Message-ID) or a mail at or below the cursor
+// that is simply moved on the next pass.
+package email
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/metrics"
+	"github.com/lapor/intake/record"
+)
+
+// StateStore keeps each mailbox's IMAP cursor (queue.MailState in production). Errors are
+// logged and survived: the cursor spares work, the queue's dedupe keeps correctness.
+type StateStore interface {
+	MailboxState(ctx context.Context, mailbox string) (uidValidity, lastUID uint32, err error)
+	SetMailboxState(ctx context.Context, mailbox string, uidValidity, lastUID uint32) error
+}
+
+// ReceiptLimiter is optionally implemented by the StateStore (queue.MailState does): it
+// claims the once-per-window receipt of a sender across restarts and gateways. Without
+// it, the channel limits in memory.
+type ReceiptLimiter interface {
+	ClaimReceipt(ctx context.Context, sender string, window time.Duration) (bool, error)
+}
+
+// Options wire the channel.
+type Options struct {
+	Logger  *slog.Logger
+	Metrics *metrics.Metrics
+	// Receipts: whether and what to answer a citizen (INTAKE_RECEIPTS, the texts).
+	Receipts channels.Receipts
+	// Limits bound the decoding of one mail (zero: DefaultDecodeLimits).
+	Limits DecodeLimits
+	// TLSConfig is used for IMAP and SMTP TLS (nil: system roots). Tests set RootCAs.
+	TLSConfig *tls.Config
+	// BackoffMin and BackoffMax bound the reconnect delay (1s and 2m when zero); each
+	// failure doubles it, with jitter.
+	BackoffMin, BackoffMax time.Duration
+}
+
+// Channel runs every configured mailbox. It implements channels.Runner.
+type Channel struct {
+	pollers  []*poller
+	receipts *receiptSender
+	log      *slog.Logger
+}
+
+var _ channels.Runner = (*Channel)(nil)
+
+// New builds the channel for every mailbox of cfg; it does no I/O. state may be nil (the
+// cursor then lives in memory only).
+func New(cfg Config, sink channels.Sink, state StateStore, opts Options) (*Channel, error) {
+	if errs := cfg.Validate(); len(errs) > 0 {
+		return nil, fmt.Errorf("email channel: %w", errors.Join(errs...))
+	}
+	if sink == nil {
+		return nil, errors.New("email channel: no sink")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.BackoffMin <= 0 {
+		opts.BackoffMin = time.Second
+	}
+	if opts.BackoffMax <= 0 {
+		opts.BackoffMax = 2 * time.Minute
+	}
+	if opts.BackoffMax < opts.BackoffMin {
+		opts.BackoffMax = opts.BackoffMin
+	}
+	opts.Limits = opts.Limits.withDefaults()
+	ch := &Channel{log: opts.Logger.With("channel", record.ChannelEmail)}
+	if opts.Receipts.Enabled && cfg.SMTP.Enabled() {
+		var limiter ReceiptLimiter
+		if l, ok := state.(ReceiptLimiter); ok {
+			limiter = l
+		}
+		ch.receipts = newReceiptSender(cfg.SMTP.withDefaults(), opts, limiter, sink, cfg.All())
+	}
+	for _, mb := range cfg.All() {
+		ch.pollers = append(ch.pollers, newPoller(mb, sink, state, opts, ch.receipts))
+	}
+	return ch, nil
+}
+
+// Name implements channels.Runner.
+func (c *Channel) Name() string { return record.ChannelEmail }
+
+// Run polls every mailbox until ctx ends. One mailbox failing never stops the others:
+// each reconnects on its own. Run returns nil once every poller has stopped.
+func (c *Channel) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	if c.receipts != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.receipts.run(ctx) }()
+	}
+	for _, p := range c.pollers {
+		wg.Add(1)
+		go func() { defer wg.Done(); p.run(ctx) }()
+	}
+	wg.Wait()
+	return nil
+}
+
+// Runners returns one Runner per mailbox, for a caller that supervises them one by one.
+// Receipts are sent only by Run; use either Run or these.
+func (c *Channel) Runners() []channels.Runner {
+	out := make([]channels.Runner, len(c.pollers))
+	for i, p := range c.pollers {
+		out[i] = p
+	}
+	return out
+}

@@ -1,0 +1,139 @@
+// Package twilio receives Twilio Programmable Messaging webhooks (SMS, MMS and WhatsApp
+// through Twilio) on POST /webhooks/twilio and answers with TwiML.
+package twilio
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+
+	"github.com/twilio/twilio-go/twiml"
+
+	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/record"
+)
+
+// Path is where Twilio posts incoming messages.
+const Path = "/webhooks/twilio"
+
+// Options wire the channel.
+type Options struct {
+	// PublicURL is the external base URL Twilio calls; signatures are checked against it.
+	PublicURL string
+	Receipts  channels.Receipts
+	Logger    *slog.Logger
+}
+
+// Channel is the Twilio webhook channel.
+type Channel struct {
+	cfg  Config
+	opts Options
+	sink channels.Sink
+}
+
+// New returns the channel; cfg must be Enabled.
+func New(cfg Config, sink channels.Sink, opts Options) (*Channel, error) {
+	if !cfg.Enabled() {
+		return nil, errors.New("twilio: INTAKE_TWILIO_AUTH_TOKEN is not set")
+	}
+	if opts.PublicURL == "" {
+		return nil, errors.New("twilio: INTAKE_PUBLIC_URL is required to check signatures")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Channel{cfg: cfg, opts: opts, sink: sink}, nil
+}
+
+// Name implements channels.Webhook.
+func (c *Channel) Name() string { return "twilio" }
+
+// Routes implements channels.Webhook.
+func (c *Channel) Routes(r channels.Router) {
+	r.Handle(http.MethodPost, Path, http.HandlerFunc(c.serve))
+}
+
+// emptyTwiML answers without sending the citizen anything.
+const emptyTwiML = `<?xml version="1.0" encoding="UTF-8"?><Response/>`
+
+func (c *Channel) serve(w http.ResponseWriter, r *http.Request) {
+	raw, err := channels.ReadBody(r)
+	if err != nil {
+		channels.WriteBodyError(w, err)
+		return
+	}
+	form, formErr := url.ParseQuery(string(raw))
+	if formErr != nil {
+		form = url.Values{} // still verified below: a bad body never passes a signature check
+	}
+	if !VerifySignature(c.cfg.AuthToken.Reveal(), SignedURL(c.opts.PublicURL, r.RequestURI), form, r.Header.Get("X-Twilio-Signature")) {
+		http.Error(w, "signature does not verify: check INTAKE_PUBLIC_URL matches the URL configured at Twilio", http.StatusForbidden)
+		return
+	}
+	in, err := ParseInbound(form)
+	if err == nil && formErr != nil {
+		err = formErr
+	}
+	if err != nil {
+		c.rejectAndAnswer(w, r, raw, err)
+		return
+	}
+	if in.MessageStatus != "" {
+		c.sink.Event(channelOf(in), "status_"+in.MessageStatus)
+		writeTwiML(w, emptyTwiML)
+		return
+	}
+	m := in.Message(raw)
+	if in.IsWhatsApp() {
+		decorateWhatsApp(m, form)
+	}
+	out, err := c.sink.Accept(r.Context(), m)
+	if err != nil {
+		c.opts.Logger.Error("twilio message not stored; Twilio may retry", "message_sid", in.MessageSid, "err", err)
+		http.Error(w, "the complaint could not be stored; retry later", http.StatusServiceUnavailable)
+		return
+	}
+	writeTwiML(w, c.answer(out))
+}
+
+// answer is the TwiML for an outcome: a receipt with the reference, or nothing.
+func (c *Channel) answer(out channels.Outcome) string {
+	if !c.opts.Receipts.Enabled || out.Rejection != nil || out.Reference == "" {
+		return emptyTwiML
+	}
+	lang := ""
+	if out.Complaint != nil {
+		lang = out.Complaint.Language
+	}
+	doc, err := twiml.Messages([]twiml.Element{&twiml.MessagingMessage{Body: c.opts.Receipts.Text(out.Reference, lang)}})
+	if err != nil {
+		return emptyTwiML
+	}
+	return doc
+}
+
+// rejectAndAnswer keeps a verified request that is not a usable message in the rejected
+// stream and answers 200, so Twilio stops retrying something that will never parse.
+func (c *Channel) rejectAndAnswer(w http.ResponseWriter, r *http.Request, raw []byte, cause error) {
+	rej := &record.Rejection{Reason: record.ReasonUnparseable, Detail: cause.Error(), Channel: record.ChannelSMS,
+		Provider: record.ProviderTwilio, Raw: raw}
+	if err := c.sink.Reject(r.Context(), rej); err != nil {
+		http.Error(w, "the request could not be stored; retry later", http.StatusServiceUnavailable)
+		return
+	}
+	writeTwiML(w, emptyTwiML)
+}
+
+func channelOf(in Inbound) string {
+	if in.IsWhatsApp() {
+		return record.ChannelWhatsApp
+	}
+	return record.ChannelSMS
+}
+
+func writeTwiML(w http.ResponseWriter, doc string) {
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte(doc))
+}

@@ -1,0 +1,118 @@
+package twilio
+
+import (
+	"bufio"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+)
+
+// sidecar reads a fixture's .sig file: url, auth_token, X-Twilio-Signature.
+func sidecar(t *testing.T, name string) map[string]string {
+	t.Helper()
+	f, err := os.Open("testdata/" + name + ".sig")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out := map[string]string{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		if k, v, ok := strings.Cut(line, "="); ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func fixtureForm(t *testing.T, name string) (url.Values, []byte) {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/" + name + ".form")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw = []byte(strings.TrimRight(string(raw), "\r\n"))
+	form, err := url.ParseQuery(string(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return form, raw
+}
+
+func TestSidecarSignaturesValidate(t *testing.T) {
+	for _, name := range []string{"twilio-sms", "twilio-mms", "twilio-whatsapp", "twilio-whatsapp-location"} {
+		t.Run(name, func(t *testing.T) {
+			sc := sidecar(t, name)
+			form, _ := fixtureForm(t, name)
+			if !VerifySignature(sc["auth_token"], sc["url"], form, sc["X-Twilio-Signature"]) {
+				t.Fatalf("the sidecar's own URL and signature do not validate")
+			}
+		})
+	}
+}
+
+func TestVerifySignatureEdgeCases(t *testing.T) {
+	sc := sidecar(t, "twilio-sms")
+	form, _ := fixtureForm(t, "twilio-sms")
+	tok, u, sig := sc["auth_token"], sc["url"], sc["X-Twilio-Signature"]
+	tampered := url.Values{}
+	for k, v := range form {
+		tampered[k] = v
+	}
+	tampered.Set("Body", form.Get("Body")+"!")
+	withQuery := url.Values{}
+	for k, v := range form {
+		withQuery[k] = v
+	}
+	withQuery.Set("tenant", "x") // a query parameter merged into the form must not pass
+	cases := []struct {
+		name  string
+		token string
+		url   string
+		form  url.Values
+		sig   string
+		want  bool
+	}{
+		{"exact", tok, u, form, sig, true},
+		{"explicit default port", tok, strings.Replace(u, ".go.id/", ".go.id:443/", 1), form, sig, true},
+		{"http instead of https", tok, strings.Replace(u, "https://", "http://", 1), form, sig, false},
+		{"trailing slash", tok, u + "/", form, sig, false},
+		{"other host", tok, strings.Replace(u, "pengaduan.", "lapor.", 1), form, sig, false},
+		{"tampered body", tok, u, tampered, sig, false},
+		{"query merged into form", tok, u, withQuery, sig, false},
+		{"wrong token", "0" + tok[1:], u, form, sig, false},
+		{"empty signature", tok, u, form, "", false},
+		{"empty token", "", u, form, sig, false},
+		{"garbage signature", tok, u, form, "not-base64!!", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := VerifySignature(c.token, c.url, c.form, c.sig); got != c.want {
+				t.Fatalf("VerifySignature = %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+func TestSignMatchesTwilio(t *testing.T) {
+	for _, name := range []string{"twilio-sms", "twilio-mms"} {
+		sc := sidecar(t, name)
+		form, _ := fixtureForm(t, name)
+		if got := Sign(sc["auth_token"], sc["url"], form); got != sc["X-Twilio-Signature"] {
+			t.Fatalf("%s: Sign = %s, want Twilio's %s", name, got, sc["X-Twilio-Signature"])
+		}
+	}
+}
+
+func TestSignedURLKeepsTheRawQuery(t *testing.T) {
+	got := SignedURL("https://intake.example.go.id/", "/webhooks/twilio?tenant=kota%20bandung&a=1")
+	if want := "https://intake.example.go.id/webhooks/twilio?tenant=kota%20bandung&a=1"; got != want {
+		t.Fatalf("SignedURL = %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+
+	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/channels/twilio"
+	"github.com/lapor/intake/config"
+	"github.com/lapor/intake/httpapi"
+	"github.com/lapor/intake/logging"
+	"github.com/lapor/intake/media"
+	"github.com/lapor/intake/metrics"
+	"github.com/lapor/intake/normalizer"
+	"github.com/lapor/intake/pipeline"
+	"github.com/lapor/intake/queue"
+	"github.com/lapor/intake/record"
+)
+
+func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "YAML configuration file (or INTAKE_CONFIG); the environment wins over it")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.FromEnvironment(*configPath)
+	if err != nil {
+		return err
+	}
+	log := logging.New(stderr, cfg.LogLevel, cfg.LogFormat)
+	return serve(ctx, cfg, log, nil)
+}
+
+// gateway is everything serve builds, in start order; stop runs in reverse.
+type gateway struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	queue    *queue.Queue
+	http     *httpapi.Server
+	sink     *pipeline.Pipeline
+	runners  []channels.Runner
+	stopDev  func()
+	webhooks []channels.Webhook
+}
+
+// serve runs the gateway until ctx ends. listening, when not nil, gets the HTTP address
+// once the server accepts connections (tests use it).
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, listening func(net.Addr)) error {
+	g, err := build(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer g.close()
+
+	runCtx, stopRunners := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, r := range g.runners {
+		wg.Add(1)
+		go func(r channels.Runner) {
+			defer wg.Done()
+			if err := r.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+				log.Error("worker stopped", "worker", r.Name(), "err", err)
+			}
+		}(r)
+	}
+	err = g.http.Serve(ctx, cfg.HTTPAddr, func(a net.Addr) {
+		log.Info("intake is listening", "addr", a.String(), "dev", cfg.Dev, "version", version)
+		if listening != nil {
+			listening(a)
+		}
+	})
+	// The HTTP server has finished its in-flight requests; now the workers, then Redis.
+	stopRunners()
+	wg.Wait()
+	return err
+}
+
+// build wires the gateway explicitly: every enabled channel is constructed here.
+func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gateway, err error) {
+	g := &gateway{cfg: cfg, log: log}
+	defer func() {
+		if err != nil {
+			g.close()
+		}
+	}()
+	redisURL := cfg.RedisURL.Reveal()
+	if cfg.Dev {
+		addr, stop, err := queue.StartEmbedded(cfg.DevRedisAddr)
+		if err != nil {
+			return nil, err
+		}
+		g.stopDev = stop
+		redisURL = "redis://" + addr + "/0"
+		log.Warn("DEVELOPMENT MODE: nothing is configured, so intake listens on loopback only, keeps records in an "+
+			"embedded in-memory Redis that loses everything on exit, and uses development secrets. Set INTAKE_REDIS_URL "+
+			"and the channel secrets for production.", "redis", addr, "http", cfg.HTTPAddr)
+	}
+	g.queue, err = queue.Open(ctx, queue.Config{
+		URL: redisURL, Stream: cfg.Stream, RejectedStream: cfg.RejectedStream, ConsumerGroup: cfg.ConsumerGroup,
+		SpoolDir: cfg.SpoolDir, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	store, err := media.NewStore(cfg.MediaDir, cfg.MaxMediaBytes)
+	if err != nil {
+		return nil, err
+	}
+	norm, err := normalizer.New(cfg.NormalizerOptions())
+	if err != nil {
+		return nil, err
+	}
+	m := metrics.New(func() float64 { return float64(g.queue.SpoolSize()) })
+	fetch := map[string]bool{}
+	if cfg.Twilio.Enabled() && cfg.Twilio.AccountSID != "" {
+		fetch[record.ProviderTwilio] = true
+	}
+	g.sink = pipeline.New(pipeline.Options{Normalizer: norm, Queue: g.queue, Media: store, PublicURL: cfg.PublicURL,
+		FetchProviders: fetch, Metrics: m, Logger: log})
+	g.http = httpapi.New(httpapi.Options{MaxBodyBytes: cfg.MaxBodyBytes, Logger: log, Metrics: m, Ready: g.queue.Ready})
+
+	var errs []error
+	add := func(w channels.Webhook, err error) {
+		if err != nil {
+			errs = append(errs, err)
+			return
+		}
+		w.Routes(g.http)
+		g.webhooks = append(g.webhooks, w)
+	}
+	if cfg.Twilio.Enabled() {
+		add(twilio.New(cfg.Twilio, g.sink, twilio.Options{PublicURL: cfg.PublicURL, Receipts: cfg.Receipts, Logger: log}))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("channels: %w", err)
+	}
+	return g, nil
+}
+
+// close stops what build started, in reverse order: the queue flushes before Redis goes.
+func (g *gateway) close() {
+	if g.queue != nil {
+		if err := g.queue.Close(); err != nil {
+			g.log.Error("closing the queue", "err", err)
+		}
+	}
+	if g.stopDev != nil {
+		g.stopDev()
+	}
+}

@@ -1,0 +1,430 @@
+package queue
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The spool keeps records while Redis is unreachable. It is a directory of append-only
+// JSON-lines files named spool-<unix nanos>-<seq>.jsonl, so names sort in write order.
+// Every append is fsynced before the writer answers its callers. The drainer replays the
+// files oldest first through the same scripts (so nothing is doubled), then deletes them;
+// a file it cannot read or parse is renamed to *.corrupt and never deleted. The dedupe
+// keys of spooled records are indexed in memory (rebuilt from the files at Open), so a
+// provider's retry during an outage gets the first answer.
+
+const (
+	spoolPrefix    = "spool-"
+	spoolSuffix    = ".jsonl"
+	corruptSuffix  = ".corrupt"
+	spoolMaxItems  = 10000
+	spoolMaxBytes  = 64 << 20
+	spoolLockName  = ".lock"
+	spoolProbeName = ".probe-"
+)
+
+// spoolLine is one spooled write, one JSON object per line.
+type spoolLine struct {
+	Op        string          `json:"op"` // publish, stage, reject
+	ID        string          `json:"id,omitempty"`
+	Ref       string          `json:"ref,omitempty"`
+	Channel   string          `json:"channel,omitempty"`
+	Dedupe    string          `json:"dedupe,omitempty"`
+	Token     string          `json:"token,omitempty"`
+	Complaint json.RawMessage `json:"complaint,omitempty"`
+	Reject    *rejectEntry    `json:"reject,omitempty"`
+}
+
+type spoolFile struct {
+	name    string
+	items   int
+	keys    []string // index keys first spooled in this file
+	damaged bool     // some lines did not parse: quarantine after delivering the rest
+}
+
+type spool struct {
+	dir  string
+	log  *slog.Logger
+	lock *os.File
+
+	mu         sync.Mutex
+	active     *os.File
+	activeFile *spoolFile
+	activeSize int64
+	files      []*spoolFile // closed files waiting for the drainer, oldest first
+	index      map[string]Result
+	seq        uint64
+	buf        bytes.Buffer
+	enc        *json.Encoder
+
+	count atomic.Int64
+}
+
+func openSpool(dir string, log *slog.Logger) (*spool, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("queue: cannot create spool directory %s: %w (set INTAKE_SPOOL_DIR to a writable directory)", dir, err)
+	}
+	s := &spool{dir: dir, log: log, index: map[string]Result{}}
+	s.enc = json.NewEncoder(&s.buf)
+	s.enc.SetEscapeHTML(false)
+	if err := s.probe(); err != nil {
+		return nil, fmt.Errorf("queue: spool directory %s is not writable: %w (set INTAKE_SPOOL_DIR to a writable directory)", dir, err)
+	}
+	lock, err := lockDir(filepath.Join(dir, spoolLockName))
+	if err != nil {
+		return nil, fmt.Errorf("queue: spool directory %s is in use by another intake process (%v); give each process its own INTAKE_SPOOL_DIR", dir, err)
+	}
+	s.lock = lock
+	if err := s.load(); err != nil {
+		_ = s.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// load indexes the files a previous process left behind.
+func (s *spool) load() error {
+	names, err := s.list()
+	if err != nil {
+		return fmt.Errorf("queue: cannot list spool directory %s: %w", s.dir, err)
+	}
+	total := 0
+	for _, name := range names {
+		data, err := os.ReadFile(filepath.Join(s.dir, name))
+		if err != nil {
+			s.quarantine(name, err)
+			continue
+		}
+		lines, damaged, torn := parseSpool(data)
+		if torn {
+			s.log.Warn("spool file ends in an incomplete line, written when a process died before answering; that line is skipped", "file", name)
+		}
+		if len(lines) == 0 {
+			if damaged {
+				s.quarantine(name, errors.New("no readable record"))
+			} else {
+				_ = os.Remove(filepath.Join(s.dir, name))
+			}
+			continue
+		}
+		f := &spoolFile{name: name, items: len(lines), damaged: damaged}
+		for _, l := range lines {
+			o := l.op()
+			if k := o.indexKey(); k != "" {
+				if _, ok := s.index[k]; !ok {
+					s.index[k] = Result{ID: o.id, Reference: o.ref, Spooled: true}
+					f.keys = append(f.keys, k)
+				}
+			}
+		}
+		s.files = append(s.files, f)
+		total += f.items
+	}
+	s.count.Store(int64(total))
+	if total > 0 {
+		s.log.Info("spool holds records from an earlier run; they go to redis when it answers",
+			"records", total, "files", len(s.files), "spool_dir", s.dir)
+	}
+	return nil
+}
+
+func (s *spool) list() ([]string, error) {
+	ents, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range ents {
+		n := e.Name()
+		if e.Type().IsRegular() && strings.HasPrefix(n, spoolPrefix) && strings.HasSuffix(n, spoolSuffix) {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// parseSpool splits a spool file into its records. damaged: a complete line did not parse
+// (the file goes to quarantine once the rest is delivered). torn: the last line is
+// incomplete, which only happens when a process died mid-write, before answering anyone.
+func parseSpool(data []byte) (lines []spoolLine, damaged, torn bool) {
+	for len(data) > 0 {
+		raw, rest, complete := bytes.Cut(data, []byte{'\n'})
+		data = rest
+		if len(bytes.TrimSpace(raw)) == 0 {
+			continue
+		}
+		var l spoolLine
+		if err := json.Unmarshal(raw, &l); err != nil || !l.valid() {
+			if complete {
+				damaged = true
+			} else {
+				torn = true
+			}
+			continue
+		}
+		lines = append(lines, l)
+	}
+	return lines, damaged, torn
+}
+
+func (l *spoolLine) valid() bool {
+	switch l.Op {
+	case "publish", "stage":
+		return l.ID != "" && l.Ref != "" && l.Channel != "" && len(l.Complaint) > 0 && l.Complaint[0] == '{'
+	case "reject":
+		return l.Reject != nil && l.Reject.Reason != "" && (l.Dedupe != "" || l.Token != "")
+	}
+	return false
+}
+
+func (l *spoolLine) op() *op {
+	o := &op{id: l.ID, ref: l.Ref, channel: l.Channel, dedupe: l.Dedupe, token: l.Token}
+	switch l.Op {
+	case "publish":
+		o.kind, o.body = opPublish, l.Complaint
+	case "stage":
+		o.kind, o.body = opStage, l.Complaint
+	default:
+		o.kind, o.rej = opReject, l.Reject
+	}
+	return o
+}
+
+func (s *spool) size() int64 { return s.count.Load() }
+
+// lookup answers the ops of batch whose provider message is already in the spool.
+func (s *spool) lookup(batch []*op) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, o := range batch {
+		if o.state != stateTodo {
+			continue
+		}
+		if r, ok := s.index[o.indexKey()]; ok && o.dedupe != "" {
+			r.Duplicate = true
+			o.finish(r, nil)
+		}
+	}
+}
+
+// append writes the ops of batch still to do as one fsynced append. A provider message
+// already spooled (earlier, or earlier in this batch) is answered as a duplicate.
+func (s *spool) append(batch []*op) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.buf.Reset()
+	var added []string
+	var written []*op
+	for _, o := range batch {
+		if o.state != stateTodo {
+			continue
+		}
+		k := o.indexKey()
+		if k != "" {
+			if r, ok := s.index[k]; ok {
+				r.Duplicate = true
+				o.finish(r, nil)
+				continue
+			}
+			s.index[k] = Result{ID: o.id, Reference: o.ref, Spooled: true}
+			added = append(added, k)
+		}
+		l := spoolLine{Op: o.kind.String(), ID: o.id, Ref: o.ref, Channel: o.channel, Dedupe: o.dedupe, Token: o.token}
+		if o.kind == opReject {
+			l.Reject = o.rej
+		} else {
+			l.Complaint = o.body
+		}
+		if err := s.enc.Encode(&l); err != nil {
+			for _, k := range added {
+				delete(s.index, k)
+			}
+			return fmt.Errorf("encode spool line: %w", err)
+		}
+		written = append(written, o)
+	}
+	if len(written) == 0 {
+		return nil
+	}
+	if err := s.write(s.buf.Bytes()); err != nil {
+		for _, k := range added {
+			delete(s.index, k)
+		}
+		return err
+	}
+	s.activeFile.items += len(written)
+	s.activeFile.keys = append(s.activeFile.keys, added...)
+	s.count.Add(int64(len(written)))
+	for _, o := range written {
+		o.finish(Result{ID: o.id, Reference: o.ref, Spooled: true}, nil)
+	}
+	if s.activeFile.items >= spoolMaxItems || s.activeSize >= spoolMaxBytes {
+		s.rotate()
+	}
+	return nil
+}
+
+// write appends p to the active file (creating one when needed) and fsyncs it. On failure
+// the file is cut back and closed, so a torn write never sits between good lines.
+func (s *spool) write(p []byte) error {
+	if s.active == nil {
+		s.seq++
+		name := fmt.Sprintf("%s%020d-%06d%s", spoolPrefix, time.Now().UnixNano(), s.seq%1000000, spoolSuffix)
+		f, err := os.OpenFile(filepath.Join(s.dir, name), os.O_CREATE|os.O_EXCL|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return fmt.Errorf("create spool file: %w", err)
+		}
+		if err := syncDir(s.dir); err != nil {
+			_ = f.Close()
+			_ = os.Remove(f.Name())
+			return fmt.Errorf("sync spool directory: %w", err)
+		}
+		s.active, s.activeFile, s.activeSize = f, &spoolFile{name: name}, 0
+	}
+	_, err := s.active.Write(p)
+	if err == nil {
+		err = s.active.Sync()
+	}
+	if err != nil {
+		_ = s.active.Truncate(s.activeSize)
+		s.rotate()
+		return fmt.Errorf("append to spool file: %w", err)
+	}
+	s.activeSize += int64(len(p))
+	return nil
+}
+
+// rotate closes the active file and queues it for the drainer (or removes it when empty).
+func (s *spool) rotate() {
+	if s.active == nil {
+		return
+	}
+	_ = s.active.Close()
+	if s.activeFile.items > 0 {
+		s.files = append(s.files, s.activeFile)
+	} else {
+		_ = os.Remove(filepath.Join(s.dir, s.activeFile.name))
+	}
+	s.active, s.activeFile, s.activeSize = nil, nil, 0
+}
+
+// next returns the oldest file waiting to be drained, closing the active file when it is
+// the only one left; nil when the spool is empty.
+func (s *spool) next() *spoolFile {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.files) == 0 {
+		s.rotate()
+	}
+	if len(s.files) == 0 {
+		return nil
+	}
+	return s.files[0]
+}
+
+// finish forgets f, delivered: its keys leave the index (Redis holds them now) and the
+// file is deleted, or quarantined when it was damaged.
+func (s *spool) finish(f *spoolFile) {
+	s.mu.Lock()
+	for _, k := range f.keys {
+		delete(s.index, k)
+	}
+	if len(s.files) > 0 && s.files[0] == f {
+		s.files = s.files[1:]
+	}
+	s.count.Add(-int64(f.items))
+	s.mu.Unlock()
+	if f.damaged {
+		s.quarantine(f.name, errors.New("some lines did not parse; the readable records were delivered"))
+		return
+	}
+	if err := os.Remove(filepath.Join(s.dir, f.name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		s.log.Error("cannot remove a drained spool file; its records would be replayed (harmlessly) at the next start", "file", f.name, "error", err)
+	}
+	_ = syncDir(s.dir)
+}
+
+// drop forgets f without delivering it (the file could not be read and was quarantined).
+func (s *spool) drop(f *spoolFile) {
+	f.damaged = false
+	s.mu.Lock()
+	for _, k := range f.keys {
+		delete(s.index, k)
+	}
+	if len(s.files) > 0 && s.files[0] == f {
+		s.files = s.files[1:]
+	}
+	s.count.Add(-int64(f.items))
+	s.mu.Unlock()
+}
+
+// quarantine renames a spool file that cannot be read to *.corrupt. It is never deleted:
+// an operator inspects it (each line is one JSON record).
+func (s *spool) quarantine(name string, cause error) {
+	from := filepath.Join(s.dir, name)
+	to := from + corruptSuffix
+	if err := os.Rename(from, to); err != nil {
+		s.log.Error("cannot quarantine an unreadable spool file; it stays in place", "file", name, "cause", cause, "error", err)
+		return
+	}
+	_ = syncDir(s.dir)
+	s.log.Error("spool file quarantined: it could not be read; inspect it and replay its records by hand",
+		"file", filepath.Base(to), "cause", cause)
+}
+
+// probe checks that the spool directory takes a durable write.
+func (s *spool) probe() error {
+	f, err := os.CreateTemp(s.dir, spoolProbeName+"*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	defer os.Remove(name)
+	if _, err := f.Write([]byte{'\n'}); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func (s *spool) close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var err error
+	if s.active != nil {
+		err = s.active.Close()
+		if s.activeFile.items == 0 {
+			_ = os.Remove(filepath.Join(s.dir, s.activeFile.name))
+		}
+		s.active, s.activeFile = nil, nil
+	}
+	if s.lock != nil {
+		err = errors.Join(err, unlockDir(s.lock))
+		s.lock = nil
+	}
+	return err
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

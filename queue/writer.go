@@ -1,0 +1,367 @@
+package queue
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/lapor/intake/record"
+	"github.com/redis/go-redis/v9"
+)
+
+type opKind uint8
+
+const (
+	opPublish opKind = iota // complaint stream
+	opStage                 // pending stream
+	opReject                // rejected stream
+)
+
+func (k opKind) String() string {
+	switch k {
+	case opPublish:
+		return "publish"
+	case opStage:
+		return "stage"
+	default:
+		return "reject"
+	}
+}
+
+type opState uint8
+
+const (
+	stateTodo opState = iota
+	stateDone
+)
+
+// maxRefTries bounds the search for a free reference (one in 10^6 is taken even with a
+// million records, so a second try is already rare).
+const maxRefTries = 8
+
+// op is one write on its way to Redis or the spool. Callers' ops come from a pool and
+// carry their own encoder and argument buffers, so a publish allocates little.
+type op struct {
+	kind    opKind
+	id      string
+	ref     string
+	channel string
+	// dedupe is "<channel>:<provider id>" when the record has a provider id.
+	dedupe string
+	// token makes a rejection without a provider id idempotent across retries and replays.
+	token string
+	body  []byte // complaint JSON
+	rej   *rejectEntry
+
+	state    opState
+	res      Result
+	err      error
+	refTries int
+	// oldRef is set when the drainer had to give a spooled record a new reference.
+	oldRef string
+
+	cmd  *redis.Cmd
+	args []any
+	buf  bytes.Buffer
+	enc  *json.Encoder
+	done chan struct{}
+}
+
+// rejectEntry is a rejection as the rejected stream and the spool keep it.
+type rejectEntry struct {
+	Reason            string `json:"reason"`
+	Detail            string `json:"detail,omitempty"`
+	Channel           string `json:"channel,omitempty"`
+	Provider          string `json:"provider,omitempty"`
+	ProviderMessageID string `json:"provider_message_id,omitempty"`
+	Raw               []byte `json:"raw,omitempty"`
+	RawTruncated      bool   `json:"raw_truncated,omitempty"`
+	RawRef            string `json:"raw_ref,omitempty"`
+	ReceivedAt        string `json:"received_at"`
+}
+
+var opPool = sync.Pool{New: func() any {
+	o := &op{done: make(chan struct{}, 1), args: make([]any, 0, 16)}
+	o.enc = json.NewEncoder(&o.buf)
+	o.enc.SetEscapeHTML(false)
+	return o
+}}
+
+func getOp() *op { return opPool.Get().(*op) }
+
+func putOp(o *op) {
+	if o.buf.Cap() > 64<<10 {
+		return // an unusually large record: let its buffer go
+	}
+	done, args, buf, enc := o.done, o.args[:0], o.buf, o.enc
+	select { // a pooled op never carries a stale signal
+	case <-done:
+	default:
+	}
+	clear(args[:cap(args)])
+	*o = op{done: done, args: args, buf: buf, enc: enc}
+	o.buf.Reset()
+	opPool.Put(o)
+}
+
+func (o *op) encode(c *record.Complaint) error {
+	o.buf.Reset()
+	if err := o.enc.Encode(c); err != nil {
+		return err
+	}
+	o.body = bytes.TrimSuffix(o.buf.Bytes(), []byte{'\n'})
+	return nil
+}
+
+// indexKey names o in the spool's dedupe index; "" when o is never deduplicated.
+func (o *op) indexKey() string {
+	if o.dedupe == "" {
+		return ""
+	}
+	if o.kind == opReject {
+		return "r|" + o.dedupe
+	}
+	return "c|" + o.dedupe
+}
+
+func (o *op) finish(res Result, err error) {
+	o.res, o.err, o.state = res, err, stateDone
+}
+
+// redisArgs builds the EVALSHA command for o in o.args.
+func (q *Queue) redisArgs(o *op) []any {
+	a := o.args[:0]
+	if o.kind == opReject {
+		key := o.dedupe
+		if key == "" {
+			key = "-:" + o.token
+		}
+		e := o.rej
+		a = append(a, "evalsha", shaReject, 2, q.seenRejPrefix+key, q.argRejected, q.argTTL,
+			"reason", e.Reason)
+		if e.Detail != "" {
+			a = append(a, "detail", e.Detail)
+		}
+		a = append(a, "channel", e.Channel)
+		if e.Provider != "" {
+			a = append(a, "provider", e.Provider)
+		}
+		if e.ProviderMessageID != "" {
+			a = append(a, "provider_message_id", e.ProviderMessageID)
+		}
+		if e.Raw != nil || e.RawRef == "" {
+			a = append(a, "raw", e.Raw)
+		}
+		if e.RawTruncated {
+			a = append(a, "raw_truncated", "1")
+		}
+		if e.RawRef != "" {
+			a = append(a, "raw_ref", e.RawRef)
+		}
+		a = append(a, "received_at", e.ReceivedAt)
+		o.args = a
+		return a
+	}
+	stream := q.argStream
+	if o.kind == opStage {
+		stream = q.argPending
+	}
+	var seen, flag any = "", "0"
+	if o.dedupe != "" {
+		seen, flag = q.seenPrefix+o.dedupe, "1"
+	}
+	a = append(a, "evalsha", shaPublish, 3, seen, q.refPrefix+o.ref, stream,
+		o.id, o.ref, o.channel, o.body, q.argTTL, flag)
+	o.args = a
+	return a
+}
+
+var (
+	shaPublish any = publishScript.Hash()
+	shaReject  any = rejectScript.Hash()
+)
+
+// settle applies a script's answer to o; it leaves o to do again when the reference was taken.
+func (q *Queue) settle(o *op, reply string) {
+	switch {
+	case reply == "N":
+		o.finish(Result{ID: o.id, Reference: o.ref}, nil)
+	case strings.HasPrefix(reply, "D"):
+		if o.kind == opReject {
+			o.finish(Result{}, nil)
+			return
+		}
+		id, ref, _ := strings.Cut(reply[1:], " ")
+		// Our own id means a retried or replayed write that had landed: not a duplicate.
+		o.finish(Result{ID: id, Reference: ref, Duplicate: id != o.id}, nil)
+	case reply == "R" && o.kind != opReject:
+		o.refTries++
+		if o.refTries >= maxRefTries {
+			o.finish(Result{}, fmt.Errorf("queue: no free reference for record %s after %d tries; the intake:ref:* keys may be filling the reference space", o.id, o.refTries))
+			return
+		}
+		old := o.ref
+		o.ref = newReference()
+		if o.oldRef == "" {
+			o.oldRef = old
+		}
+		o.body = replaceReference(o.body, old, o.ref)
+	default:
+		o.finish(Result{}, fmt.Errorf("queue: unexpected script reply %q for record %s", reply, o.id))
+	}
+}
+
+// replaceReference swaps the top-level "reference" of a complaint's JSON. The record's
+// first fields are schema_version (a number), id (a ULID) and reference, so the first
+// occurrence of the pattern is the top-level field.
+func replaceReference(body []byte, old, ref string) []byte {
+	pat := []byte(`"reference":"` + old + `"`)
+	i := bytes.Index(body, pat)
+	if i < 0 {
+		return body // cannot happen for a body we encoded
+	}
+	out := make([]byte, 0, len(body)+len(ref)-len(old))
+	out = append(out, body[:i]...)
+	out = append(out, `"reference":"`...)
+	out = append(out, ref...)
+	out = append(out, '"')
+	return append(out, body[i+len(pat):]...)
+}
+
+// execRedis runs every op still to do through the scripts, one pipeline per round,
+// retrying ops whose reference was taken and reloading scripts Redis has forgotten. It
+// returns the connection error that stopped it, if any; ops then left to do were not
+// settled and belong in the spool.
+func (q *Queue) execRedis(ctx context.Context, pipe redis.Pipeliner, ops []*op) error {
+	for round := 0; ; round++ {
+		n := 0
+		for _, o := range ops {
+			if o.state == stateTodo {
+				o.cmd = pipe.Do(ctx, q.redisArgs(o)...)
+				n++
+			}
+		}
+		if n == 0 {
+			return nil
+		}
+		_, _ = pipe.Exec(ctx)
+		var connErr error
+		noScript := false
+		for _, o := range ops {
+			if o.state != stateTodo || o.cmd == nil {
+				continue
+			}
+			reply, err := o.cmd.Text()
+			o.cmd = nil
+			switch {
+			case err == nil:
+				q.settle(o, reply)
+			case redis.HasErrorPrefix(err, "NOSCRIPT"):
+				noScript = true
+			case unreachable(err):
+				connErr = err
+			default:
+				o.finish(Result{}, fmt.Errorf("queue: redis refused the %s of record %s: %w", o.kind, o.recordID(), err))
+			}
+		}
+		if connErr != nil {
+			return connErr
+		}
+		if noScript {
+			// Redis restarted or its script cache was flushed.
+			if err := q.loadScripts(ctx); err != nil {
+				if unreachable(err) {
+					return err
+				}
+				for _, o := range ops {
+					if o.state == stateTodo {
+						o.finish(Result{}, fmt.Errorf("queue: cannot load the publish scripts into redis: %w", err))
+					}
+				}
+				return nil
+			}
+		}
+		if round > maxRefTries+2 {
+			for _, o := range ops {
+				if o.state == stateTodo {
+					o.finish(Result{}, fmt.Errorf("queue: redis kept refusing record %s", o.recordID()))
+				}
+			}
+			return nil
+		}
+	}
+}
+
+func (o *op) recordID() string {
+	if o.kind == opReject {
+		if o.rej != nil && o.rej.ProviderMessageID != "" {
+			return "rejection of " + o.rej.Channel + " message"
+		}
+		return "rejection"
+	}
+	return o.id
+}
+
+// writer collects concurrent writes into batches: it takes whatever is waiting (up to
+// maxBatch) and sends it as one pipeline, so callers arriving while a pipeline is in
+// flight share the next round trip.
+func (q *Queue) writer() {
+	defer q.wg.Done()
+	pipe := q.rdb.Pipeline()
+	batch := make([]*op, 0, maxBatch)
+	for o := range q.reqs {
+		batch = append(batch[:0], o)
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case o, ok := <-q.reqs:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, o)
+			default:
+				break fill
+			}
+		}
+		q.process(pipe, batch)
+		for i := range batch {
+			batch[i] = nil
+		}
+	}
+}
+
+// process makes every op of batch durable (Redis, else spool) and answers its caller.
+func (q *Queue) process(pipe redis.Pipeliner, batch []*op) {
+	ctx := context.Background()
+	if q.spool.size() > 0 {
+		q.spool.lookup(batch) // duplicates of records still in the spool
+	}
+	if !q.down.Load() {
+		if err := q.execRedis(ctx, pipe, batch); err != nil {
+			q.setDown(err)
+		}
+	}
+	left := 0
+	for _, o := range batch {
+		if o.state == stateTodo {
+			left++
+		}
+	}
+	if left > 0 {
+		if err := q.spool.append(batch); err != nil {
+			q.log.Error("spool write failed; records refused", "count", left, "spool_dir", q.cfg.SpoolDir, "error", err)
+			for _, o := range batch {
+				if o.state == stateTodo {
+					o.finish(Result{}, fmt.Errorf("%w: redis is unreachable and the spool write failed (%v); free disk space or fix permissions on INTAKE_SPOOL_DIR", ErrUnavailable, err))
+				}
+			}
+		}
+		q.kickDrainer()
+	}
+	for _, o := range batch {
+		o.done <- struct{}{}
+	}
+}
