@@ -61,10 +61,10 @@ func Start(t testing.TB, o Options) *Gateway {
 	}
 	prefix := testenv.Prefix(t)
 	qc := queue.Config{
-		URL:            "redis://" + addr + "/0",
-		ConsumerGroup:  "core",
-		SpoolDir:       t.TempDir(),
-		KeyPrefix:      prefix,
+		URL:           "redis://" + addr + "/0",
+		ConsumerGroup: "core",
+		SpoolDir:      t.TempDir(),
+		KeyPrefix:     prefix,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
