@@ -18,7 +18,7 @@ var redactedKeys = map[string]bool{
 
 var (
 	emailPattern = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@([A-Za-z0-9\-]+\.)+[A-Za-z]{2,}`)
-	// Phone numbers: a run of 8+ digits, optionally with +, spaces, dots or dashes inside.
+	// Phone numbers: a run of 9+ digits, optionally with +, spaces, dots or dashes inside.
 	phonePattern = regexp.MustCompile(`\+?\d[\d .\-]{6,}\d`)
 )
 
@@ -39,7 +39,7 @@ func Mask(s string) string {
 				digits++
 			}
 		}
-		if digits < 8 {
+		if digits < 9 { // dates (8 digits) stay; phone numbers and NIKs have more
 			return m
 		}
 		return "***" + m[len(m)-2:]
