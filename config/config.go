@@ -115,6 +115,7 @@ func (c *Config) applyDevMode(set map[string]bool) {
 	c.Twilio.AuthToken = twilio.DevAuthToken
 	c.WhatsApp.AppSecret = whatsapp.DevAppSecret
 	c.WhatsApp.VerifyToken = whatsapp.DevVerifyToken
+	c.API.Keys = api.DevKeys // so `intake simulate api` works out of the box
 }
 
 func (c *Config) validate() []error {

@@ -1,9 +1,12 @@
 package docs_test
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/lapor/intake/docs"
 	"github.com/lapor/intake/record"
@@ -35,7 +38,7 @@ func fullRecord() *record.Complaint {
 		Attachments: []record.Attachment{
 			{Filename: "jalan.jpg", ContentType: "image/jpeg", Size: 1234, SHA256: sum,
 				StorageURL: "https://intake.example.go.id/media/" + sum, Status: record.MediaStored, Caption: "foto"},
-			{ContentType: "image/png", Status: record.MediaPending, SourceURL: "https://api.twilio.com/x/Media/ME1"},
+			{ContentType: "audio/ogg; codecs=opus", Status: record.MediaPending, SourceURL: "https://api.twilio.com/x/Media/ME1"},
 			{Status: record.MediaFailed, MediaID: "1234567890"},
 		},
 		Location: &record.Location{Latitude: f(-6.9175), Longitude: f(107.6191), Name: "Alun-alun", Address: "Jl. Asia Afrika, Bandung"},
@@ -183,6 +186,25 @@ func TestSchemaCoversGoType(t *testing.T) {
 	for k := range s.Defs["attachment"].Properties {
 		if !seen[k] {
 			t.Errorf("attachment property %q is not set by fullRecord", k)
+		}
+	}
+}
+
+func TestOpenAPIDocumentIsValid(t *testing.T) {
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(docs.OpenAPI)
+	if err != nil {
+		t.Fatalf("openapi.yaml does not load: %v", err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("openapi.yaml is not a valid OpenAPI document: %v", err)
+	}
+	if !doc.IsOpenAPI31OrLater() {
+		t.Fatal("openapi.yaml should be OpenAPI 3.1")
+	}
+	for _, p := range []string{"/api/v1/complaints", "/media/{sha256}"} {
+		if doc.Paths.Find(p) == nil {
+			t.Errorf("openapi.yaml lacks %s", p)
 		}
 	}
 }

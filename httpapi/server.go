@@ -157,8 +157,10 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if status >= 500 {
 			level = slog.LevelWarn
 		}
-		s.o.Logger.Log(c.Request().Context(), level, "http request", "method", c.Request().Method,
-			"route", c.Path(), "status", status, "took", time.Since(start))
+		if ctx := c.Request().Context(); s.o.Logger.Enabled(ctx, level) {
+			s.o.Logger.Log(ctx, level, "http request", "method", c.Request().Method,
+				"route", c.Path(), "status", status, "took", time.Since(start))
+		}
 		return nil
 	}
 }

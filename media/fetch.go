@@ -92,8 +92,8 @@ type ClientOptions struct {
 
 // NewClient returns an HTTP client that only talks to hosts p allows: the first request
 // is the caller's to check (Check), every redirect is checked here and refused with a
-// PermanentError{Status: blocked} when it leaves the allow-list. Go drops the
-// Authorization header on a redirect to another host, so credentials never follow one.
+// PermanentError{Status: blocked} when it leaves the allow-list. Credentials
+// (Authorization) never follow a redirect to another origin.
 func NewClient(p HostPolicy, o ClientOptions) *http.Client {
 	if o.Timeout <= 0 {
 		o.Timeout = 60 * time.Second
@@ -112,7 +112,16 @@ func NewClient(p HostPolicy, o ClientOptions) *http.Client {
 			if len(via) >= 5 {
 				return &channels.PermanentError{Status: record.MediaFailed, Err: errors.New("more than 5 redirects")}
 			}
-			return p.Check(req.URL)
+			if err := p.Check(req.URL); err != nil {
+				return err
+			}
+			// Go keeps credentials across ports of one host name; we keep them on the exact
+			// origin only, so they never reach another service.
+			if o := via[0].URL; !strings.EqualFold(req.URL.Host, o.Host) || req.URL.Scheme != o.Scheme {
+				req.Header.Del("Authorization")
+				req.Header.Del("Cookie")
+			}
+			return nil
 		},
 	}
 }

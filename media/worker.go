@@ -58,7 +58,7 @@ type Worker struct {
 	// MinIdle is how long a claimed record may go uncompleted before another worker takes
 	// it over (5 min when 0). Keep it above Attempts × (FetchTimeout + MaxBackoff).
 	MinIdle time.Duration
-	// PollInterval is the pause when nothing is pending (1 s when 0).
+	// PollInterval is the least time between two empty claims (1 s when 0).
 	PollInterval time.Duration
 	// Attempts per attachment (5 when 0); BaseBackoff (1 s) doubles up to MaxBackoff (30 s).
 	Attempts    int
@@ -145,6 +145,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 			continue
 		}
+		asked := time.Now()
 		batch, err := w.Queue.ClaimPending(ctx, w.Consumer, free, w.MinIdle)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -172,7 +173,8 @@ func (w *Worker) Run(ctx context.Context) error {
 			}(p)
 		}
 		if started == 0 {
-			sleep(ctx, w.PollInterval)
+			// ClaimPending may itself wait for new entries; pause only for what is left.
+			sleep(ctx, w.PollInterval-time.Since(asked))
 		}
 	}
 	w.Logger.Info("media worker stopped", "consumer", w.Consumer)
@@ -209,18 +211,22 @@ func (w *Worker) settle(ctx context.Context, p queue.Pending) {
 		}
 		w.Metrics.Media(c.Channel, status)
 	}
+	// The media are settled: finish the publication even when shutdown has begun, rather
+	// than fetch everything again after the restart.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
 	for attempt := 1; ; attempt++ {
-		err := w.Queue.Complete(ctx, p, c)
+		err := w.Queue.Complete(cctx, p, c)
 		if err == nil {
 			w.Logger.Debug("record completed", "id", c.ID, "attachments", len(c.Attachments))
 			return
 		}
-		if ctx.Err() != nil || attempt >= w.Attempts {
+		if cctx.Err() != nil || attempt >= w.Attempts {
 			w.Logger.Error("settled record not published; it stays staged and is retried after the idle time",
 				"id", c.ID, "err", err, "min_idle", w.MinIdle)
 			return
 		}
-		sleep(ctx, backoff(w.BaseBackoff, w.MaxBackoff, attempt))
+		sleep(cctx, backoff(w.BaseBackoff, w.MaxBackoff, attempt))
 	}
 }
 

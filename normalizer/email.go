@@ -64,7 +64,7 @@ func (n *Normalizer) email(m *record.Message, c *record.Complaint, sender *recor
 			Note:           fwNote,
 		}
 		if n.trustedForwarder(sender.Email) && fwFrom != nil && fwFrom.Email != "" {
-			*sender = *fwFrom
+			*sender = n.party(*fwFrom)
 		}
 	}
 	if c.Body != fullClean {
@@ -90,6 +90,9 @@ func embeddedForward(m *record.Message, visible string) *record.Message {
 		return nil
 	}
 	inner := m.Embedded[0]
+	if IsReplySubject(m.Subject) {
+		return nil // a reply that attaches an earlier mail
+	}
 	if IsForwardSubject(m.Subject) || utf8.RuneCountInString(CleanText(visible)) <= maxEmbeddedNote {
 		return inner
 	}

@@ -34,7 +34,14 @@ func ParseForward(text string) *Forward {
 // ParseForwardSubject is ParseForward for a mail with the given subject: when the subject
 // starts with a forward marker (IsForwardSubject: "Fwd:", "FW:", "Trs:", "TR:", "WG:", …),
 // the blocks replies also use count as forwarded blocks too.
+//
+// A mail whose subject starts with a reply marker ("Re:", "Balas:", "AW:", …) is a reply:
+// a forwarded block in it is part of the quoted history, not what the sender forwards now,
+// so ParseForwardSubject finds none.
 func ParseForwardSubject(subject, text string) *Forward {
+	if IsReplySubject(subject) {
+		return nil
+	}
 	return parseForward(text, IsForwardSubject(subject))
 }
 
@@ -43,6 +50,16 @@ type fwLine struct {
 	raw   string
 	core  string // without quote marks, indentation and bold stars, trimmed
 	depth int    // number of leading '>' marks
+	field int8   // labelOf(core) + 1, 0 until computed
+}
+
+// fieldAt is labelOf(lines[j].core)'s field, computed once per line.
+func fieldAt(lines []fwLine, j int) headerField {
+	if lines[j].field == 0 {
+		f, _ := labelOf(lines[j].core)
+		lines[j].field = int8(f) + 1
+	}
+	return headerField(lines[j].field - 1)
 }
 
 func splitForwardLines(text string) []fwLine {
@@ -102,9 +119,22 @@ func parseForward(text string, hinted bool) *Forward {
 		return nil
 	}
 	lines := splitForwardLines(text)
+	quoted := false // a quoted line came before: we are inside quoted history
 	for i := range lines {
+		if quoted && lines[i].depth > 0 {
+			continue
+		}
 		kind, inline := separatorAt(lines, i, hinted)
 		if kind == sepNone {
+			if lines[i].depth > 0 && lines[i].core != "" {
+				quoted = true
+			}
+			continue
+		}
+		// A quoted separator counts when it opens the quoted block (Apple Mail quotes the
+		// whole forward), not when a reply's attribution line ("… wrote:") introduces it.
+		if lines[i].depth > 0 && attributionBefore(lines, i) {
+			quoted = true
 			continue
 		}
 		fw := buildForward(lines, i, kind, inline)
@@ -113,6 +143,22 @@ func parseForward(text string, hinted bool) *Forward {
 		}
 	}
 	return nil
+}
+
+// attributionBefore reports whether the last non-blank line before i ends with a colon, as
+// reply attributions do ("On … wrote:", "Pada … menulis:").
+func attributionBefore(lines []fwLine, i int) bool {
+	for k := i - 1; k >= 0; k-- {
+		c := lines[k].core
+		if c == "" {
+			continue
+		}
+		if lines[k].depth > 0 {
+			return false
+		}
+		return strings.HasSuffix(c, ":") || strings.HasSuffix(c, "：")
+	}
+	return false
 }
 
 // separatorAt reports whether line i starts a forwarded block, and for a separator with the
@@ -136,17 +182,17 @@ func separatorAt(lines []fwLine, i int, hinted bool) (kind int, inline string) {
 			if lines[j].core == "" {
 				continue
 			}
-			if f, _ := labelOf(lines[j].core); f == fieldFrom || f == fieldDate || f == fieldSubject || f == fieldTo {
+			if f := fieldAt(lines, j); f == fieldFrom || f == fieldDate || f == fieldSubject || f == fieldTo {
 				return sepRule, ""
 			}
 			break
 		}
 		return sepNone, ""
 	}
-	if f, _ := labelOf(c); f == fieldFrom {
+	if fieldAt(lines, i) == fieldFrom {
 		n := 0
 		for j := i + 1; j < len(lines) && j <= i+5; j++ {
-			if g, _ := labelOf(lines[j].core); g != fieldNone && g != fieldFrom {
+			if g := fieldAt(lines, j); g != fieldNone && g != fieldFrom {
 				n++
 			}
 		}
@@ -172,20 +218,35 @@ func phraseSeparator(c string) (kind int, rest string, ok bool) {
 		lead++
 	}
 	s = strings.TrimLeft(s[lead:], " \t")
-	low := foldLabel(s)
-	if len(low) == 0 || (low[0] < 'a' && low[0] < 0x80) {
+	first, _ := utf8.DecodeRuneInString(s)
+	cands := phraseIndex[unicode.ToLower(first)]
+	if len(cands) == 0 {
 		return sepNone, "", false
+	}
+	head := s
+	if len(head) > 160 {
+		k := 160
+		for k > 0 && !utf8.RuneStart(head[k]) {
+			k--
+		}
+		head = head[:k]
+	}
+	ascii := true
+	for i := 0; i < len(head); i++ {
+		if head[i] >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	low := head
+	if !ascii {
+		low = foldLabel(head)
 	}
 	var phrase string
 	kind = sepNone
-	for _, p := range forwardPhrases {
-		if strings.HasPrefix(low, p) && len(p) > len(phrase) {
-			phrase, kind = p, sepForward
-		}
-	}
-	for _, p := range originalPhrases {
-		if strings.HasPrefix(low, p) && len(p) > len(phrase) {
-			phrase, kind = p, sepOriginal
+	for _, c := range cands {
+		if len(c.phrase) > len(phrase) && len(low) >= len(c.phrase) && strings.EqualFold(low[:len(c.phrase)], c.phrase) {
+			phrase, kind = c.phrase, c.kind
 		}
 	}
 	if kind == sepNone {
@@ -222,6 +283,26 @@ func phraseSeparator(c string) (kind int, rest string, ok bool) {
 	}
 	return sepNone, "", false
 }
+
+type phraseEntry struct {
+	phrase string
+	kind   int
+}
+
+// phraseIndex groups the separator phrases by their first letter, so that most lines are
+// rejected by one map lookup.
+var phraseIndex = func() map[rune][]phraseEntry {
+	idx := map[rune][]phraseEntry{}
+	add := func(list []string, kind int) {
+		for _, p := range list {
+			r, _ := utf8.DecodeRuneInString(p)
+			idx[r] = append(idx[r], phraseEntry{p, kind})
+		}
+	}
+	add(forwardPhrases, sepForward)
+	add(originalPhrases, sepOriginal)
+	return idx
+}()
 
 // skipFolded returns the byte offset in s just after the prefix whose folded form is p.
 func skipFolded(s, p string) int {
@@ -264,7 +345,7 @@ func labelOf(c string) (headerField, string) {
 	if label == "" {
 		return fieldNone, ""
 	}
-	f, ok := headerLabels[foldLabel(label)]
+	f, ok := lookupLabel(label)
 	if !ok {
 		return fieldNone, ""
 	}
@@ -274,6 +355,30 @@ func labelOf(c string) (headerField, string) {
 	}
 	v := strings.TrimSpace(strings.TrimLeft(c[k+sep:], "*"))
 	return f, v
+}
+
+// lookupLabel finds a header label, without allocating for the usual ASCII labels.
+func lookupLabel(label string) (headerField, bool) {
+	var buf [40]byte
+	if len(label) <= len(buf) {
+		n := 0
+		for ; n < len(label); n++ {
+			c := label[n]
+			if c >= 0x80 || c == '\t' {
+				break
+			}
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			buf[n] = c
+		}
+		if n == len(label) && !strings.Contains(label, "  ") {
+			f, ok := headerLabels[string(buf[:n])]
+			return f, ok
+		}
+	}
+	f, ok := headerLabels[foldLabel(label)]
+	return f, ok
 }
 
 // isAttributionLine matches a quote header naming an address and ending with a colon:
@@ -406,7 +511,7 @@ func headerLineFollows(lines []fwLine, i, n int) bool {
 		if lines[k].core == "" {
 			return false
 		}
-		if f, _ := labelOf(lines[k].core); f != fieldNone {
+		if fieldAt(lines, k) != fieldNone {
 			return true
 		}
 	}
@@ -422,7 +527,7 @@ func forwardedBody(lines []fwLine, depth int) string {
 	}
 	out := make([]string, len(lines))
 	for i, l := range lines {
-		out[i] = unquote(l.raw, depth)
+		out[i] = unquoteDepth(l.raw, depth)
 	}
 	// the whole message quoted once more, or indented
 	allQuoted, allIndented, any := true, true, false
@@ -440,7 +545,7 @@ func forwardedBody(lines []fwLine, depth int) string {
 	}
 	if any && allQuoted {
 		for i, s := range out {
-			out[i] = unquote(s, 1)
+			out[i] = unquoteDepth(s, 1)
 		}
 	} else if any && allIndented {
 		for i, s := range out {
@@ -455,7 +560,7 @@ func forwardedBody(lines []fwLine, depth int) string {
 }
 
 // unquote removes up to n leading quote marks ("> ", ">") from s.
-func unquote(s string, n int) string {
+func unquoteDepth(s string, n int) string {
 	for k := 0; k < n; k++ {
 		t := strings.TrimLeft(s, " ")
 		if !strings.HasPrefix(t, ">") {

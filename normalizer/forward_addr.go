@@ -70,6 +70,9 @@ func parseMailbox(v string) *record.Party {
 		}
 	}
 	name = cleanDisplayName(name)
+	if strings.Contains(name, "@") || strings.EqualFold(name, addr) {
+		name = ""
+	}
 	if name == "" && addr != "" {
 		// `addr (Name)`
 		if a := strings.IndexByte(v, '('); a >= 0 {

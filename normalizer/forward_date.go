@@ -64,7 +64,7 @@ func ParseLooseDate(s string, loc *time.Location) (time.Time, bool) {
 			month = monthNames[g]
 		case isClock(f) && hour < 0:
 			hour, min, sec = clockOf(f)
-		case (strings.HasPrefix(f, "+") || strings.HasPrefix(f, "-")) && len(f) == 5 && allDigits(f[1:]):
+		case (strings.HasPrefix(f, "+") || strings.HasPrefix(f, "-")) && len(f) == 5 && digitsOnly(f[1:]):
 			zone = offsetZone(f)
 		case strings.HasPrefix(f, "gmt") || strings.HasPrefix(f, "utc"):
 			if z := gmtOffset(f[3:]); z != nil {
@@ -72,9 +72,9 @@ func ParseLooseDate(s string, loc *time.Location) (time.Time, bool) {
 			}
 		case zoneNames[f] != 0 || f == "utc" || f == "gmt" || f == "z":
 			zone = time.FixedZone(strings.ToUpper(f), zoneNames[f])
-		case allDigits(g) && len(g) == 4 && year < 0:
+		case digitsOnly(g) && len(g) == 4 && year < 0:
 			year, _ = strconv.Atoi(g)
-		case allDigits(g) && len(g) <= 2 && day < 0:
+		case digitsOnly(g) && len(g) <= 2 && day < 0:
 			day, _ = strconv.Atoi(g)
 		}
 	}
@@ -100,7 +100,7 @@ func ParseLooseDate(s string, loc *time.Location) (time.Time, bool) {
 	return t, true
 }
 
-func allDigits(s string) bool {
+func digitsOnly(s string) bool {
 	if s == "" {
 		return false
 	}
@@ -119,7 +119,7 @@ func isClock(s string) bool {
 		return false
 	}
 	for i, p := range parts {
-		if !allDigits(p) || len(p) > 2 || (i > 0 && len(p) != 2) {
+		if !digitsOnly(p) || len(p) > 2 || (i > 0 && len(p) != 2) {
 			return false
 		}
 	}
@@ -158,7 +158,7 @@ func gmtOffset(s string) *time.Location {
 		return nil
 	}
 	d := strings.ReplaceAll(s[1:], ":", "")
-	if !allDigits(d) {
+	if !digitsOnly(d) {
 		return nil
 	}
 	var hh, mm int

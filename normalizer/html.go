@@ -15,10 +15,12 @@ import (
 //   - whitespace in text, source line breaks included, folds to one space; <pre> keeps it;
 //   - entities are decoded, images give nothing, links give their text.
 //
-// With visible set, quoted replies are left out before rendering: blockquote, Gmail's
-// div.gmail_quote, Yahoo's .yahoo_quoted, Thunderbird's .moz-cite-prefix, and everything
-// from Outlook's #divRplyFwdMsg or #appendonsend onwards; Gmail and Thunderbird signature
-// blocks go too.
+// With visible set, quoted replies are left out before rendering: Gmail's div.gmail_quote,
+// Yahoo's .yahoo_quoted, Thunderbird's .moz-cite-prefix, and everything from Outlook's
+// #divRplyFwdMsg or #appendonsend onwards; Gmail and Thunderbird signature blocks go too.
+// A blockquote is rendered with "> " marks, so that VisibleText treats it as it treats a
+// quote in plain text: gone at the end of the mail, kept between the answers of an inline
+// reply.
 
 // maxHTMLDepth bounds the element nesting the renderer follows; deeper content is
 // rendered flat, so a pathological nesting cannot exhaust the stack.
@@ -31,21 +33,69 @@ type htmlRenderer struct {
 	space   bool            // a space is pending before the next word
 	stopped bool            // visible: an Outlook reply header was met, the rest is quote
 	pre     int
+	quote   int // visible: blockquote depth; lines get "> " marks so VisibleText can judge them
 }
 
 func renderHTML(src string, visible bool) string {
 	if strings.TrimSpace(src) == "" {
 		return ""
 	}
-	doc, err := html.Parse(strings.NewReader(src))
-	if err != nil {
-		return src
-	}
 	r := &htmlRenderer{visible: visible}
 	r.out.Grow(len(src) / 2)
-	r.walk(doc, 0)
+	doc, err := html.Parse(strings.NewReader(src))
+	if err != nil {
+		// the parser refuses pathological nesting: render the token stream instead
+		r.tokens(src)
+	} else {
+		r.walk(doc, 0)
+	}
 	r.endLine(false)
 	return strings.Trim(r.out.String(), "\n")
+}
+
+// tokens renders src from its token stream, without a tree: the same text rules, with
+// blockquotes marked, but without the removal of whole quote containers.
+func (r *htmlRenderer) tokens(src string) {
+	z := html.NewTokenizer(strings.NewReader(src))
+	skip := 0
+	for {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			return
+		case html.TextToken:
+			if skip == 0 {
+				r.text(string(z.Text()))
+			}
+		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
+			name, _ := z.TagName()
+			a := atom.Lookup(name)
+			if skipAtoms[a] {
+				if tt == html.StartTagToken {
+					skip++
+				} else if tt == html.EndTagToken && skip > 0 {
+					skip--
+				}
+				continue
+			}
+			if skip > 0 {
+				continue
+			}
+			switch {
+			case a == atom.Br:
+				r.endLine(true)
+			case blockAtoms[a]:
+				r.endLine(false)
+				if r.visible && a == atom.Blockquote {
+					if tt == html.StartTagToken {
+						r.quote++
+					} else if tt == html.EndTagToken && r.quote > 0 {
+						r.quote--
+					}
+				}
+			}
+		}
+	}
 }
 
 var blockAtoms = map[atom.Atom]bool{
@@ -100,6 +150,16 @@ func (r *htmlRenderer) node(n *html.Node, depth int) {
 	case atom.Br:
 		r.endLine(true)
 		return
+	case atom.Hr:
+		r.endLine(false)
+		if r.visible {
+			// a rule: VisibleText cuts there when a header block, a quote or a short
+			// signature follows (Outlook and Hotmail put one above the quoted reply)
+			r.out.WriteByte('\n')
+			r.quoteMarks()
+			r.out.WriteString("-----\n")
+		}
+		return
 	case atom.Img:
 		return
 	case atom.Td, atom.Th:
@@ -112,10 +172,18 @@ func (r *htmlRenderer) node(n *html.Node, depth int) {
 	if n.DataAtom == atom.Pre {
 		r.pre++
 	}
+	bq := r.visible && n.DataAtom == atom.Blockquote
+	if bq {
+		r.quote++
+	}
 	if depth < maxHTMLDepth {
 		r.walk(n, depth+1)
 	} else {
 		r.text(textContent(n))
+	}
+	if bq {
+		r.endLine(false)
+		r.quote--
 	}
 	if n.DataAtom == atom.Pre {
 		r.pre--
@@ -193,12 +261,25 @@ func (r *htmlRenderer) endLine(lineBreak bool) {
 	r.space = false
 	if strings.Trim(l, " \u00a0") == "" {
 		if lineBreak || l != "" {
+			r.quoteMarks()
 			r.out.WriteByte('\n')
 		}
 		return
 	}
+	r.quoteMarks()
 	r.out.WriteString(l)
 	r.out.WriteByte('\n')
+}
+
+// quoteMarks writes the "> " marks of the current blockquote depth (bounded).
+func (r *htmlRenderer) quoteMarks() {
+	d := r.quote
+	if d > 16 {
+		d = 16
+	}
+	for i := 0; i < d; i++ {
+		r.out.WriteString("> ")
+	}
 }
 
 const (
@@ -225,9 +306,6 @@ func quoteRole(n *html.Node) int {
 	if strings.HasSuffix(id, "divRplyFwdMsg") || strings.HasSuffix(id, "appendonsend") ||
 		id == "OLK_SRC_BODY_SECTION" || strings.HasSuffix(id, "mail-editor-reference-message-container") {
 		return quoteStop
-	}
-	if n.DataAtom == atom.Blockquote {
-		return quoteSkip
 	}
 	if strings.Contains(id, "yahoo_quoted") || name == "gmail_signature" || name == "quote" {
 		return quoteSkip

@@ -2,6 +2,7 @@ package normalizer
 
 import (
 	"strings"
+	"unicode"
 
 	"github.com/abadojack/whatlanggo"
 )
@@ -32,17 +33,15 @@ var englishWords = map[string]bool{
 	"there": true, "have": true, "has": true, "been": true, "since": true, "water": true, "from": true,
 }
 
-// DetectLanguage returns "id", "en" or "und". The gateway serves Indonesia: between the
-// two, a tie goes to Indonesian.
+// DetectLanguage returns "id", "en" or "und". Common words settle most texts (and all
+// short ones, where a trigram model has too little to go on); the trigram detector only
+// decides when they do not. Between the two, a tie goes to Indonesian: the gateway serves
+// Indonesia.
 func DetectLanguage(s string) string {
-	words := strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r == '\'')
-	})
-	if len(words) == 0 {
-		return "und"
-	}
-	var id, en int
-	for _, w := range words {
+	var id, en, words int
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && r != '\'' }) {
+		words++
+		w = strings.ToLower(w)
 		if indonesianWords[w] {
 			id++
 		}
@@ -50,13 +49,16 @@ func DetectLanguage(s string) string {
 			en++
 		}
 	}
-	if len(words) < 12 {
-		switch {
-		case id > 0 && id >= en:
-			return "id"
-		case en > id:
-			return "en"
-		}
+	switch {
+	case words == 0:
+		return "und"
+	case id > 2*en && id >= 2, id > 0 && en == 0:
+		return "id"
+	case en > 2*id && en >= 2, en > 0 && id == 0:
+		return "en"
+	}
+	if len(s) > 2000 {
+		s = s[:2000] // enough for the detector; bounds the cost of a long mail
 	}
 	info := whatlanggo.DetectWithOptions(s, languageWhitelist)
 	switch {

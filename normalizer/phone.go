@@ -23,8 +23,13 @@ func E164(raw, region string) (string, bool) {
 	if digits == "" {
 		return "", false
 	}
+	plus := strings.HasPrefix(strings.TrimSpace(s), "+")
+	if plus && len(digits) >= 8 && len(digits) <= 15 && digits[0] != '0' && s == "+"+digits {
+		// Already E.164 (what Twilio and Meta send): nothing to parse.
+		return s, true
+	}
 	switch {
-	case strings.HasPrefix(strings.TrimSpace(s), "+"):
+	case plus:
 		s = "+" + digits
 	case strings.HasPrefix(digits, "00"):
 		s = "+" + digits[2:]

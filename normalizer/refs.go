@@ -1,7 +1,7 @@
 package normalizer
 
 import (
-	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -9,24 +9,37 @@ import (
 // written as two groups of four ("7KQ2-9XMD").
 const ReferenceAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
-var referencePattern = regexp.MustCompile(`(?i)(?:^|[^0-9A-Z])([0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4})(?:[^0-9A-Z-]|$)`)
-
 // MentionedReferences returns the distinct reference codes found in s, upper-cased, in
 // order of appearance. The gateway only issues references with at least one digit and one
 // letter (see ValidReference), so "0812-3456" (a phone fragment) and "ANAK-ANAK" (Indonesian
-// reduplication) are never taken for one.
+// reduplication) are never taken for one. A linear scan around each dash: this runs on
+// every message.
 func MentionedReferences(s string) []string {
 	var out []string
-	seen := map[string]bool{}
-	for _, m := range referencePattern.FindAllStringSubmatch(s, -1) {
-		ref := strings.ToUpper(m[1])
-		if seen[ref] || !ValidReference(ref) {
+	for i := 4; i+4 < len(s); i++ {
+		if s[i] != '-' || !alnumRun(s[i-4:i]) || !alnumRun(s[i+1:i+5]) {
 			continue
 		}
-		seen[ref] = true
-		out = append(out, ref)
+		if (i >= 5 && (isAlnum(s[i-5]) || s[i-5] == '-')) || (i+5 < len(s) && (isAlnum(s[i+5]) || s[i+5] == '-')) {
+			continue // part of a longer token
+		}
+		ref := strings.ToUpper(s[i-4 : i+5])
+		if ValidReference(ref) && !slices.Contains(out, ref) {
+			out = append(out, ref)
+		}
 	}
 	return out
+}
+
+func isAlnum(c byte) bool { return isDigit(c) || (c|0x20 >= 'a' && c|0x20 <= 'z') }
+
+func alnumRun(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isAlnum(s[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // ValidReference reports whether ref has the shape the gateway issues: "XXXX-XXXX" in the

@@ -88,12 +88,13 @@ func classifyLines(lines []string) (kinds []byte, blockStart []int) {
 			}
 			continue
 		}
+		qp := quotePrefixLen(l)
 		switch {
-		case isInvisibleLine(l):
+		case qp == 0 && isInvisibleLine(l):
 			kinds[i] = kEmpty
-		case isQuoted(l):
+		case qp > 0:
 			kinds[i] = kQuote
-			content[i] = stripQuotePrefix(l)
+			content[i] = l[qp:]
 		default:
 			content[i] = strings.TrimSpace(l)
 			if d := delimiterKind(l); d > 0 {
@@ -121,9 +122,16 @@ func classifyLines(lines []string) (kinds []byte, blockStart []int) {
 		}
 	}
 
-	// attributions and separators, on one line or wrapped over up to five
+	// attributions and separators, on one line or wrapped over up to five. Inside a
+	// quote only the first line of a run of quoted lines can open a quoted message that
+	// matters ("> Pada … menulis:"), so the others are not examined.
+	prevQuote := false
 	for i := 0; i < n; i++ {
-		if kinds[i] != kText && kinds[i] != kQuote {
+		wasQuote := prevQuote
+		if kinds[i] != kEmpty {
+			prevQuote = kinds[i] == kQuote
+		}
+		if kinds[i] != kText && (kinds[i] != kQuote || wasQuote) {
 			continue
 		}
 		if isMarkerLine(lines[i], nextQuote[i]) {
@@ -133,8 +141,9 @@ func classifyLines(lines []string) (kinds []byte, blockStart []int) {
 				j++
 			}
 			j = absorbBareVerb(lines, kinds, j)
-			markBlock(kinds, blockStart, i, j)
+			markBlock(kinds, blockStart, content, i, j)
 			i = j
+			prevQuote = false
 			continue
 		}
 		if !canStartAttribution(lines[i]) {
@@ -158,8 +167,9 @@ func classifyLines(lines []string) (kinds []byte, blockStart []int) {
 			joined += " " + c
 			if isMarkerLine(joined, nextQuote[j]) {
 				j = absorbBareVerb(lines, kinds, j)
-				markBlock(kinds, blockStart, i, j)
+				markBlock(kinds, blockStart, content, i, j)
 				i = j
+				prevQuote = false
 				break
 			}
 			if endsSentence(c) {
@@ -226,6 +236,28 @@ func classifyLines(lines []string) (kinds []byte, blockStart []int) {
 
 	// weak rule lines ("=====", "*****") only end the text when what follows looks like
 	// a footer, a quote or a header, not when they separate sections of a long text.
+	// afterRule[i] sums up the lines after i up to the next structured one.
+	type ruleTail struct {
+		texts      int
+		prose      bool
+		structured bool
+	}
+	afterRule := make([]ruleTail, n)
+	var acc ruleTail
+	for k := n - 1; k >= 0; k-- {
+		afterRule[k] = acc
+		switch kinds[k] {
+		case kText:
+			acc.texts++
+			acc.prose = acc.prose || len(content[k]) > 72 || endsSentence(content[k])
+		case kQuote, kMark, kHead, kSig:
+			acc = ruleTail{structured: true}
+		case kDelim:
+			if delim[k] == 1 {
+				acc = ruleTail{structured: true}
+			}
+		}
+	}
 	for i := 0; i < n; i++ {
 		if kinds[i] != kDelim || delim[i] != 2 {
 			continue
@@ -237,21 +269,7 @@ func classifyLines(lines []string) (kinds []byte, blockStart []int) {
 		// a rule ends the text when a quote, an attribution, a header block or a footer
 		// follows, or a short block that reads like a signature (name, title, phone),
 		// not prose.
-		texts, structured, prose := 0, false, false
-		for k := i + 1; k < n && !structured; k++ {
-			switch kinds[k] {
-			case kText:
-				texts++
-				prose = prose || len(content[k]) > 72 || endsSentence(content[k])
-			case kQuote, kMark, kHead, kSig:
-				structured = true
-			case kDelim:
-				if delim[k] == 1 {
-					structured = true
-				}
-			}
-		}
-		if !structured && (prose || texts > 6) {
+		if !afterRule[i].structured && (afterRule[i].prose || afterRule[i].texts > 6) {
 			kinds[i] = kText
 		}
 	}
@@ -283,14 +301,17 @@ func endsSentence(s string) bool {
 	case '!', '?':
 		return true
 	case '.':
-		f := strings.Fields(s)
-		w := strings.TrimRight(f[len(f)-1], ".")
+		w := strings.TrimRight(s[strings.LastIndexAny(s, " \t")+1:], ".")
 		return len(w) > 4 && !isAllDigits(w)
 	}
 	return false
 }
 
-func markBlock(kinds []byte, blockStart []int, i, j int) {
+func markBlock(kinds []byte, blockStart []int, content []string, i, j int) {
+	// a lone opening word wrapped onto the line above ("Pada" / "tanggal Kam, 19 Nov …")
+	if i > 0 && (kinds[i-1] == kText || kinds[i-1] == kQuote) && isLoneOpener(content[i-1]) {
+		i--
+	}
 	for k := i; k <= j; k++ {
 		kinds[k] = kMark
 		blockStart[k] = i
@@ -333,7 +354,30 @@ func trimReply(lines []string) (start, end int, drop []bool) {
 		}
 	}
 
-	// 4: attributions and separators
+	// 4: attributions and separators. The tests on what follows an attribution use
+	// suffix tables over [0, end), so the pass stays linear however many there are.
+	firstContent := firstNonEmpty(kinds, drop, 0, end)
+	lastQuote, lastNonText := -1, -1 // last quote, last line that is neither text nor empty
+	for i := 0; i < end; i++ {
+		switch kinds[i] {
+		case kQuote:
+			lastQuote = i
+		}
+		if kinds[i] != kText && kinds[i] != kEmpty {
+			lastNonText = i
+		}
+	}
+	// skipQuoted[i]: first index >= i that is not empty, quote, attribution or header
+	skipQuoted := make([]int, end+1)
+	skipQuoted[end] = end
+	for i := end - 1; i >= 0; i-- {
+		switch kinds[i] {
+		case kEmpty, kQuote, kMark, kHead:
+			skipQuoted[i] = skipQuoted[i+1]
+		default:
+			skipQuoted[i] = i
+		}
+	}
 	for i := 0; i < end; i++ {
 		if kinds[i] != kMark || blockStart[i] != i {
 			continue
@@ -343,13 +387,9 @@ func trimReply(lines []string) (start, end int, drop []bool) {
 			j++
 		}
 		if !hasTextBefore(i) {
-			if firstNonEmpty(kinds, drop, 0, end) == i {
+			if i == firstContent {
 				// bottom-posting: attribution, quote, then the new text to the end
-				k := j + 1
-				for k < end && (kinds[k] == kEmpty || kinds[k] == kQuote || kinds[k] == kMark || kinds[k] == kHead) {
-					k++
-				}
-				if k < end && onlyTextAndEmpty(kinds, k, end) {
+				if k := skipQuoted[j+1]; k < end && k > lastNonText {
 					start = k
 					break
 				}
@@ -360,7 +400,10 @@ func trimReply(lines []string) (start, end int, drop []bool) {
 			i = j
 			continue
 		}
-		if !quoteFollows(kinds, j+1, end) || fewLinesAfterQuote(kinds, j+1, end) {
+		// cut here unless an inline reply follows: quotes, then more than a few lines of
+		// new text (or more quotes after them)
+		k := skipQuoted[j+1]
+		if lastQuote <= j || (k > lastNonText && textBefore[end]-textBefore[k] < lazyQuoteMax) {
 			end = i
 			cutBySig = false
 			break
@@ -418,46 +461,6 @@ func firstNonEmpty(kinds []byte, drop []bool, from, to int) int {
 	return to
 }
 
-func onlyTextAndEmpty(kinds []byte, from, to int) bool {
-	for i := from; i < to; i++ {
-		if kinds[i] != kText && kinds[i] != kEmpty {
-			return false
-		}
-	}
-	return true
-}
-
-// quoteFollows reports whether any quoted line follows in [from, to).
-func quoteFollows(kinds []byte, from, to int) bool {
-	for i := from; i < to; i++ {
-		if kinds[i] == kQuote {
-			return true
-		}
-	}
-	return false
-}
-
-// fewLinesAfterQuote reports whether [from, to) is quotes (and further attributions and
-// header blocks) followed by at most a few unquoted lines: the tail of the quoted message,
-// not an inline reply.
-func fewLinesAfterQuote(kinds []byte, from, to int) bool {
-	i := from
-	for i < to && (kinds[i] == kEmpty || kinds[i] == kQuote || kinds[i] == kMark || kinds[i] == kHead) {
-		i++
-	}
-	texts := 0
-	for ; i < to; i++ {
-		switch kinds[i] {
-		case kText:
-			texts++
-		case kEmpty:
-		default:
-			return false
-		}
-	}
-	return texts < lazyQuoteMax
-}
-
 // HTMLToText turns an HTML body into readable text (no tags, links kept as text).
 func HTMLToText(html string) string {
 	return renderHTML(html, false)
@@ -467,8 +470,19 @@ func HTMLToText(html string) string {
 // appendonsend) and signatures removed first.
 func VisibleHTML(html string) string {
 	v := VisibleText(renderHTML(html, true))
-	if strings.TrimSpace(v) == "" {
+	if allQuoted(v) {
+		// nothing but quotes: the text without the marks the renderer added
 		return VisibleText(HTMLToText(html))
 	}
 	return v
+}
+
+// allQuoted reports whether every non-empty line of s is a quoted line.
+func allQuoted(s string) bool {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.TrimSpace(l) != "" && !isQuoted(l) {
+			return false
+		}
+	}
+	return true
 }

@@ -19,18 +19,17 @@ import (
 // real ones are short, and the bound keeps pathological long lines cheap.
 const maxMarkerLen = 400
 
-// attribution verbs that end an attribution line: "… wrote:", "… menulis:", "… a écrit :".
-const attributionVerbs = `wrote|writes|menulis|a\s+[ée]crit|nous\s+a\s+dit|escribi[óo]|ha\s+escrit|escreveu|ha\s+scritto|pisze|` +
-	`het\s+volgende\s+geschreven|geschreven|schreef|schrieben\s+Sie|schrieb|skrev|kirjoitti|[íi]rta|` +
-	`napisa[łl](?:\s*\(a\))?|napisała|napsal(?:\s*\(a\))?|nap[íi]sal(?:\s*\(a\))?|` +
-	`написал(?:\s*\(а\))?|написала|написав(?:\s*\(ла\))?|пише|пишет|` +
-	`yazd[ıi]|đã\s+viết|έγραψε|כתב|كتب`
+// attribution verbs that end an attribution line: "… wrote:", "… menulis:", "… a écrit :",
+// lower case, with single spaces.
+var attributionVerbs = []string{"wrote", "writes", "menulis", "a écrit", "a ecrit", "nous a dit", "escribió", "escribio",
+	"ha escrit", "escreveu", "ha scritto", "pisze", "het volgende geschreven", "geschreven", "schreef", "schrieben sie",
+	"schrieb", "skrev", "kirjoitti", "írta", "irta", "napisał(a)", "napisał (a)", "napisał", "napisała", "napisal(a)",
+	"napisal", "napsal(a)", "napsal", "napísal(a)", "napísal", "написал(а)", "написала", "написал", "написав(ла)",
+	"написав", "пише", "пишет", "yazdı", "yazdi", "đã viết", "έγραψε", "כתב", "كتب"}
 
 var nbspReplacer = strings.NewReplacer("\u00a0", " ", "\u202f", " ", "\u2007", " ")
 
 var (
-	// "On <date>, <name> wrote:" and every form whose verb ends the line.
-	reVerbAtEnd = regexp.MustCompile(`(?i)(?:^|[\s,"'»>)\]])(?:` + attributionVerbs + `)\s*[:：]?$`)
 	// CJK verbs are written without a space before them: "在 … 写道：".
 	reVerbCJK = regexp.MustCompile(`(?:写道|寫道|のメッセージ|が書きました|작성)\s*[:：]?$`)
 	// "Am <date> schrieb <name>:", "Op <date> schreef <name>:", "<date> skrev <name>:".
@@ -61,7 +60,7 @@ var (
 
 const separatorLabels = `original message|forwarded message|forward message|reply message|` +
 	`pesan asli|pesan terusan|pesan yang diteruskan|pesan diteruskan|` +
-	`urspr[üu]ngliche nachricht|weitergeleitete nachricht|originalnachricht|` +
+	`urspr[üu]ngliche nachricht|weitergeleitete nachricht|originalnachricht|antwort nachricht|` +
 	`message d'origine|message d’origine|message transf[ée]r[ée]|message original|` +
 	`mensaje original|mensaje reenviado|messaggio originale|messaggio inoltrato|` +
 	`oorspronkelijk bericht|origineel bericht|doorgestuurd bericht|` +
@@ -76,11 +75,15 @@ const separatorLabels = `original message|forwarded message|forward message|repl
 // markerContent strips what surrounds an attribution or separator: quote marks, bullets
 // of emphasis and dashes around Zoho's "---- On … wrote ----".
 func markerContent(s string) string {
+	s = stripQuotePrefix(s)
+	if len(s) > 2*maxMarkerLen {
+		return s // far too long for an attribution; callers reject it by its length
+	}
 	if strings.ContainsAny(s, "\u00a0\u202f\u2007") {
 		// French typography puts a no-break space before the colon: "a écrit :"
 		s = nbspReplacer.Replace(s)
 	}
-	s = strings.TrimLeft(stripQuotePrefix(s), " \t*")
+	s = strings.TrimLeft(s, " \t*")
 	s = strings.TrimRight(s, " \t*")
 	return s
 }
@@ -96,25 +99,61 @@ func isMarkerLine(s string, nextIsQuote bool) bool {
 	if isSeparatorLine(s) {
 		return true
 	}
+	core := strings.TrimRight(strings.TrimLeft(s, "-–— "), "-–— ")
+	if strings.HasPrefix(s, "--") && strings.HasSuffix(s, "--") && len(core) < len(s)-4 && verbAtEnd(core) {
+		// Android and Zoho frame it in dashes: "---- John Smith wrote ----"
+		return true
+	}
 	if !strings.ContainsAny(s, "0123456789@") && !reOpener.MatchString(s) && !strings.Contains(s, " via ") {
 		// no date, no address, no "On …": "He wrote:" in prose is not an attribution
 		return false
 	}
-	core := strings.TrimRight(strings.TrimLeft(s, "-–— "), "-–— ")
-	if reVerbAtEnd.MatchString(core) {
+	// cheap tests first: most lines fail them and never reach the regular expressions
+	colon := strings.HasSuffix(core, ":") || strings.HasSuffix(core, "：")
+	if verbAtEnd(core) {
 		return hasAttributionEvidence(core)
 	}
-	if reVerbCJK.MatchString(core) && strings.ContainsAny(core, "0123456789") {
+	if strings.ContainsAny(core, "写寫の書작") && reVerbCJK.MatchString(core) && strings.ContainsAny(core, "0123456789") {
 		return true
 	}
-	if reVerbMid.MatchString(core) || reVerbOnDate.MatchString(core) {
+	if colon && (reVerbMid.MatchString(core) || reVerbOnDate.MatchString(core)) {
 		return true
 	}
-	if m := reDateThenAddress.FindStringSubmatch(core); m != nil {
-		return m[1] != "" || nextIsQuote
+	if strings.IndexByte(core, '@') >= 0 {
+		if m := reDateThenAddress.FindStringSubmatch(core); m != nil {
+			return m[1] != "" || nextIsQuote
+		}
 	}
 	if reISODateSomeone.MatchString(core) || rePostedBy.MatchString(core) {
 		return true
+	}
+	return false
+}
+
+// verbAtEnd reports whether s ends with an attribution verb, optionally followed by a
+// colon: "On <date>, <name> wrote:" and every form whose verb ends the line. Only the last
+// bytes are examined.
+func verbAtEnd(s string) bool {
+	tail := strings.TrimRight(s, " \t")
+	tail = strings.TrimSuffix(tail, ":")
+	tail = strings.TrimSuffix(tail, "：")
+	if len(tail) > 64 {
+		cut := len(tail) - 64
+		for cut < len(tail) && !utf8.RuneStart(tail[cut]) {
+			cut++
+		}
+		tail = tail[cut:]
+	}
+	tail = strings.ToLower(strings.Join(strings.Fields(tail), " "))
+	for _, v := range attributionVerbs {
+		if strings.HasSuffix(tail, v) {
+			before := tail[:len(tail)-len(v)]
+			if before == "" {
+				return true
+			}
+			r, _ := utf8.DecodeLastRuneInString(before)
+			return r == ' ' || strings.ContainsRune(",\"'»>)]", r)
+		}
 	}
 	return false
 }
@@ -150,14 +189,28 @@ var (
 	reDateLike = regexp.MustCompile(`(?:19|20)\d\d|\d{1,2}[:.]\d\d|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}`)
 	// a sentence boundary inside a line: "might be it. Regretfully"
 	reSentenceBreak = regexp.MustCompile(`\p{Ll}{2,}[.!?]\s+\p{Lu}\p{Ll}`)
-	// a bare attribution verb on its own line: "wrote:", "menulis:", "het volgende geschreven:"
-	reBareVerb = regexp.MustCompile(`(?i)^(?:` + attributionVerbs + `)\s*[:：]?$`)
 )
+
+var reLoneOpener = regexp.MustCompile(`(?i)^(?:on|pada|le|am|op|il|el|em|den|dnia|w dniu)$`)
+
+// isLoneOpener reports whether s is only the opening word of an attribution.
+func isLoneOpener(s string) bool {
+	return len(s) <= 8 && reLoneOpener.MatchString(strings.TrimSpace(s))
+}
 
 // isBareVerb reports whether s is only the verb that ends a wrapped attribution.
 func isBareVerb(s string) bool {
 	s = markerContent(s)
-	return s != "" && len(s) < 40 && reBareVerb.MatchString(s)
+	if s == "" || len(s) >= 40 || !verbAtEnd(s) {
+		return false
+	}
+	s = strings.ToLower(strings.Join(strings.Fields(strings.TrimRight(strings.TrimRight(s, " :："), " ")), " "))
+	for _, v := range attributionVerbs {
+		if s == v {
+			return true
+		}
+	}
+	return false
 }
 
 // canStartAttribution reports whether s may be the first line of an attribution that

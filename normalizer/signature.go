@@ -47,6 +47,9 @@ func isMobileSignature(line string) bool {
 	if s == "" || len(s) > 200 {
 		return false
 	}
+	if !mayBeFooter(s) {
+		return false
+	}
 	s = reMdLinkText.ReplaceAllString(s, "$1")
 	s = strings.TrimSpace(reFooterLink.ReplaceAllString(s, ""))
 	s = strings.Trim(s, "<>()[] \t")
@@ -85,6 +88,21 @@ func isMobileSignature(line string) bool {
 			if strings.Contains(w, d) {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// footerWords: one of them appears in every footer the patterns above match.
+var footerWords = []string{"sent", "dikirim", "terkirim", "envoy", "enviad", "inviato", "gesendet", "verzonden",
+	"verstuurd", "sendt", "skickat", "wys", "hetetty", "отправлено",
+	"nderildi", "odesl", "poslano", "outlook", "傳送", "发自", "送信", "mobile", "from my", "von meinem", "diese nachricht"}
+
+func mayBeFooter(s string) bool {
+	l := strings.ToLower(s)
+	for _, w := range footerWords {
+		if strings.Contains(l, w) {
+			return true
 		}
 	}
 	return false

@@ -83,32 +83,39 @@ func cutSubjectPrefix(s string) (string, bool) {
 }
 
 // IsForwardSubject reports whether a subject starts with a forward marker ("Fwd:", "FW:",
-// "Trs:", "TR:", "WG:", "RV:", "I:", "ENC:", …), possibly behind reply markers or tags.
+// "Trs:", "TR:", "WG:", "RV:", "I:", "ENC:", …), possibly behind bracketed tags ("[EXT]
+// FW: …"). "Re: Fwd: …" is a reply to a forward, not a forward.
 func IsForwardSubject(s string) bool {
+	p := firstSubjectPrefix(s)
+	return p != "" && forwardPrefixes[p]
+}
+
+// IsReplySubject reports whether a subject starts with a reply marker ("Re:", "Balas:",
+// "AW:", "SV:", "RE[2]:", …), possibly behind bracketed tags.
+func IsReplySubject(s string) bool {
+	p := firstSubjectPrefix(s)
+	return p != "" && !forwardPrefixes[p]
+}
+
+// firstSubjectPrefix returns the first reply or forward prefix of a subject, lower-cased
+// and without its colon or counter, or "".
+func firstSubjectPrefix(s string) string {
 	s = strings.Join(strings.FieldsFunc(CleanText(s), unicode.IsSpace), " ")
-	for range 8 {
-		// skip leading bracketed tags: "[EXT] FW: …"
-		for strings.HasPrefix(s, "[") {
-			k := strings.IndexByte(s, ']')
-			if k < 0 || k > 40 {
-				break
-			}
-			s = strings.TrimLeft(s[k+1:], " ")
+	for strings.HasPrefix(s, "[") {
+		k := strings.IndexByte(s, ']')
+		if k < 0 || k > 40 {
+			break
 		}
-		word := s
-		if k := strings.IndexAny(word, ":：[(^ "); k >= 0 {
-			word = word[:k]
-		}
-		rest, ok := cutSubjectPrefix(s)
-		if !ok {
-			return false
-		}
-		if forwardPrefixes[strings.ToLower(word)] {
-			return true
-		}
-		s = rest
+		s = strings.TrimLeft(s[k+1:], " ")
 	}
-	return false
+	if _, ok := cutSubjectPrefix(s); !ok {
+		return ""
+	}
+	word := s
+	if k := strings.IndexAny(word, ":：[(^ "); k >= 0 {
+		word = word[:k]
+	}
+	return strings.ToLower(word)
 }
 
 // forwardPrefixes are the subject prefixes that mean "forwarded".

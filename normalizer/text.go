@@ -1,7 +1,6 @@
 package normalizer
 
 import (
-	"regexp"
 	"strings"
 	"unicode"
 
@@ -50,23 +49,33 @@ func CleanText(s string) string {
 	return strings.TrimSpace(strings.Join(out, "\n"))
 }
 
-var (
-	repeatedPunct = regexp.MustCompile(`([!?.,])([!?.,]*)`)
-	innerSpaces   = regexp.MustCompile(`[ ]{2,}`)
-)
-
 // TidyShortMessage cleans an SMS or chat text: CleanText, runs of spaces folded, and runs of
 // repeated punctuation ("!!!!!", "??!!") shortened to at most three, so "..." survives.
 // Words are kept exactly as written: texting abbreviations ("yg", "dpn", "jln") are the
 // citizen's own words, not errors.
 func TidyShortMessage(s string) string {
 	s = CleanText(s)
-	s = innerSpaces.ReplaceAllString(s, " ")
-	s = repeatedPunct.ReplaceAllStringFunc(s, func(run string) string {
-		if len(run) <= 3 {
-			return run
+	var b strings.Builder
+	b.Grow(len(s))
+	run := 0 // length of the current run of punctuation, or of spaces
+	var prev byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ' && prev == ' ':
+			continue
+		case strings.IndexByte("!?.,", c) >= 0:
+			if strings.IndexByte("!?.,", prev) >= 0 {
+				run++
+			} else {
+				run = 1
+			}
+			if run > 3 {
+				continue
+			}
 		}
-		return run[:3]
-	})
-	return s
+		b.WriteByte(c)
+		prev = c
+	}
+	return b.String()
 }

@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 const (
@@ -71,7 +69,7 @@ var errStopping = errors.New("queue: closing")
 
 // drain replays spool files, oldest first, until the spool is empty or an error stops it.
 func (q *Queue) drain() error {
-	pipe := q.rdb.Pipeline()
+	p := q.newPipeline()
 	for {
 		select {
 		case <-q.stop:
@@ -82,7 +80,7 @@ func (q *Queue) drain() error {
 		if f == nil {
 			return nil
 		}
-		if err := q.drainFile(pipe, f); err != nil {
+		if err := q.drainFile(p, f); err != nil {
 			return err
 		}
 	}
@@ -90,7 +88,7 @@ func (q *Queue) drain() error {
 
 // drainFile delivers one spool file's records, then forgets the file. A crash half-way
 // replays the file from its start at the next Open; the scripts make that harmless.
-func (q *Queue) drainFile(pipe redis.Pipeliner, f *spoolFile) error {
+func (q *Queue) drainFile(p *pipeline, f *spoolFile) error {
 	data, err := os.ReadFile(filepath.Join(q.spool.dir, f.name))
 	if err != nil {
 		q.spool.quarantine(f.name, err)
@@ -112,7 +110,7 @@ func (q *Queue) drainFile(pipe redis.Pipeliner, f *spoolFile) error {
 		for j := i; j < end; j++ {
 			ops = append(ops, lines[j].op())
 		}
-		if err := q.execRedis(ctx, pipe, ops); err != nil {
+		if err := q.execRedis(ctx, p, ops); err != nil {
 			return err
 		}
 		for _, o := range ops {

@@ -50,6 +50,17 @@ const MaxRawBytes = 1 << 20
 // maxBatch is the most writes sent to Redis in one pipeline.
 const maxBatch = 128
 
+var writersOverride = 0
+
+// writers is the number of writer goroutines, so one pipeline's replies are handled
+// while Redis executes the next one.
+func writers() int {
+	if writersOverride > 0 {
+		return writersOverride
+	}
+	return 2
+}
+
 // Config says where the streams live. Defaults follow CONTRACT §2 and §5.
 type Config struct {
 	// URL is redis://[user:pass@]host:port/db or rediss://…
@@ -168,7 +179,12 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 	if opts.WriteTimeout == 0 {
 		opts.WriteTimeout = 2 * time.Second
 	}
+	if opts.DialerRetries == 0 {
+		// The drainer keeps trying; a write must not wait for five dials before spooling.
+		opts.DialerRetries = 2
+	}
 	log := cfg.Logger.With("component", "queue")
+	routeRedisLogs(log)
 	sp, err := openSpool(cfg.SpoolDir, log)
 	if err != nil {
 		return nil, err
@@ -208,8 +224,10 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 		_ = sp.close()
 		return nil, fmt.Errorf("queue: redis at %s refused the connection: %w (check the user, password and db in INTAKE_REDIS_URL)", q.addr, err)
 	}
-	q.wg.Add(2)
-	go q.writer()
+	q.wg.Add(1 + writers())
+	for range writers() {
+		go q.writer()
+	}
 	go q.drainer()
 	if sp.size() > 0 {
 		q.kickDrainer()
@@ -414,6 +432,27 @@ func (q *Queue) setDown(err error) {
 			"addr", q.addr, "spool_dir", q.cfg.SpoolDir, "error", err)
 	}
 	q.kickDrainer()
+}
+
+// go-redis logs through one process-wide logger; its messages (dial failures, pool
+// notices) go to the most recently opened queue's logger at debug level: the queue's own
+// warnings already say when Redis is unreachable.
+var (
+	redisLogger     atomic.Pointer[slog.Logger]
+	redisLoggerOnce sync.Once
+)
+
+type redisLogAdapter struct{}
+
+func (redisLogAdapter) Printf(ctx context.Context, format string, v ...any) {
+	if l := redisLogger.Load(); l != nil && l.Enabled(ctx, slog.LevelDebug) {
+		l.DebugContext(ctx, fmt.Sprintf(format, v...), "source", "go-redis")
+	}
+}
+
+func routeRedisLogs(l *slog.Logger) {
+	redisLogger.Store(l)
+	redisLoggerOnce.Do(func() { redis.SetLogger(redisLogAdapter{}) })
 }
 
 // unreachable reports whether err means Redis could not be reached or cannot take writes

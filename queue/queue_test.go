@@ -16,7 +16,7 @@ import (
 
 func TestOpenCreatesConsumerGroupsFromZero(t *testing.T) {
 	e := newEnv(t, testenv.RedisAddr(t))
-	e.open()
+	q := e.open()
 	ctx := context.Background()
 	for _, g := range []struct{ stream, group string }{
 		{DefaultStream, DefaultConsumerGroup},
@@ -30,7 +30,8 @@ func TestOpenCreatesConsumerGroupsFromZero(t *testing.T) {
 			t.Fatalf("%s groups = %+v, want %q from 0-0", g.stream, groups, g.group)
 		}
 	}
-	// A second Open (a restart) accepts the existing group.
+	// A restart accepts the existing group.
+	q.Close()
 	e.open()
 }
 

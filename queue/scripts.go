@@ -12,29 +12,44 @@ import "github.com/redis/go-redis/v9"
 // replayed write finds its own id and answers "D" with it, so the caller can tell "mine,
 // already written" (same id) from "someone else's" (another id).
 
-// publishScript claims the provider message and the reference, then XADDs the record.
+// publishScript publishes a batch of records to one stream: for each, in order, it
+// checks the provider message's seen key and the reference claim, XADDs the record and
+// only then writes the claims, so a failed XADD leaves nothing claimed. One call per
+// batch keeps the per-script cost of Lua off each record. Each record gets its own
+// answer (see above; "E<error>" when its XADD failed).
 //
-//	KEYS[1] intake:seen:<channel>:<provider id> ("" when the record has no provider id)
-//	KEYS[2] intake:ref:<reference>
-//	KEYS[3] the stream (complaints, or pending for Stage)
-//	ARGV    id, reference, channel, complaint JSON, seen TTL in seconds, "1" to dedupe
+//	KEYS[1]           the stream (complaints, or pending for Stage)
+//	KEYS[2i], [2i+1]  intake:seen:<channel>:<provider id> ("" without provider id),
+//	                  intake:ref:<reference>
+//	ARGV[1]           seen TTL in seconds
+//	ARGV[5i-3 .. 5i+1] id, reference, channel, complaint JSON, "1" to dedupe
 var publishScript = redis.NewScript(`
-local dedupe = ARGV[6] == '1'
-if dedupe then
-  local seen = redis.call('GET', KEYS[1])
-  if seen then return 'D' .. seen end
+local stream, ttl = KEYS[1], ARGV[1]
+local out = {}
+for i = 1, (#KEYS - 1) / 2 do
+  local seenKey, refKey = KEYS[2 * i], KEYS[2 * i + 1]
+  local a = 5 * i - 3
+  local id, ref, dedupe = ARGV[a], ARGV[a + 1], ARGV[a + 4] == '1'
+  local seen = dedupe and redis.call('GET', seenKey)
+  if seen then
+    out[i] = 'D' .. seen
+  else
+    local owner = redis.call('GET', refKey)
+    if owner then
+      if owner == id then out[i] = 'D' .. id .. ' ' .. ref else out[i] = 'R' end
+    else
+      local r = redis.pcall('XADD', stream, '*', 'id', id, 'channel', ARGV[a + 2], 'complaint', ARGV[a + 3])
+      if type(r) == 'table' and r.err then
+        out[i] = 'E' .. r.err
+      else
+        redis.call('SET', refKey, id)
+        if dedupe then redis.call('SET', seenKey, id .. ' ' .. ref, 'EX', ttl) end
+        out[i] = 'N'
+      end
+    end
+  end
 end
-local owner = redis.call('GET', KEYS[2])
-if owner then
-  if owner == ARGV[1] then return 'D' .. ARGV[1] .. ' ' .. ARGV[2] end
-  return 'R'
-end
-redis.call('SET', KEYS[2], ARGV[1])
-if dedupe then
-  redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[2], 'EX', ARGV[5])
-end
-redis.call('XADD', KEYS[3], '*', 'id', ARGV[1], 'channel', ARGV[3], 'complaint', ARGV[4])
-return 'N'
+return out
 `)
 
 // rejectScript appends a rejection once per provider message (or per spool token).

@@ -131,52 +131,86 @@ func (o *op) finish(res Result, err error) {
 	o.res, o.err, o.state = res, err, stateDone
 }
 
-// redisArgs builds the EVALSHA command for o in o.args.
-func (q *Queue) redisArgs(o *op) []any {
-	a := o.args[:0]
-	if o.kind == opReject {
-		key := o.dedupe
-		if key == "" {
-			key = "-:" + o.token
-		}
-		e := o.rej
-		a = append(a, "evalsha", shaReject, 2, q.seenRejPrefix+key, q.argRejected, q.argTTL,
-			"reason", e.Reason)
-		if e.Detail != "" {
-			a = append(a, "detail", e.Detail)
-		}
-		a = append(a, "channel", e.Channel)
-		if e.Provider != "" {
-			a = append(a, "provider", e.Provider)
-		}
-		if e.ProviderMessageID != "" {
-			a = append(a, "provider_message_id", e.ProviderMessageID)
-		}
-		if e.Raw != nil || e.RawRef == "" {
-			a = append(a, "raw", e.Raw)
-		}
-		if e.RawTruncated {
-			a = append(a, "raw_truncated", "1")
-		}
-		if e.RawRef != "" {
-			a = append(a, "raw_ref", e.RawRef)
-		}
-		a = append(a, "received_at", e.ReceivedAt)
-		o.args = a
-		return a
+// rejectArgs builds the EVALSHA of a rejection in o.args.
+func (q *Queue) rejectArgs(o *op) []any {
+	key := o.dedupe
+	if key == "" {
+		key = "-:" + o.token
 	}
-	stream := q.argStream
-	if o.kind == opStage {
-		stream = q.argPending
+	e := o.rej
+	a := append(o.args[:0], "evalsha", shaReject, 2, q.seenRejPrefix+key, q.argRejected, q.argTTL,
+		"reason", e.Reason)
+	if e.Detail != "" {
+		a = append(a, "detail", e.Detail)
 	}
-	var seen, flag any = "", "0"
-	if o.dedupe != "" {
-		seen, flag = q.seenPrefix+o.dedupe, "1"
+	a = append(a, "channel", e.Channel)
+	if e.Provider != "" {
+		a = append(a, "provider", e.Provider)
 	}
-	a = append(a, "evalsha", shaPublish, 3, seen, q.refPrefix+o.ref, stream,
-		o.id, o.ref, o.channel, o.body, q.argTTL, flag)
+	if e.ProviderMessageID != "" {
+		a = append(a, "provider_message_id", e.ProviderMessageID)
+	}
+	if e.Raw != nil || e.RawRef == "" {
+		a = append(a, "raw", e.Raw)
+	}
+	if e.RawTruncated {
+		a = append(a, "raw_truncated", "1")
+	}
+	if e.RawRef != "" {
+		a = append(a, "raw_ref", e.RawRef)
+	}
+	a = append(a, "received_at", e.ReceivedAt)
 	o.args = a
 	return a
+}
+
+// group is the records of one batch bound for one stream: one EVALSHA of publishScript.
+type group struct {
+	stream any
+	ops    []*op
+	args   []any
+	cmd    *redis.Cmd
+}
+
+// pipeline is one goroutine's reusable scratch for talking to Redis.
+type pipeline struct {
+	pipe   redis.Pipeliner
+	groups [2]group // complaints, pending
+}
+
+func (q *Queue) newPipeline() *pipeline {
+	p := &pipeline{pipe: q.rdb.Pipeline()}
+	p.groups[0].stream, p.groups[1].stream = q.argStream, q.argPending
+	for i := range p.groups {
+		p.groups[i].ops = make([]*op, 0, maxBatch)
+		p.groups[i].args = make([]any, 0, 4+7*maxBatch)
+	}
+	return p
+}
+
+// queue adds g's EVALSHA to the pipeline when g has records.
+func (q *Queue) queueGroup(ctx context.Context, pipe redis.Pipeliner, g *group) {
+	if len(g.ops) == 0 {
+		return
+	}
+	a := append(g.args[:0], "evalsha", shaPublish, 1+2*len(g.ops), g.stream)
+	for _, o := range g.ops {
+		var seen any = ""
+		if o.dedupe != "" {
+			seen = q.seenPrefix + o.dedupe
+		}
+		a = append(a, seen, q.refPrefix+o.ref)
+	}
+	a = append(a, q.argTTL)
+	for _, o := range g.ops {
+		var flag any = "0"
+		if o.dedupe != "" {
+			flag = "1"
+		}
+		a = append(a, o.id, o.ref, o.channel, o.body, flag)
+	}
+	g.args = a
+	g.cmd = pipe.Do(ctx, a...)
 }
 
 var (
@@ -197,6 +231,8 @@ func (q *Queue) settle(o *op, reply string) {
 		id, ref, _ := strings.Cut(reply[1:], " ")
 		// Our own id means a retried or replayed write that had landed: not a duplicate.
 		o.finish(Result{ID: id, Reference: ref, Duplicate: id != o.id}, nil)
+	case strings.HasPrefix(reply, "E"):
+		o.finish(Result{}, fmt.Errorf("queue: redis refused to add record %s to the stream: %s", o.id, reply[1:]))
 	case reply == "R" && o.kind != opReject:
 		o.refTries++
 		if o.refTries >= maxRefTries {
@@ -231,34 +267,43 @@ func replaceReference(body []byte, old, ref string) []byte {
 	return append(out, body[i+len(pat):]...)
 }
 
-// execRedis runs every op still to do through the scripts, one pipeline per round,
-// retrying ops whose reference was taken and reloading scripts Redis has forgotten. It
-// returns the connection error that stopped it, if any; ops then left to do were not
-// settled and belong in the spool.
-func (q *Queue) execRedis(ctx context.Context, pipe redis.Pipeliner, ops []*op) error {
+// execRedis runs every op still to do through the scripts, one pipeline per round:
+// one publishScript call per stream, one rejectScript call per rejection. It retries ops
+// whose reference was taken and reloads scripts Redis has forgotten. It returns the
+// connection error that stopped it, if any; ops then left to do were not settled and
+// belong in the spool.
+func (q *Queue) execRedis(ctx context.Context, p *pipeline, ops []*op) error {
 	for round := 0; ; round++ {
 		n := 0
+		for i := range p.groups {
+			p.groups[i].ops = p.groups[i].ops[:0]
+		}
 		for _, o := range ops {
-			if o.state == stateTodo {
-				o.cmd = pipe.Do(ctx, q.redisArgs(o)...)
-				n++
+			if o.state != stateTodo {
+				continue
+			}
+			n++
+			switch o.kind {
+			case opPublish:
+				p.groups[0].ops = append(p.groups[0].ops, o)
+			case opStage:
+				p.groups[1].ops = append(p.groups[1].ops, o)
+			default:
+				o.cmd = p.pipe.Do(ctx, q.rejectArgs(o)...)
 			}
 		}
 		if n == 0 {
 			return nil
 		}
-		_, _ = pipe.Exec(ctx)
+		for i := range p.groups {
+			q.queueGroup(ctx, p.pipe, &p.groups[i])
+		}
+		_, _ = p.pipe.Exec(ctx)
+
 		var connErr error
 		noScript := false
-		for _, o := range ops {
-			if o.state != stateTodo || o.cmd == nil {
-				continue
-			}
-			reply, err := o.cmd.Text()
-			o.cmd = nil
+		fail := func(err error, o *op) {
 			switch {
-			case err == nil:
-				q.settle(o, reply)
 			case redis.HasErrorPrefix(err, "NOSCRIPT"):
 				noScript = true
 			case unreachable(err):
@@ -266,6 +311,38 @@ func (q *Queue) execRedis(ctx context.Context, pipe redis.Pipeliner, ops []*op) 
 			default:
 				o.finish(Result{}, fmt.Errorf("queue: redis refused the %s of record %s: %w", o.kind, o.recordID(), err))
 			}
+		}
+		for i := range p.groups {
+			g := &p.groups[i]
+			if len(g.ops) == 0 {
+				continue
+			}
+			replies, err := g.cmd.Slice()
+			g.cmd = nil
+			clear(g.args)
+			if err == nil && len(replies) != len(g.ops) {
+				err = fmt.Errorf("publish script answered %d replies for %d records", len(replies), len(g.ops))
+			}
+			for j, o := range g.ops {
+				if err != nil {
+					fail(err, o)
+					continue
+				}
+				reply, _ := replies[j].(string)
+				q.settle(o, reply)
+			}
+		}
+		for _, o := range ops {
+			if o.kind != opReject || o.state != stateTodo || o.cmd == nil {
+				continue
+			}
+			reply, err := o.cmd.Text()
+			o.cmd = nil
+			if err != nil {
+				fail(err, o)
+				continue
+			}
+			q.settle(o, reply)
 		}
 		if connErr != nil {
 			return connErr
@@ -310,7 +387,7 @@ func (o *op) recordID() string {
 // flight share the next round trip.
 func (q *Queue) writer() {
 	defer q.wg.Done()
-	pipe := q.rdb.Pipeline()
+	p := q.newPipeline()
 	batch := make([]*op, 0, maxBatch)
 	for o := range q.reqs {
 		batch = append(batch[:0], o)
@@ -326,7 +403,7 @@ func (q *Queue) writer() {
 				break fill
 			}
 		}
-		q.process(pipe, batch)
+		q.process(p, batch)
 		for i := range batch {
 			batch[i] = nil
 		}
@@ -334,13 +411,13 @@ func (q *Queue) writer() {
 }
 
 // process makes every op of batch durable (Redis, else spool) and answers its caller.
-func (q *Queue) process(pipe redis.Pipeliner, batch []*op) {
+func (q *Queue) process(p *pipeline, batch []*op) {
 	ctx := context.Background()
 	if q.spool.size() > 0 {
 		q.spool.lookup(batch) // duplicates of records still in the spool
 	}
 	if !q.down.Load() {
-		if err := q.execRedis(ctx, pipe, batch); err != nil {
+		if err := q.execRedis(ctx, p, batch); err != nil {
 			q.setDown(err)
 		}
 	}

@@ -78,7 +78,7 @@ type kind int
 const (
 	kString kind = iota
 	kNumber
-	kObject    // a closed object: fields in shape
+	kObject     // a closed object: fields in shape
 	kOpenObject // any JSON object
 )
 

@@ -117,13 +117,3 @@ func (c *Channel) Run(ctx context.Context) error {
 	wg.Wait()
 	return nil
 }
-
-// Runners returns one Runner per mailbox, for a caller that supervises them one by one.
-// Receipts are sent only by Run; use either Run or these.
-func (c *Channel) Runners() []channels.Runner {
-	out := make([]channels.Runner, len(c.pollers))
-	for i, p := range c.pollers {
-		out[i] = p
-	}
-	return out
-}

@@ -19,20 +19,23 @@ type DecodeLimits struct {
 	MaxDepth int
 	// MaxAttachmentBytes: a larger part is kept as an attachment with status too_large.
 	MaxAttachmentBytes int64
+	// MaxMessageBytes: a larger mail is taken in from its header alone (DecodeHeaderOnly).
+	MaxMessageBytes int64
+	// MaxParts and MaxNesting bound the MIME tree (MIME bombs): the mail is cut where a
+	// limit is crossed, and the record's channel_data says mime_truncated.
+	MaxParts   int
+	MaxNesting int
 }
 
-// DefaultDecodeLimits are used where a zero DecodeLimits is given.
-var DefaultDecodeLimits = DecodeLimits{MaxDepth: 3, MaxAttachmentBytes: 25 << 20}
+// DefaultDecodeLimits are used where a zero DecodeLimits (or a zero field) is given.
+var DefaultDecodeLimits = DecodeLimits{}.withDefaults()
 
 var parser = enmime.NewParser(enmime.SkipMalformedParts(true), enmime.MaxStoredPartErrors(20))
 
 // Decode parses one raw RFC 5322 message into a channel-neutral message. It fails only
 // when nothing of the mail can be read; the caller then rejects it as unparseable.
 func Decode(raw []byte, lim DecodeLimits) (*record.Message, error) {
-	if lim.MaxDepth == 0 {
-		lim = DefaultDecodeLimits
-	}
-	return decode(raw, lim, 0)
+	return decode(raw, lim.withDefaults(), 0)
 }
 
 func decode(raw []byte, lim DecodeLimits, depth int) (m *record.Message, err error) {
@@ -42,7 +45,8 @@ func decode(raw []byte, lim DecodeLimits, depth int) (m *record.Message, err err
 			m, err = nil, fmt.Errorf("mime parser failed: %v", r)
 		}
 	}()
-	env, err := parser.ReadEnvelope(bytes.NewReader(raw))
+	shaped, truncated := limitShape(raw, lim)
+	env, err := parser.ReadEnvelope(bytes.NewReader(shaped))
 	if err != nil {
 		return nil, fmt.Errorf("read mail: %w", err)
 	}
@@ -59,6 +63,9 @@ func decode(raw []byte, lim DecodeLimits, depth int) (m *record.Message, err err
 		ContentTypeParams: env.Root.ContentTypeParams,
 		HTML:              env.HTML,
 		Raw:               raw,
+	}
+	if truncated {
+		m.ChannelData = map[string]any{channelDataTruncated: true}
 	}
 	// enmime fills Text from the HTML when a mail has no text/plain part; the normalizer
 	// wants the HTML itself then, to drop quoted blocks before flattening.

@@ -384,7 +384,11 @@ func mapMessage(raw json.RawMessage, v *Value, wabaID string) item {
 		return item{rej: unsupported(m, &w, raw)}
 	}
 	if detail := mapper(m, &w, raw); detail != "" {
-		return item{rej: &record.Rejection{Reason: record.ReasonUnparseable, Channel: m.Channel, Provider: m.Provider,
+		reason := record.ReasonUnparseable
+		if d, ok := strings.CutPrefix(detail, unsupportedPrefix); ok {
+			reason, detail = record.ReasonUnsupported, d
+		}
+		return item{rej: &record.Rejection{Reason: reason, Channel: m.Channel, Provider: m.Provider,
 			ProviderMessageID: m.ProviderMessageID, Detail: detail, Raw: raw}}
 	}
 	mapContext(m, &w)
@@ -397,8 +401,13 @@ func mapMessage(raw json.RawMessage, v *Value, wabaID string) item {
 	return item{msg: m}
 }
 
+// unsupportedPrefix marks a mapper's answer as "a known shape this gateway does not
+// take" (reason unsupported) rather than "malformed" (reason unparseable).
+const unsupportedPrefix = "unsupported: "
+
 // mappers holds one mapping function per message type. Each fills m from w and returns
-// "" or, when the type's content is missing or malformed, why the message is unparseable.
+// "" or, when the type's content is missing or malformed, why the message is unparseable
+// (prefixed with unsupportedPrefix when it is well-formed but not a complaint).
 // A type not listed here (reaction, order, system, unsupported, request_welcome, any future
 // type) becomes an "unsupported" rejection with the message's raw JSON.
 var mappers = map[string]func(m *record.Message, w *Message, raw json.RawMessage) string{
@@ -568,7 +577,7 @@ func mapInteractive(m *record.Message, w *Message, _ json.RawMessage) string {
 		}
 		return ""
 	default:
-		return "interactive reply of type " + strconv.Quote(truncate(in.Type, 40)) + " is not one this gateway reads"
+		return unsupportedPrefix + "interactive reply of type " + strconv.Quote(truncate(in.Type, 40)) + " is not a complaint"
 	}
 	if r == nil {
 		return in.Type + " without its " + in.Type + " object"

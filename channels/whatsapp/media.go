@@ -2,6 +2,9 @@ package whatsapp
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -148,7 +151,22 @@ func (f *MediaFetcher) Fetch(ctx context.Context, a record.Attachment) (io.ReadC
 	if ct == "" {
 		ct = resp.Header.Get("Content-Type")
 	}
-	return media.VerifyingReader(resp.Body, info.SHA256), ct, nil
+	return media.VerifyingReader(resp.Body, hexDigest(info.SHA256)), ct, nil
+}
+
+// hexDigest accepts the sha256 as the media endpoint gives it (hex) or as webhooks do
+// (base64), and returns hex; "" when it is neither.
+func hexDigest(s string) string {
+	s = strings.TrimSpace(s)
+	if b, err := hex.DecodeString(s); err == nil && len(b) == sha256.Size {
+		return s
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil && len(b) == sha256.Size {
+			return hex.EncodeToString(b)
+		}
+	}
+	return ""
 }
 
 // lookup asks Graph for a media id's download URL.

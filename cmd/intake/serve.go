@@ -8,9 +8,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"sync"
 
 	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/channels/api"
 	"github.com/lapor/intake/channels/twilio"
 	"github.com/lapor/intake/config"
 	"github.com/lapor/intake/httpapi"
@@ -137,6 +139,14 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 	}
 	if cfg.Twilio.Enabled() {
 		add(twilio.New(cfg.Twilio, g.sink, twilio.Options{PublicURL: cfg.PublicURL, Receipts: cfg.Receipts, Logger: log}))
+	}
+	if cfg.API.Enabled() {
+		ch, err := api.New(cfg.API, g.sink, api.Options{Region: cfg.DefaultRegion, Logger: log})
+		add(ch, err)
+		if err == nil {
+			// The core fetches attachments with the same keys as the API.
+			g.http.Handle(http.MethodGet, "/media/*", ch.RequireKey(store.Handler()))
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("channels: %w", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/xml"
 	"flag"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lapor/intake/channels/api"
 	"github.com/lapor/intake/channels/twilio"
 )
 
@@ -22,6 +24,7 @@ const defaultGateway = "http://127.0.0.1:8080"
 // simulators send one correctly signed sample message per channel.
 var simulators = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
 	"sms": simulateSMS,
+	"api": simulateAPI,
 }
 
 func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -132,4 +135,32 @@ func findReference(s string) string {
 		}
 	}
 	return ""
+}
+
+func simulateAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("simulate api", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	gw := fs.String("url", envOr("INTAKE_PUBLIC_URL", defaultGateway), "the gateway's base URL")
+	key := fs.String("key", api.DevKey, "API key (the secret part of one INTAKE_API_KEYS entry)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	text := strings.Join(fs.Args(), " ")
+	if text == "" {
+		text = sampleText
+	}
+	req, err := api.NewSampleRequest(ctx, *gw, *key, text)
+	if err != nil {
+		return err
+	}
+	body, err := send(req)
+	if err != nil {
+		return err
+	}
+	var ans api.Answer
+	if err := json.Unmarshal(body, &ans); err != nil {
+		return fmt.Errorf("the gateway's answer is not JSON: %s", body)
+	}
+	fmt.Fprintf(stdout, "sent complaint with Idempotency-Key %s\nid: %s\nreference: %s\n", req.Header.Get("Idempotency-Key"), ans.ID, ans.Reference)
+	return nil
 }

@@ -1,0 +1,139 @@
+package email
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"mime"
+	"net"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/emersion/go-message/charset"
+	"golang.org/x/oauth2"
+)
+
+// dialIMAP opens a connection to mb with its security and waits for the greeting.
+func dialIMAP(mb Mailbox, tlsConf *tls.Config, handler *imapclient.UnilateralDataHandler) (*imapclient.Client, error) {
+	o := &imapclient.Options{
+		UnilateralDataHandler: handler,
+		WordDecoder:           &mime.WordDecoder{CharsetReader: charset.Reader},
+		Dialer:                &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second},
+	}
+	if tlsConf != nil {
+		o.TLSConfig = tlsConf.Clone()
+	}
+	var c *imapclient.Client
+	var err error
+	switch mb.Security {
+	case SecurityTLS:
+		c, err = imapclient.DialTLS(mb.Addr, o)
+	case SecurityStartTLS:
+		c, err = imapclient.DialStartTLS(mb.Addr, o)
+	case SecurityNone:
+		if !mb.AllowInsecure && !isLoopback(mb.Addr) {
+			return nil, errors.New("security none is allowed only on loopback or with allow_insecure")
+		}
+		c, err = imapclient.DialInsecure(mb.Addr, o)
+	default:
+		return nil, fmt.Errorf("unknown security %q", mb.Security)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	if err := c.WaitGreeting(); err != nil {
+		_ = c.Close()
+		return nil, fmt.Errorf("greeting: %w", err)
+	}
+	return c, nil
+}
+
+// connect dials and logs in, signalling p.wake on new mail.
+func (p *poller) connect(ctx context.Context) (*imapclient.Client, error) {
+	handler := &imapclient.UnilateralDataHandler{
+		Mailbox: func(d *imapclient.UnilateralDataMailbox) {
+			// Runs on the client's reader goroutine: signal only, never call the client.
+			if d.NumMessages != nil {
+				select {
+				case p.wake <- struct{}{}:
+				default:
+				}
+			}
+		},
+	}
+	c, err := dialIMAP(p.mb, p.opts.TLSConfig, handler)
+	if err != nil {
+		return nil, err
+	}
+	if p.mb.Auth == AuthXOAuth2 && p.tokens == nil {
+		p.tokens = tokenSource(context.WithoutCancel(ctx), p.mb)
+	}
+	if err := authenticate(c, p.mb, p.tokens); err != nil {
+		_ = c.Close()
+		p.tokens = nil // a revoked or stale token: start from the refresh token next time
+		return nil, err
+	}
+	return c, nil
+}
+
+// tokenSource refreshes XOAUTH2 access tokens from the mailbox's refresh token; a rotated
+// refresh token is kept for the life of the process.
+func tokenSource(ctx context.Context, mb Mailbox) oauth2.TokenSource {
+	conf := &oauth2.Config{
+		ClientID:     mb.OAuthClientID,
+		ClientSecret: mb.OAuthClientSecret.Reveal(),
+		Endpoint:     oauth2.Endpoint{TokenURL: mb.OAuthTokenURL},
+		Scopes:       mb.OAuthScopes,
+	}
+	return conf.TokenSource(ctx, &oauth2.Token{RefreshToken: mb.OAuthRefreshToken.Reveal()})
+}
+
+// authenticate logs in with LOGIN or SASL XOAUTH2.
+func authenticate(c *imapclient.Client, mb Mailbox, tokens oauth2.TokenSource) error {
+	switch mb.Auth {
+	case AuthXOAuth2:
+		tok, err := tokens.Token()
+		if err != nil {
+			return fmt.Errorf("oauth token refresh: %w", err)
+		}
+		sc := &xoauth2Client{user: mb.Username, token: tok.AccessToken}
+		if err := c.Authenticate(sc); err != nil {
+			if sc.serverError != "" {
+				return fmt.Errorf("authenticate XOAUTH2: %w (server said %s)", err, sc.serverError)
+			}
+			return fmt.Errorf("authenticate XOAUTH2: %w", err)
+		}
+		return nil
+	default:
+		if c.Caps().Has(imap.CapLoginDisabled) {
+			return errors.New("the server refuses LOGIN on this connection (LOGINDISABLED): use security tls or starttls")
+		}
+		if err := c.Login(mb.Username, mb.Password.Reveal()).Wait(); err != nil {
+			return fmt.Errorf("login: %w", err)
+		}
+		return nil
+	}
+}
+
+// xoauth2Client is SASL XOAUTH2 (Google, Microsoft): go-sasl has none at this version.
+type xoauth2Client struct {
+	user, token string
+	// serverError is the server's JSON error challenge, kept for the log.
+	serverError string
+}
+
+func (x *xoauth2Client) Start() (string, []byte, error) {
+	return "XOAUTH2", []byte("user=" + x.user + "\x01auth=Bearer " + x.token + "\x01\x01"), nil
+}
+
+// Next answers the error challenge with an empty response, so the server ends the
+// exchange with a tagged NO that Authenticate returns.
+func (x *xoauth2Client) Next(challenge []byte) ([]byte, error) {
+	if len(challenge) > 200 {
+		challenge = challenge[:200]
+	}
+	x.serverError = string(challenge)
+	return []byte{}, nil
+}

@@ -1,0 +1,290 @@
+package email
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/internal/testenv"
+	"github.com/lapor/intake/metrics"
+	"github.com/lapor/intake/record"
+)
+
+// fakeSink is a Sink that keeps everything in memory and deduplicates like the queue
+// (one record per provider message id).
+type fakeSink struct {
+	mu       sync.Mutex
+	records  map[string]*record.Message // by provider id
+	order    []string
+	accepts  int
+	rejected []*record.Rejection
+	rejSeen  map[string]bool
+	events   map[string]int
+	fail     bool
+	// complaint, when set, shapes the Outcome's complaint (receipts).
+	complaint func(m *record.Message) *record.Complaint
+}
+
+func newFakeSink() *fakeSink {
+	return &fakeSink{records: map[string]*record.Message{}, rejSeen: map[string]bool{}, events: map[string]int{}}
+}
+
+func (s *fakeSink) Accept(_ context.Context, m *record.Message) (channels.Outcome, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail {
+		return channels.Outcome{}, channels.ErrUnavailable
+	}
+	s.accepts++
+	id := m.ProviderMessageID
+	c := &record.Complaint{Channel: m.Channel, ProviderMessageID: id, Subject: m.Subject, Language: "id",
+		Sender: &record.Party{Email: strings.ToLower(m.Sender.Email)}}
+	if s.complaint != nil {
+		c = s.complaint(m)
+	}
+	if _, dup := s.records[id]; dup {
+		return channels.Outcome{ID: "rec-" + id, Reference: "AAAA-1111", Duplicate: true, Complaint: c}, nil
+	}
+	s.records[id] = m
+	s.order = append(s.order, id)
+	c.Reference = fmt.Sprintf("7KQ2-%04d", len(s.order))
+	return channels.Outcome{ID: "rec-" + id, Reference: c.Reference, Complaint: c}, nil
+}
+
+func (s *fakeSink) Reject(_ context.Context, r *record.Rejection) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail {
+		return channels.ErrUnavailable
+	}
+	if !s.rejSeen[r.ProviderMessageID] {
+		s.rejSeen[r.ProviderMessageID] = true
+		s.rejected = append(s.rejected, r)
+	}
+	return nil
+}
+
+func (s *fakeSink) Event(channel, kind string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.events[kind]++
+}
+
+func (s *fakeSink) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.order)
+}
+
+func (s *fakeSink) rejections() []*record.Rejection {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*record.Rejection(nil), s.rejected...)
+}
+
+func (s *fakeSink) get(id string) *record.Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.records[id]
+}
+
+func (s *fakeSink) all() []*record.Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*record.Message, 0, len(s.order))
+	for _, id := range s.order {
+		out = append(out, s.records[id])
+	}
+	return out
+}
+
+func (s *fakeSink) event(kind string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.events[kind]
+}
+
+// memState is a StateStore in memory.
+type memState struct {
+	mu sync.Mutex
+	m  map[string][2]uint32
+}
+
+func newMemState() *memState { return &memState{m: map[string][2]uint32{}} }
+
+func (s *memState) MailboxState(_ context.Context, mailbox string) (uint32, uint32, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := s.m[mailbox]
+	return v[0], v[1], nil
+}
+
+func (s *memState) SetMailboxState(_ context.Context, mailbox string, validity, last uint32) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.m[mailbox] = [2]uint32{validity, last}
+	return nil
+}
+
+// testMailbox is a mailbox config for d's user.
+func testMailbox(d *testenv.Dovecot) Mailbox {
+	return Mailbox{Name: "test", Addr: d.Addr, Username: d.User, Password: channels.Secret(d.Password),
+		Security: SecurityNone, PollInterval: time.Minute}
+}
+
+// testLogger writes to the test log when INTAKE_TEST_LOG is set.
+func testLogger(t testing.TB) *slog.Logger {
+	if os.Getenv("INTAKE_TEST_LOG") == "" {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(b), "\n"))
+	return len(b), nil
+}
+
+// running is a channel running in the background.
+type running struct {
+	ch     *Channel
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func (r *running) stop() {
+	r.cancel()
+	<-r.done
+}
+
+// startChannel runs a channel; prep may install hooks, and kill stops the channel the way
+// a dying process would.
+func startChannel(t testing.TB, cfg Config, sink channels.Sink, state StateStore, opts Options, prep ...func(ch *Channel, kill func())) *running {
+	t.Helper()
+	if opts.Logger == nil {
+		opts.Logger = testLogger(t)
+	}
+	if opts.BackoffMin == 0 {
+		opts.BackoffMin, opts.BackoffMax = 50*time.Millisecond, 500*time.Millisecond
+	}
+	ch, err := New(cfg, sink, state, opts)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	for _, f := range prep {
+		f(ch, cancel)
+	}
+	r := &running{ch: ch, cancel: cancel, done: make(chan struct{})}
+	go func() { defer close(r.done); _ = ch.Run(ctx) }()
+	t.Cleanup(r.stop)
+	return r
+}
+
+// waitFor polls cond until it holds or within passes.
+func waitFor(t testing.TB, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %s: %s", within, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// mailboxUp reads the intake_mailbox_up gauge of name.
+func mailboxUp(t testing.TB, m *metrics.Metrics, name string) float64 {
+	t.Helper()
+	fams, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() != "intake_mailbox_up" {
+			continue
+		}
+		for _, mt := range f.GetMetric() {
+			for _, l := range mt.GetLabel() {
+				if l.GetName() == "mailbox" && l.GetValue() == name {
+					return mt.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	return -1
+}
+
+// folderCount returns how many messages (not flagged \Deleted) folder holds.
+func folderCount(t testing.TB, mb Mailbox, folder string) int {
+	t.Helper()
+	c := adminClient(t, mb)
+	defer c.Close()
+	if _, err := c.Select(folder, &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
+		if strings.Contains(err.Error(), "NONEXISTENT") || strings.Contains(err.Error(), "doesn't exist") {
+			return 0
+		}
+		t.Fatalf("select %s: %v", folder, err)
+	}
+	data, err := c.UIDSearch(&imap.SearchCriteria{NotFlag: []imap.Flag{imap.FlagDeleted}}, nil).Wait()
+	if err != nil {
+		t.Fatalf("search: %v", err)
+	}
+	return len(data.AllUIDs())
+}
+
+func adminClient(t testing.TB, mb Mailbox) *imapclient.Client {
+	t.Helper()
+	mb = mb.withDefaults()
+	c, err := dialIMAP(mb, nil, nil)
+	if err != nil {
+		t.Fatalf("admin dial: %v", err)
+	}
+	if err := authenticate(c, mb, nil); err != nil {
+		t.Fatalf("admin login: %v", err)
+	}
+	return c
+}
+
+func appendMail(t testing.TB, mb Mailbox, raw []byte) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := AppendSample(ctx, mb, raw); err != nil {
+		t.Fatalf("append: %v", err)
+	}
+}
+
+// mailWithID is a small complaint mail with the given Message-ID ("" for none).
+func mailWithID(id, text string) []byte {
+	var b bytes.Buffer
+	b.WriteString("From: Warga <warga@example.com>\r\nTo: pengaduan@example.go.id\r\nSubject: Aduan jalan rusak\r\n")
+	b.WriteString("Date: Mon, 02 Mar 2026 09:00:00 +0700\r\n")
+	if id != "" {
+		b.WriteString("Message-ID: <" + id + ">\r\n")
+	}
+	b.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n")
+	b.WriteString(text + "\r\n")
+	return b.Bytes()
+}
+
+func statOwner(fi os.FileInfo) ([2]int, bool) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return [2]int{}, false
+	}
+	return [2]int{int(st.Uid), int(st.Gid)}, true
+}

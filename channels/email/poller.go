@@ -1,0 +1,532 @@
+package email
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+	"golang.org/x/oauth2"
+
+	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/record"
+)
+
+const (
+	// shutdownGrace is how long a poller may finish the mail in hand (make it durable,
+	// move it) after its context ends, before the connection is cut.
+	shutdownGrace = 10 * time.Second
+	// acceptTimeout bounds one Sink call.
+	acceptTimeout = time.Minute
+	// healthyAfter: a session that lasted this long resets the backoff.
+	healthyAfter = 30 * time.Second
+)
+
+var errConnClosed = errors.New("imap connection closed")
+
+// poller reads one mailbox.
+type poller struct {
+	mb       Mailbox
+	sink     channels.Sink
+	state    StateStore
+	opts     Options
+	log      *slog.Logger
+	receipts *receiptSender
+	// wake is signalled (never blocking) when the server reports new messages.
+	wake chan struct{}
+	// tokens refreshes the XOAUTH2 access token (nil until first needed).
+	tokens oauth2.TokenSource
+
+	// The cursor, also kept in memory so a Redis outage costs nothing but a rescan.
+	known    bool
+	validity uint32
+	lastUID  uint32
+
+	// Test hooks standing for a process killed at that point: afterDurable runs once a
+	// mail's record or rejection is durable, beforeMove after the cursor is saved and
+	// before durable mail is moved. An error ends the session right there.
+	afterDurable func(uid imap.UID) error
+	beforeMove   func(uids []imap.UID) error
+}
+
+// abortError ends a session at once, skipping the cursor and the move (test hooks).
+type abortError struct{ error }
+
+func newPoller(mb Mailbox, sink channels.Sink, state StateStore, opts Options, rs *receiptSender) *poller {
+	return &poller{mb: mb, sink: sink, state: state, opts: opts, receipts: rs,
+		log:  opts.Logger.With("channel", record.ChannelEmail, "mailbox", mb.Name),
+		wake: make(chan struct{}, 1)}
+}
+
+// run keeps a session open until ctx ends, reconnecting with exponential backoff and jitter.
+func (p *poller) run(ctx context.Context) {
+	p.opts.Metrics.MailboxUp(p.mb.Name, false)
+	delay := p.opts.BackoffMin
+	for {
+		start := time.Now()
+		err := p.session(ctx)
+		p.opts.Metrics.MailboxUp(p.mb.Name, false)
+		if ctx.Err() != nil {
+			p.log.Info("mailbox poller stopped")
+			return
+		}
+		if time.Since(start) >= healthyAfter {
+			delay = p.opts.BackoffMin
+		}
+		wait := delay/2 + rand.N(delay/2+1)
+		p.log.Warn("mailbox disconnected; reconnecting", "err", err, "retry_in", wait.Round(time.Millisecond).String())
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			p.log.Info("mailbox poller stopped")
+			return
+		case <-t.C:
+		}
+		delay = min(delay*2, p.opts.BackoffMax)
+	}
+}
+
+// session connects, selects the inbox and processes mail until ctx ends or the
+// connection fails.
+func (p *poller) session(ctx context.Context) error {
+	c, err := p.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		// When ctx ends, the mail in hand may finish; a stuck server is cut off.
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+		}
+		t := time.NewTimer(shutdownGrace)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+			_ = c.Close()
+		}
+	}()
+
+	p.ensureFolder(c, p.mb.ProcessedMailbox)
+	sel, err := c.Select(p.mb.Mailbox, nil).Wait()
+	if err != nil {
+		return fmt.Errorf("select %q: %w", p.mb.Mailbox, err)
+	}
+	p.loadCursor(ctx, sel.UIDValidity)
+	idle := !p.mb.DisableIdle && (c.Caps().Has(imap.CapIdle) || c.Caps().Has(imap.CapIMAP4rev2))
+	p.opts.Metrics.MailboxUp(p.mb.Name, true)
+	p.log.Info("mailbox connected", "idle", idle, "messages", sel.NumMessages,
+		"uidvalidity", sel.UIDValidity, "last_uid", p.lastUID)
+	for {
+		if err := p.sync(ctx, c); err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		if err := p.wait(ctx, c, idle); err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	_ = c.Logout().Wait()
+	return nil
+}
+
+// wait blocks until new mail is announced, the poll interval passes, or ctx ends.
+func (p *poller) wait(ctx context.Context, c *imapclient.Client, idle bool) error {
+	timer := time.NewTimer(p.mb.PollInterval)
+	defer timer.Stop()
+	if !idle {
+		select {
+		case <-ctx.Done():
+		case <-timer.C:
+		case <-p.wake:
+		case <-c.Closed():
+			return errConnClosed
+		}
+		return nil
+	}
+	cmd, err := c.Idle()
+	if err != nil {
+		return fmt.Errorf("idle: %w", err)
+	}
+	select {
+	case <-ctx.Done():
+	case <-timer.C:
+	case <-p.wake:
+	case <-c.Closed():
+		return errConnClosed
+	}
+	if err := cmd.Close(); err != nil {
+		return fmt.Errorf("idle: %w", err)
+	}
+	if err := cmd.Wait(); err != nil {
+		return fmt.Errorf("idle: %w", err)
+	}
+	return nil
+}
+
+// loadCursor reads the mailbox's cursor (memory wins over a store that lags or fails)
+// and starts over when UIDVALIDITY changed.
+func (p *poller) loadCursor(ctx context.Context, validity uint32) {
+	v, last := p.validity, p.lastUID
+	if p.state != nil {
+		sv, sl, err := p.state.MailboxState(ctx, p.mb.StateKey())
+		switch {
+		case err != nil:
+			p.log.Warn("mailbox state unreadable; using what this process knows", "err", err)
+		case !p.known || sv != v || sl > last:
+			v, last = sv, sl
+		}
+	}
+	if v != validity {
+		if v != 0 {
+			p.log.Warn("UIDVALIDITY changed: rescanning the whole mailbox; mail already taken in is dropped as duplicate by its Message-ID",
+				"old_uidvalidity", v, "uidvalidity", validity)
+		}
+		last = 0
+	}
+	p.known, p.validity, p.lastUID = true, validity, last
+	p.saveCursor(ctx)
+}
+
+func (p *poller) saveCursor(ctx context.Context) {
+	if p.state == nil {
+		return
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := p.state.SetMailboxState(sctx, p.mb.StateKey(), p.validity, p.lastUID); err != nil {
+		p.log.Warn("mailbox state not saved; mail may be fetched again (and dropped as duplicate)", "err", err)
+	}
+}
+
+// sync takes in every message of the inbox above the cursor, in batches, and moves out
+// those at or below it (durable, but not yet moved when the last session ended).
+func (p *poller) sync(ctx context.Context, c *imapclient.Client) error {
+	data, err := c.UIDSearch(&imap.SearchCriteria{NotFlag: []imap.Flag{imap.FlagDeleted}}, nil).Wait()
+	if err != nil {
+		return fmt.Errorf("search: %w", err)
+	}
+	uids := data.AllUIDs()
+	slices.Sort(uids)
+	var leftovers, fresh []imap.UID
+	for _, uid := range uids {
+		if uint32(uid) <= p.lastUID {
+			leftovers = append(leftovers, uid)
+		} else {
+			fresh = append(fresh, uid)
+		}
+	}
+	if len(leftovers) > 0 {
+		p.log.Info("moving mail taken in before but not yet moved", "count", len(leftovers))
+		if err := p.move(c, leftovers); err != nil {
+			return err
+		}
+	}
+	for len(fresh) > 0 && ctx.Err() == nil {
+		n := min(len(fresh), p.mb.BatchSize)
+		if err := p.batch(ctx, c, fresh[:n]); err != nil {
+			return err
+		}
+		fresh = fresh[n:]
+	}
+	return nil
+}
+
+// batch takes in one batch of messages (ascending UIDs): each is made durable through the
+// Sink, the cursor advances over the durable prefix, then the durable ones are moved.
+func (p *poller) batch(ctx context.Context, c *imapclient.Client, uids []imap.UID) error {
+	sizes, err := c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{UID: true, RFC822Size: true}).Collect()
+	if err != nil {
+		return fmt.Errorf("fetch sizes: %w", err)
+	}
+	size := make(map[imap.UID]int64, len(sizes))
+	var whole, headerOnly []imap.UID
+	for _, s := range sizes {
+		size[s.UID] = s.RFC822Size
+	}
+	for _, uid := range uids {
+		s, ok := size[uid]
+		switch {
+		case !ok: // expunged by someone else meanwhile
+		case s > p.opts.Limits.MaxMessageBytes:
+			headerOnly = append(headerOnly, uid)
+		default:
+			whole = append(whole, uid)
+		}
+	}
+	durable := make(map[imap.UID]bool, len(uids))
+	err = p.fetch(ctx, c, whole, false, size, durable)
+	if err == nil {
+		err = p.fetch(ctx, c, headerOnly, true, size, durable)
+	}
+	if errors.As(err, new(abortError)) {
+		return err
+	}
+	// The cursor passes every UID that is durable or gone, up to the first that is neither.
+	for _, uid := range uids {
+		_, exists := size[uid]
+		if !durable[uid] && exists {
+			break
+		}
+		p.lastUID = uint32(uid)
+	}
+	p.saveCursor(ctx)
+	var moving []imap.UID
+	for _, uid := range uids {
+		if durable[uid] {
+			moving = append(moving, uid)
+		}
+	}
+	if len(moving) > 0 {
+		if p.beforeMove != nil {
+			if herr := p.beforeMove(moving); herr != nil {
+				return herr
+			}
+		}
+		if merr := p.move(c, moving); merr != nil && err == nil {
+			err = merr
+		}
+	}
+	return err
+}
+
+// fetch streams BODY.PEEK[] (or only the header) of uids and hands each message to the Sink.
+func (p *poller) fetch(ctx context.Context, c *imapclient.Client, uids []imap.UID, headerOnly bool, size map[imap.UID]int64, durable map[imap.UID]bool) error {
+	if len(uids) == 0 {
+		return nil
+	}
+	section := &imap.FetchItemBodySection{Peek: true}
+	if headerOnly {
+		section.Specifier = imap.PartSpecifierHeader
+	}
+	cmd := c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}})
+	var firstErr error
+	for {
+		msg := cmd.Next()
+		if msg == nil {
+			break
+		}
+		if firstErr != nil || ctx.Err() != nil {
+			continue // the rest is drained; it stays above the cursor
+		}
+		uid, raw, err := p.readMessage(msg)
+		if err != nil {
+			firstErr = fmt.Errorf("fetch: %w", err)
+			continue
+		}
+		if uid == 0 {
+			continue
+		}
+		if err := p.handle(ctx, uid, raw, headerOnly, size[uid]); err != nil {
+			firstErr = err
+			continue
+		}
+		durable[uid] = true
+		if p.afterDurable != nil {
+			if err := p.afterDurable(uid); err != nil {
+				return abortError{err}
+			}
+		}
+	}
+	if err := cmd.Close(); err != nil && firstErr == nil {
+		firstErr = fmt.Errorf("fetch: %w", err)
+	}
+	return firstErr
+}
+
+// readMessage reads one FETCH response: its UID and the body section's bytes, read into
+// a buffer of the literal's exact size (no growth copies).
+func (p *poller) readMessage(msg *imapclient.FetchMessageData) (imap.UID, []byte, error) {
+	var uid imap.UID
+	var raw []byte
+	for {
+		item := msg.Next()
+		if item == nil {
+			return uid, raw, nil
+		}
+		switch it := item.(type) {
+		case imapclient.FetchItemDataUID:
+			uid = it.UID
+		case imapclient.FetchItemDataBodySection:
+			if it.Literal == nil {
+				continue
+			}
+			n := it.Literal.Size()
+			if hard := 2 * p.opts.Limits.MaxMessageBytes; n > hard {
+				// The server sent far more than RFC822.SIZE announced: keep the start.
+				n = hard
+			}
+			raw = make([]byte, n)
+			if _, err := io.ReadFull(it.Literal, raw); err != nil {
+				return 0, nil, err
+			}
+			if _, err := io.Copy(io.Discard, it.Literal); err != nil {
+				return 0, nil, err
+			}
+		}
+	}
+}
+
+// handle decodes one mail and makes its record or rejection durable.
+func (p *poller) handle(ctx context.Context, uid imap.UID, raw []byte, headerOnly bool, size int64) error {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), acceptTimeout)
+	defer cancel()
+	synthetic := p.syntheticID(uid)
+	var m *record.Message
+	var err error
+	if headerOnly {
+		m, err = DecodeHeaderOnly(raw, size, p.opts.Limits)
+	} else {
+		m, err = Decode(raw, p.opts.Limits)
+	}
+	if err != nil {
+		id := headerMessageID(raw)
+		if id == "" {
+			id = synthetic
+		}
+		rej := &record.Rejection{Reason: record.ReasonUnparseable, Detail: err.Error(), Channel: record.ChannelEmail,
+			Provider: record.ProviderIMAP, ProviderMessageID: id, Raw: raw}
+		if err := p.sink.Reject(actx, rej); err != nil {
+			return fmt.Errorf("reject unparseable mail: %w", err)
+		}
+		p.log.Warn("mail could not be parsed; kept in the rejected stream", "uid", uint32(uid), "size", len(raw))
+		return nil
+	}
+	if m.ProviderMessageID == "" {
+		m.ProviderMessageID = synthetic
+	}
+	if m.Recipient == "" && strings.Contains(p.mb.Username, "@") {
+		m.Recipient = strings.ToLower(p.mb.Username)
+	}
+	if m.ChannelData == nil {
+		m.ChannelData = map[string]any{}
+	}
+	m.ChannelData["mailbox"] = p.mb.Name
+	out, err := p.sink.Accept(actx, m)
+	if err != nil {
+		return fmt.Errorf("accept mail: %w", err)
+	}
+	if p.receipts != nil {
+		p.receipts.offer(m, out)
+	}
+	return nil
+}
+
+// syntheticID is the stable id of a mail without a Message-ID: its mailbox, UIDVALIDITY
+// and UID (RFC 3501 §2.3.1.1: that triple never names another message).
+func (p *poller) syntheticID(uid imap.UID) string {
+	sum := sha256.Sum256([]byte(p.mb.StateKey()))
+	return fmt.Sprintf("imap.%s.%d.%d@intake.invalid", hex.EncodeToString(sum[:6]), p.validity, uint32(uid))
+}
+
+// move takes durable mail out of the inbox: MOVE, or COPY + STORE \Deleted + UID EXPUNGE
+// where MOVE is missing. Without UIDPLUS nothing is expunged (a plain EXPUNGE would also
+// remove other \Deleted mail); the mail stays flagged \Deleted and is no longer searched.
+// A server refusal (NO) is logged and retried on the next pass; a connection error ends
+// the session.
+func (p *poller) move(c *imapclient.Client, uids []imap.UID) error {
+	err := p.moveOnce(c, uids)
+	var ie *imap.Error
+	if errors.As(err, &ie) && ie.Code == imap.ResponseCodeTryCreate {
+		p.ensureFolder(c, p.mb.ProcessedMailbox)
+		err = p.moveOnce(c, uids)
+	}
+	if errors.As(err, &ie) {
+		p.log.Error("mail is durable but could not be moved out of the inbox; retrying on the next pass",
+			"count", len(uids), "folder", p.mb.ProcessedMailbox, "err", err)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("move: %w", err)
+	}
+	return nil
+}
+
+func (p *poller) moveOnce(c *imapclient.Client, uids []imap.UID) error {
+	set := imap.UIDSetNum(uids...)
+	caps := c.Caps()
+	if caps.Has(imap.CapMove) || caps.Has(imap.CapIMAP4rev2) {
+		_, err := c.Move(set, p.mb.ProcessedMailbox).Wait()
+		return err
+	}
+	if _, err := c.Copy(set, p.mb.ProcessedMailbox).Wait(); err != nil {
+		return err
+	}
+	if err := c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close(); err != nil {
+		return err
+	}
+	if caps.Has(imap.CapUIDPlus) {
+		return c.UIDExpunge(set).Close()
+	}
+	return nil
+}
+
+// ensureFolder creates folder when it does not exist. A failure is logged: intake goes
+// on, and moving is retried.
+func (p *poller) ensureFolder(c *imapclient.Client, folder string) {
+	list, err := c.List("", folder, nil).Collect()
+	if err == nil && len(list) > 0 {
+		return
+	}
+	err = c.Create(folder, nil).Wait()
+	var ie *imap.Error
+	if err == nil || (errors.As(err, &ie) && ie.Code == imap.ResponseCodeAlreadyExists) {
+		if err == nil {
+			p.log.Info("created the processed folder", "folder", folder)
+		}
+		return
+	}
+	p.log.Error("cannot create the processed folder; mail is taken in but stays in the inbox", "folder", folder, "err", err)
+}
+
+// headerMessageID finds the Message-ID in a raw header block that could not be parsed
+// as a whole, so its rejection is still deduplicated.
+func headerMessageID(raw []byte) string {
+	for len(raw) > 0 {
+		i := indexLineEnd(raw)
+		line := raw[:i]
+		raw = raw[i:]
+		if len(raw) > 0 && raw[0] == '\r' {
+			raw = raw[1:]
+		}
+		if len(raw) > 0 && raw[0] == '\n' {
+			raw = raw[1:]
+		}
+		if len(line) == 0 {
+			return ""
+		}
+		if k := strings.IndexByte(string(line), ':'); k > 0 && strings.EqualFold(strings.TrimSpace(string(line[:k])), "Message-Id") {
+			return strings.Trim(strings.TrimSpace(string(line[k+1:])), "<>")
+		}
+	}
+	return ""
+}
+
+func indexLineEnd(b []byte) int {
+	for i, c := range b {
+		if c == '\r' || c == '\n' {
+			return i
+		}
+	}
+	return len(b)
+}

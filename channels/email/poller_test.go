@@ -1,0 +1,351 @@
+package email
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+
+	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/internal/testenv"
+	"github.com/lapor/intake/metrics"
+	"github.com/lapor/intake/record"
+)
+
+func TestIdleDeliversWithinTwoSeconds(t *testing.T) {
+	d := testenv.StartDovecot(t)
+	mb := testMailbox(d) // poll interval 1 min: only IDLE can be this quick
+	sink, m := newFakeSink(), metrics.New(nil)
+	startChannel(t, Config{Mailboxes: []Mailbox{mb}}, sink, newMemState(), Options{Metrics: m})
+	waitFor(t, 10*time.Second, "mailbox up", func() bool { return mailboxUp(t, m, "test") == 1 })
+	time.Sleep(100 * time.Millisecond) // let the poller enter IDLE
+
+	appendMail(t, mb, mailWithID("idle-1@example.com", "Jalan rusak di depan sekolah."))
+	waitFor(t, 2*time.Second, "record through IDLE", func() bool { return sink.count() == 1 })
+	if got := sink.get("idle-1@example.com"); got == nil || !strings.Contains(got.Text, "Jalan rusak") {
+		t.Fatalf("record not as sent: %+v", got)
+	}
+	waitFor(t, 5*time.Second, "mail moved", func() bool {
+		return folderCount(t, mb, "INBOX") == 0 && folderCount(t, mb, "Processed") == 1
+	})
+}
+
+func TestPollsWhenIdleIsOff(t *testing.T) {
+	d := testenv.StartDovecot(t)
+	mb := testMailbox(d)
+	mb.DisableIdle = true
+	mb.PollInterval = time.Second
+	sink, m := newFakeSink(), metrics.New(nil)
+	startChannel(t, Config{Mailboxes: []Mailbox{mb}}, sink, newMemState(), Options{Metrics: m})
+	waitFor(t, 10*time.Second, "mailbox up", func() bool { return mailboxUp(t, m, "test") == 1 })
+
+	appendMail(t, mb, mailWithID("poll-1@example.com", "Lampu jalan mati."))
+	waitFor(t, mb.PollInterval+2*time.Second, "record within the poll interval", func() bool { return sink.count() == 1 })
+	waitFor(t, 5*time.Second, "mail moved", func() bool { return folderCount(t, mb, "INBOX") == 0 })
+}
+
+// A server without IDLE and MOVE: polling, and COPY + STORE + UID EXPUNGE.
+func TestServerWithoutIdleAndMove(t *testing.T) {
+	d := testenv.StartDovecotWith(t, testenv.DovecotOptions{Capabilities: "IMAP4rev1 LITERAL+ SASL-IR UIDPLUS"})
+	mb := testMailbox(d)
+	mb.PollInterval = 300 * time.Millisecond
+	sink := newFakeSink()
+	for i := range 3 {
+		appendMail(t, mb, mailWithID(fmt.Sprintf("nomove-%d@example.com", i), "Sampah menumpuk."))
+	}
+	startChannel(t, Config{Mailboxes: []Mailbox{mb}}, sink, newMemState(), Options{})
+	waitFor(t, 10*time.Second, "3 records", func() bool { return sink.count() == 3 })
+	waitFor(t, 5*time.Second, "mail moved by COPY/STORE/UID EXPUNGE", func() bool {
+		return folderCount(t, mb, "INBOX") == 0 && folderCount(t, mb, "Processed") == 3
+	})
+	// Without IDLE, polling still finds new mail.
+	appendMail(t, mb, mailWithID("nomove-late@example.com", "Air PDAM mati."))
+	waitFor(t, 5*time.Second, "polled record", func() bool { return sink.count() == 4 })
+}
+
+// Without UIDPLUS nothing is expunged (a plain EXPUNGE would remove other people's
+// \Deleted mail): the mail is copied, flagged \Deleted, and never taken in again.
+func TestServerWithoutUIDPlus(t *testing.T) {
+	d := testenv.StartDovecotWith(t, testenv.DovecotOptions{Capabilities: "IMAP4rev1 LITERAL+"})
+	mb := testMailbox(d)
+	mb.PollInterval = 200 * time.Millisecond
+	sink := newFakeSink()
+	appendMail(t, mb, mailWithID("nouidplus@example.com", "Banjir."))
+	startChannel(t, Config{Mailboxes: []Mailbox{mb}}, sink, newMemState(), Options{})
+	waitFor(t, 10*time.Second, "record", func() bool { return sink.count() == 1 })
+	waitFor(t, 5*time.Second, "copied and flagged", func() bool {
+		return folderCount(t, mb, "INBOX") == 0 && folderCount(t, mb, "Processed") == 1
+	})
+	time.Sleep(time.Second) // several polls
+	sink.mu.Lock()
+	accepts := sink.accepts
+	sink.mu.Unlock()
+	if accepts != 1 || folderCount(t, mb, "Processed") != 1 {
+		t.Fatalf("accepts %d, processed %d: the flagged mail was taken in or copied again", accepts, folderCount(t, mb, "Processed"))
+	}
+}
+
+// Kill the gateway after the record is durable and before the MOVE, at both points
+// where that can happen: before the cursor is saved and after.
+func TestCrashBeforeMove(t *testing.T) {
+	for _, point := range []string{"after record, before cursor", "after cursor, before move"} {
+		t.Run(point, func(t *testing.T) {
+			d := testenv.StartDovecot(t)
+			mb := testMailbox(d)
+			sink, state := newFakeSink(), newMemState()
+			appendMail(t, mb, mailWithID("crash@example.com", "Jembatan ambruk."))
+
+			crashed := make(chan struct{})
+			r := startChannel(t, Config{Mailboxes: []Mailbox{mb}}, sink, state, Options{}, func(ch *Channel, kill func()) {
+				p := ch.pollers[0]
+				if point == "after record, before cursor" {
+					p.afterDurable = func(imap.UID) error { kill(); close(crashed); return errors.New("killed") }
+				} else {
+					p.beforeMove = func([]imap.UID) error { kill(); close(crashed); return errors.New("killed") }
+				}
+			})
+			<-crashed
+			<-r.done
+			if sink.count() != 1 {
+				t.Fatalf("records %d, want 1 before the crash", sink.count())
+			}
+			if n := folderCount(t, mb, "INBOX"); n != 1 {
+				t.Fatalf("inbox holds %d, want the mail still there", n)
+			}
+
+			startChannel(t, Config{Mailboxes: []Mailbox{mb}}, sink, state, Options{})
+			waitFor(t, 10*time.Second, "mail moved after restart", func() bool {
+				return folderCount(t, mb, "INBOX") == 0 && folderCount(t, mb, "Processed") == 1
+			})
+			if sink.count() != 1 {
+				t.Fatalf("records %d after restart, want 1", sink.count())
+			}
+		})
+	}
+}
+
+// Stop and restart Dovecot while mail keeps arriving (by APPEND, and by an MDA writing
+// into the Maildir while the server is down): every mail once.
+func TestDovecotRestartWhileMailArrives(t *testing.T) {
+	d := testenv.StartDovecot(t)
+	mb := testMailbox(d)
+	sink, m := newFakeSink(), metrics.New(nil)
+	startChannel(t, Config{Mailboxes: []Mailbox{mb}}, sink, newMemState(), Options{Metrics: m})
+	waitFor(t, 10*time.Second, "mailbox up", func() bool { return mailboxUp(t, m, "test") == 1 })
+
+	var sent atomic.Int32
+	stopSending := make(chan struct{})
+	sending := make(chan struct{})
+	go func() {
+		defer close(sending)
+		for i := 0; ; i++ {
+			select {
+			case <-stopSending:
+				return
+			default:
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			err := AppendSample(ctx, mb, mailWithID(fmt.Sprintf("append-%d@example.com", i), "Aduan ke-"+fmt.Sprint(i)))
+			cancel()
+			if err != nil {
+				i-- // the server is down: send the same mail again
+				time.Sleep(50 * time.Millisecond)
+				continue
+			}
+			sent.Add(1)
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	waitFor(t, 10*time.Second, "some mail before the outage", func() bool { return sink.count() >= 5 })
+	d.Stop()
+	waitFor(t, 10*time.Second, "mailbox down", func() bool { return mailboxUp(t, m, "test") == 0 })
+	// Delivered by the MDA while IMAP is down.
+	for i := range 5 {
+		deliverMaildir(t, d, fmt.Sprintf("mda-%d@example.com", i))
+	}
+	time.Sleep(300 * time.Millisecond)
+	d.Start()
+	waitFor(t, 10*time.Second, "mailbox up again", func() bool { return mailboxUp(t, m, "test") == 1 })
+	waitFor(t, 10*time.Second, "more mail after the outage", func() bool { return sink.count() >= int(sent.Load())+5 })
+	close(stopSending)
+	<-sending
+	total := int(sent.Load()) + 5
+	waitFor(t, 10*time.Second, fmt.Sprintf("%d records", total), func() bool { return sink.count() == total })
+	waitFor(t, 10*time.Second, "inbox empty", func() bool { return folderCount(t, mb, "INBOX") == 0 })
+	if n := folderCount(t, mb, "Processed"); n != total {
+		t.Fatalf("processed folder holds %d, want %d", n, total)
+	}
+}
+
+// deliverMaildir writes a mail into the user's Maildir as an MDA does.
+func deliverMaildir(t *testing.T, d *testenv.Dovecot, id string) {
+	t.Helper()
+	dir := filepath.Join(d.UserMailDir(d.User), "new")
+	name := filepath.Join(dir, fmt.Sprintf("%d.%s.test", time.Now().UnixNano(), strings.ReplaceAll(id, "@", "_")))
+	if err := os.WriteFile(name, mailWithID(id, "Dikirim lewat MDA."), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(d.UserMailDir(d.User)); err == nil {
+		if s, ok := statOwner(st); ok {
+			_ = os.Chown(name, s[0], s[1])
+		}
+	}
+}
+
+func TestUnparseableMailIsRejectedAndMoved(t *testing.T) {
+	d := testenv.StartDovecot(t)
+	mb := testMailbox(d)
+	sink := newFakeSink()
+	raw := []byte("\r\nthis is no mail at all, it has no header\r\n")
+	appendMail(t, mb, raw)
+	startChannel(t, Config{Mailboxes: []Mailbox{mb}}, sink, newMemState(), Options{})
+	waitFor(t, 10*time.Second, "rejection", func() bool { return len(sink.rejections()) == 1 })
+	rej := sink.rejections()[0]
+	if rej.Reason != record.ReasonUnparseable || !strings.Contains(string(rej.Raw), "no mail at all") ||
+		!strings.HasSuffix(rej.ProviderMessageID, "@intake.invalid") {
+		t.Fatalf("rejection %+v", rej)
+	}
+	waitFor(t, 5*time.Second, "moved", func() bool { return folderCount(t, mb, "INBOX") == 0 && folderCount(t, mb, "Processed") == 1 })
+	if sink.count() != 0 {
+		t.Fatal("an unparseable mail became a record")
+	}
+}
+
+// No Message-ID: a synthetic id from mailbox, UIDVALIDITY and UID, the same on a re-read.
+func TestSyntheticIDIsStable(t *testing.T) {
+	d := testenv.StartDovecot(t)
+	mb := testMailbox(d)
+	sink := newFakeSink()
+	appendMail(t, mb, mailWithID("", "Tanpa Message-ID."))
+	r := startChannel(t, Config{Mailboxes: []Mailbox{mb}}, sink, newMemState(), Options{}, func(ch *Channel, kill func()) {
+		ch.pollers[0].beforeMove = func([]imap.UID) error { kill(); return errors.New("killed") }
+	})
+	<-r.done
+	first := sink.all()[0].ProviderMessageID
+	if !strings.HasPrefix(first, "imap.") || !strings.HasSuffix(first, "@intake.invalid") {
+		t.Fatalf("synthetic id %q", first)
+	}
+	// A fresh process with no cursor fetches the mail again: same id, so no second record.
+	startChannel(t, Config{Mailboxes: []Mailbox{mb}}, sink, newMemState(), Options{})
+	waitFor(t, 10*time.Second, "moved", func() bool { return folderCount(t, mb, "INBOX") == 0 })
+	sink.mu.Lock()
+	accepts := sink.accepts
+	sink.mu.Unlock()
+	if accepts != 2 || sink.count() != 1 {
+		t.Fatalf("accepts %d records %d: want the re-read deduplicated", accepts, sink.count())
+	}
+}
+
+// UIDVALIDITY changed: everything is rescanned; mail already taken in is deduplicated.
+func TestUIDValidityChangeRescans(t *testing.T) {
+	d := testenv.StartDovecot(t)
+	mb := testMailbox(d)
+	sink, state := newFakeSink(), newMemState()
+	appendMail(t, mb, mailWithID("old@example.com", "Sudah diterima."))
+	appendMail(t, mb, mailWithID("new@example.com", "Belum diterima."))
+	// The first was taken in under another UIDVALIDITY, with a cursor far ahead.
+	_, _ = sink.Accept(context.Background(), &record.Message{ProviderMessageID: "old@example.com"})
+	_ = state.SetMailboxState(context.Background(), mb.withDefaults().StateKey(), 1, 1000)
+	startChannel(t, Config{Mailboxes: []Mailbox{mb}}, sink, state, Options{})
+	waitFor(t, 10*time.Second, "inbox empty", func() bool { return folderCount(t, mb, "INBOX") == 0 })
+	if sink.count() != 2 || sink.get("new@example.com") == nil {
+		t.Fatalf("records %d: want the new mail taken in once, the old one deduplicated", sink.count())
+	}
+	v, last, _ := state.MailboxState(context.Background(), mb.withDefaults().StateKey())
+	if v == 1 || last != 2 {
+		t.Fatalf("state %d/%d: want the new UIDVALIDITY and last UID 2", v, last)
+	}
+}
+
+// One mailbox with a wrong password never stops another.
+func TestBrokenMailboxDoesNotStopOthers(t *testing.T) {
+	d := testenv.StartDovecot(t)
+	good := testMailbox(d)
+	good.Name = "good"
+	bad := testMailbox(d)
+	bad.Name, bad.Password = "bad", "wrong"
+	sink, m := newFakeSink(), metrics.New(nil)
+	startChannel(t, Config{Mailboxes: []Mailbox{bad, good}}, sink, newMemState(), Options{Metrics: m})
+	appendMail(t, good, mailWithID("good@example.com", "Pelayanan puskesmas lambat."))
+	waitFor(t, 10*time.Second, "record from the good mailbox", func() bool { return sink.count() == 1 })
+	if mailboxUp(t, m, "good") != 1 || mailboxUp(t, m, "bad") != 0 {
+		t.Fatalf("mailbox_up good=%v bad=%v", mailboxUp(t, m, "good"), mailboxUp(t, m, "bad"))
+	}
+}
+
+// The Sink cannot store (Redis and spool down): nothing moves, and it is taken in later.
+func TestSinkOutageKeepsMailInInbox(t *testing.T) {
+	d := testenv.StartDovecot(t)
+	mb := testMailbox(d)
+	sink := newFakeSink()
+	sink.fail = true
+	appendMail(t, mb, mailWithID("outage@example.com", "Parkir liar."))
+	startChannel(t, Config{Mailboxes: []Mailbox{mb}}, sink, newMemState(), Options{})
+	time.Sleep(500 * time.Millisecond)
+	if n := folderCount(t, mb, "INBOX"); n != 1 {
+		t.Fatalf("inbox holds %d during the outage, want 1", n)
+	}
+	sink.mu.Lock()
+	sink.fail = false
+	sink.mu.Unlock()
+	waitFor(t, 10*time.Second, "record after the outage", func() bool { return sink.count() == 1 })
+	waitFor(t, 5*time.Second, "moved", func() bool { return folderCount(t, mb, "INBOX") == 0 })
+}
+
+// A mail over MaxMessageBytes is taken in from its header, the mail itself too_large.
+func TestOversizeMailIsTakenInFromItsHeader(t *testing.T) {
+	d := testenv.StartDovecot(t)
+	mb := testMailbox(d)
+	sink := newFakeSink()
+	appendMail(t, mb, mailWithID("huge@example.com", strings.Repeat("Isi yang sangat panjang. ", 4000)))
+	startChannel(t, Config{Mailboxes: []Mailbox{mb}}, sink, newMemState(), Options{Limits: DecodeLimits{MaxMessageBytes: 10 << 10}})
+	waitFor(t, 10*time.Second, "record", func() bool { return sink.count() == 1 })
+	got := sink.get("huge@example.com")
+	if got.Subject != "Aduan jalan rusak" || got.Text != "" || len(got.Attachments) != 1 ||
+		got.Attachments[0].Status != record.MediaTooLarge || got.Attachments[0].Size < 100000 {
+		t.Fatalf("oversize mail: subject %q text %d attachments %+v", got.Subject, len(got.Text), got.Attachments)
+	}
+	waitFor(t, 5*time.Second, "moved", func() bool { return folderCount(t, mb, "INBOX") == 0 })
+}
+
+func TestConfigValidate(t *testing.T) {
+	ok := Mailbox{Addr: "127.0.0.1:143", Username: "u", Password: "p", Security: "none"}
+	cases := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"loopback plain is fine", Config{Mailboxes: []Mailbox{ok}}, ""},
+		{"plain off loopback", Config{Mailboxes: []Mailbox{{Addr: "imap.example.go.id:143", Username: "u", Password: "p", Security: "none"}}}, "clear text"},
+		{"plain allowed explicitly", Config{Mailboxes: []Mailbox{{Addr: "imap.example.go.id:143", Username: "u", Password: "p", Security: "none", AllowInsecure: true}}}, ""},
+		{"no password", Config{Mailboxes: []Mailbox{{Addr: "imap.example.go.id:993", Username: "u"}}}, "PASSWORD"},
+		{"xoauth2 needs a client", Config{Mailboxes: []Mailbox{{Addr: "imap.example.go.id:993", Username: "u", Auth: "xoauth2"}}}, "oauth_client_id"},
+		{"bad security", Config{Mailboxes: []Mailbox{{Addr: "imap.example.go.id:993", Username: "u", Password: "p", Security: "ssl"}}}, "use tls"},
+		{"same name twice", Config{Mailboxes: []Mailbox{ok, ok}}, "share the name"},
+		{"smtp without from", Config{SMTP: SMTP{Addr: "smtp.example.go.id:587"}}, "INTAKE_SMTP_FROM"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			errs := c.cfg.Validate()
+			got := errors.Join(errs...)
+			switch {
+			case c.want == "" && got != nil:
+				t.Fatalf("unexpected: %v", got)
+			case c.want != "" && (got == nil || !strings.Contains(got.Error(), c.want)):
+				t.Fatalf("got %v, want an error about %q", got, c.want)
+			}
+		})
+	}
+	if strings.Contains(fmt.Sprintf("%v %+v", ok, ok), "p,") {
+		t.Fatal("a password is printed")
+	}
+}
+
+var _ channels.Sink = (*fakeSink)(nil)

@@ -1,0 +1,325 @@
+package email
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	netmail "net/mail"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+
+	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/record"
+)
+
+// receiptQueue is how many receipts may wait for the SMTP server; beyond it a receipt
+// is dropped (logged and counted): a receipt never holds up intake.
+const receiptQueue = 1000
+
+// receiptSender answers accepted complaints with their reference by SMTP, one
+// connection per receipt, on its own goroutine.
+type receiptSender struct {
+	smtp     SMTP
+	texts    channels.Receipts
+	tlsConf  *tls.Config
+	log      *slog.Logger
+	events   channels.Sink
+	limiter  ReceiptLimiter
+	mem      *memLimiter
+	own      map[string]bool // our own addresses: never answered (loops)
+	jobs     chan receiptJob
+	now      func() time.Time
+	fromAddr *netmail.Address
+}
+
+type receiptJob struct {
+	to  string
+	msg []byte
+}
+
+func newReceiptSender(s SMTP, opts Options, limiter ReceiptLimiter, events channels.Sink, mailboxes []Mailbox) *receiptSender {
+	r := &receiptSender{smtp: s, texts: opts.Receipts, tlsConf: opts.TLSConfig, limiter: limiter, events: events,
+		log: opts.Logger.With("channel", record.ChannelEmail), mem: &memLimiter{seen: map[string]time.Time{}},
+		own: map[string]bool{}, jobs: make(chan receiptJob, receiptQueue), now: time.Now}
+	if a, err := netmail.ParseAddress(s.From); err == nil {
+		r.fromAddr = a
+	} else {
+		r.fromAddr = &netmail.Address{Address: strings.TrimSpace(s.From)}
+	}
+	r.own[strings.ToLower(r.fromAddr.Address)] = true
+	if s.Username != "" {
+		r.own[strings.ToLower(s.Username)] = true
+	}
+	for _, mb := range mailboxes {
+		r.own[strings.ToLower(mb.Username)] = true
+	}
+	return r
+}
+
+// offer queues a receipt for an accepted complaint, when it should get one.
+func (r *receiptSender) offer(m *record.Message, out channels.Outcome) {
+	if out.Rejection != nil || out.Duplicate || out.Complaint == nil || out.Reference == "" {
+		return
+	}
+	to, why := receiptAddress(m, r.own)
+	if to == "" {
+		r.log.Debug("no receipt", "why", why, "reference", out.Reference)
+		r.events.Event(record.ChannelEmail, "receipt_skipped")
+		return
+	}
+	msg, err := r.build(m, out, to)
+	if err != nil {
+		r.log.Warn("receipt not built", "reference", out.Reference, "err", err)
+		r.events.Event(record.ChannelEmail, "receipt_failed")
+		return
+	}
+	select {
+	case r.jobs <- receiptJob{to: to, msg: msg}:
+	default:
+		r.log.Warn("receipt queue full; receipt dropped", "reference", out.Reference)
+		r.events.Event(record.ChannelEmail, "receipt_failed")
+	}
+}
+
+func (r *receiptSender) run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case j := <-r.jobs:
+			r.deliver(ctx, j)
+		}
+	}
+}
+
+func (r *receiptSender) deliver(ctx context.Context, j receiptJob) {
+	ok, err := r.claim(ctx, j.to)
+	if err != nil {
+		r.log.Warn("receipt rate limit unavailable; using this process's memory", "err", err)
+		ok = r.mem.claim(j.to, r.smtp.ReceiptWindow, r.now())
+	}
+	if !ok {
+		r.events.Event(record.ChannelEmail, "receipt_limited")
+		return
+	}
+	sctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if err := r.send(sctx, j.to, j.msg); err != nil {
+		r.log.Warn("receipt not sent", "err", err)
+		r.events.Event(record.ChannelEmail, "receipt_failed")
+		return
+	}
+	r.events.Event(record.ChannelEmail, "receipt_sent")
+}
+
+func (r *receiptSender) claim(ctx context.Context, to string) (bool, error) {
+	if r.limiter == nil {
+		return r.mem.claim(to, r.smtp.ReceiptWindow, r.now()), nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	return r.limiter.ClaimReceipt(cctx, to, r.smtp.ReceiptWindow)
+}
+
+// build writes the receipt: the reference in subject and text, threaded under the
+// citizen's mail, marked as an automatic reply (RFC 3834).
+func (r *receiptSender) build(m *record.Message, out channels.Outcome, to string) ([]byte, error) {
+	c := out.Complaint
+	lang := c.Language
+	var h mail.Header
+	h.SetDate(r.now())
+	h.SetAddressList("From", []*mail.Address{{Name: r.fromAddr.Name, Address: r.fromAddr.Address}})
+	h.SetAddressList("To", []*mail.Address{{Name: m.Sender.Name, Address: to}})
+	h.SetSubject(receiptSubject(c.Subject, out.Reference, lang))
+	h.SetMessageID(newMessageID(r.fromAddr.Address))
+	if id := m.ProviderMessageID; id != "" && !strings.HasSuffix(id, "@intake.invalid") {
+		h.SetMsgIDList("In-Reply-To", []string{id})
+		var refs []string
+		if m.Thread != nil {
+			refs = append(refs, m.Thread.References...)
+			if len(refs) == 0 && m.Thread.InReplyTo != "" {
+				refs = append(refs, m.Thread.InReplyTo)
+			}
+		}
+		h.SetMsgIDList("References", append(refs, id))
+	}
+	h.Set("Auto-Submitted", "auto-replied")
+	h.Set("X-Auto-Response-Suppress", "All")
+	h.Set("MIME-Version", "1.0")
+	h.SetContentType("text/plain", map[string]string{"charset": "utf-8"})
+	h.Set("Content-Transfer-Encoding", "quoted-printable")
+	var buf bytes.Buffer
+	w, err := mail.CreateSingleInlineWriter(&buf, h)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write([]byte(r.texts.Text(out.Reference, lang) + "\r\n")); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func receiptSubject(subject, reference, lang string) string {
+	if subject == "" {
+		if lang == "en" {
+			return "Complaint received [" + reference + "]"
+		}
+		return "Aduan diterima [" + reference + "]"
+	}
+	return "Re: " + subject + " [" + reference + "]"
+}
+
+func newMessageID(from string) string {
+	domain := "intake.invalid"
+	if i := strings.LastIndexByte(from, '@'); i >= 0 && i+1 < len(from) {
+		domain = from[i+1:]
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return "receipt." + hex.EncodeToString(b[:]) + "@" + domain
+}
+
+// machineSender matches local parts that never read mail (RFC 3834 §2, peers' lists).
+var machineSender = regexp.MustCompile(`^(no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer[-_.]?daemon|postmaster|bounces?|daemon|listserv|majordomo)([-+_.].*)?$`)
+
+// receiptAddress returns where a receipt for m goes (its From), or "" and why none goes.
+// Never to an automatic or bulk mail, a bounce, a machine sender, or our own addresses.
+func receiptAddress(m *record.Message, own map[string]bool) (string, string) {
+	to := strings.ToLower(strings.TrimSpace(m.Sender.Email))
+	if to == "" {
+		return "", "no sender address"
+	}
+	if a, err := netmail.ParseAddress(to); err != nil || a.Address != to {
+		return "", "sender address is not valid"
+	}
+	if own[to] {
+		return "", "sender is one of our own addresses"
+	}
+	local := to[:strings.LastIndexByte(to, '@')]
+	if machineSender.MatchString(local) {
+		return "", "machine sender"
+	}
+	h := func(k string) string { return strings.ToLower(strings.TrimSpace(m.Header(k))) }
+	if v := h("Auto-Submitted"); v != "" && !strings.HasPrefix(v, "no") {
+		return "", "auto-submitted"
+	}
+	switch h("Precedence") {
+	case "bulk", "list", "junk", "auto_reply":
+		return "", "bulk precedence"
+	}
+	for _, k := range []string{"List-Id", "List-Unsubscribe", "List-Post", "X-Autoreply", "X-Autorespond",
+		"X-Autogenerated", "X-Failed-Recipients", "X-Loop", "Feedback-Id"} {
+		if len(m.Headers[k]) > 0 {
+			return "", "list or automatic mail (" + k + ")"
+		}
+	}
+	if v := h("X-Auto-Response-Suppress"); strings.Contains(v, "all") || strings.Contains(v, "autoreply") || strings.Contains(v, "oof") {
+		return "", "sender suppresses automatic responses"
+	}
+	if rp := h("Return-Path"); rp == "<>" || rp == "" && len(m.Headers["Return-Path"]) > 0 {
+		return "", "null return path"
+	}
+	if strings.HasPrefix(strings.ToLower(m.ContentType), "multipart/report") {
+		return "", "report"
+	}
+	return to, ""
+}
+
+// send delivers one receipt.
+func (r *receiptSender) send(ctx context.Context, to string, msg []byte) error {
+	s := r.smtp
+	d := &net.Dialer{Timeout: 15 * time.Second}
+	conn, err := d.DialContext(ctx, "tcp", s.Addr)
+	if err != nil {
+		return fmt.Errorf("smtp connect: %w", err)
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	host, _, _ := net.SplitHostPort(s.Addr)
+	tlsConf := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	if r.tlsConf != nil {
+		tlsConf = r.tlsConf.Clone()
+		if tlsConf.ServerName == "" {
+			tlsConf.ServerName = host
+		}
+	}
+	var c *smtp.Client
+	switch s.Security {
+	case SecurityTLS:
+		c = smtp.NewClient(tls.Client(conn, tlsConf))
+	case SecurityStartTLS:
+		c, err = smtp.NewClientStartTLS(conn, tlsConf)
+		if err != nil {
+			_ = conn.Close()
+			return fmt.Errorf("smtp starttls: %w", err)
+		}
+	case SecurityNone:
+		if !s.AllowInsecure && !isLoopback(s.Addr) {
+			_ = conn.Close()
+			return errors.New("smtp security none is allowed only on loopback or with allow_insecure")
+		}
+		c = smtp.NewClient(conn)
+	default:
+		_ = conn.Close()
+		return fmt.Errorf("smtp security %q unknown", s.Security)
+	}
+	defer c.Close()
+	c.CommandTimeout = 30 * time.Second
+	c.SubmissionTimeout = time.Minute
+	if s.Username != "" {
+		if err := c.Auth(sasl.NewPlainClient("", s.Username, s.Password.Reveal())); err != nil {
+			return fmt.Errorf("smtp auth: %w", err)
+		}
+	}
+	from := r.fromAddr.Address
+	switch s.EnvelopeFrom {
+	case "":
+	case "<>":
+		from = ""
+	default:
+		from = s.EnvelopeFrom
+	}
+	if err := c.SendMail(from, []string{to}, bytes.NewReader(msg)); err != nil {
+		return fmt.Errorf("smtp send: %w", err)
+	}
+	return c.Quit()
+}
+
+// memLimiter is the in-process once-per-window limit.
+type memLimiter struct {
+	mu   sync.Mutex
+	seen map[string]time.Time
+}
+
+func (l *memLimiter) claim(to string, window time.Duration, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.seen) > 10000 {
+		for k, t := range l.seen {
+			if now.Sub(t) >= window {
+				delete(l.seen, k)
+			}
+		}
+	}
+	if t, ok := l.seen[to]; ok && now.Sub(t) < window {
+		return false
+	}
+	l.seen[to] = now
+	return true
+}

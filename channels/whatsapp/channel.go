@@ -1,0 +1,267 @@
+// Package whatsapp is the Meta WhatsApp Cloud API channel: the webhook (GET handshake,
+// signed POSTs), the mapping of every message type to a channel-neutral message, the
+// Graph media fetcher the media worker uses, and the receipts sent back through Graph.
+// It knows neither echo nor Redis: it mounts plain handlers on a channels.Router and hands
+// messages to a channels.Sink.
+package whatsapp
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/record"
+)
+
+// Path is where Meta calls the gateway.
+const Path = "/webhooks/whatsapp"
+
+// Channel is the WhatsApp Cloud API webhook. It implements channels.Webhook and
+// channels.Runner (Run only waits, then sends receipts still held back when the gateway
+// stops).
+type Channel struct {
+	cfg      Config
+	sink     channels.Sink
+	log      *slog.Logger
+	receipts *receipter // nil when receipts are off
+}
+
+var (
+	_ channels.Webhook = (*Channel)(nil)
+	_ channels.Runner  = (*Channel)(nil)
+)
+
+// Option adjusts a Channel.
+type Option func(*options)
+
+type options struct {
+	logger   *slog.Logger
+	receipts channels.Receipts
+	window   time.Duration
+	client   *http.Client
+}
+
+// WithLogger sets the logger (discarded by default). Log lines carry counts and hashed
+// message ids, never a phone number, a name or a text.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithReceipts enables receipts with r's texts (when r.Enabled and an access token is
+// configured): one WhatsApp text with the reference(s) per burst of messages.
+func WithReceipts(r channels.Receipts) Option { return func(o *options) { o.receipts = r } }
+
+// WithReceiptWindow is how long a sender must stay quiet before the burst's receipt goes
+// out (5 s by default): several photos sent in a row get one receipt.
+func WithReceiptWindow(d time.Duration) Option { return func(o *options) { o.window = d } }
+
+// WithGraphClient sets the HTTP client for Graph calls made by receipts (tests).
+func WithGraphClient(c *http.Client) Option { return func(o *options) { o.client = c } }
+
+// New returns the channel for cfg, handing messages to sink.
+func New(cfg Config, sink channels.Sink, opts ...Option) *Channel {
+	o := options{window: 5 * time.Second}
+	for _, fn := range opts {
+		fn(&o)
+	}
+	if o.logger == nil {
+		o.logger = slog.New(slog.DiscardHandler)
+	}
+	c := &Channel{cfg: cfg, sink: sink, log: o.logger.With("channel", record.ChannelWhatsApp)}
+	if o.receipts.Enabled && cfg.AccessToken != "" {
+		if o.client == nil {
+			o.client = &http.Client{Timeout: 15 * time.Second}
+		}
+		c.receipts = newReceipter(cfg.graphURL(), cfg.AccessToken.Reveal(), o.client, o.receipts, o.window, c.log)
+	}
+	return c
+}
+
+// Name implements channels.Webhook and channels.Runner.
+func (c *Channel) Name() string { return record.ChannelWhatsApp }
+
+// Routes mounts GET and POST /webhooks/whatsapp.
+func (c *Channel) Routes(r channels.Router) {
+	r.Handle(http.MethodGet, Path, http.HandlerFunc(c.handshake))
+	r.Handle(http.MethodPost, Path, http.HandlerFunc(c.receive))
+}
+
+// Run waits until ctx ends, then sends the receipts still waiting for their burst to end.
+func (c *Channel) Run(ctx context.Context) error {
+	<-ctx.Done()
+	fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c.FlushReceipts(fctx)
+	return nil
+}
+
+// FlushReceipts sends every held-back receipt now and waits for the sends in flight.
+func (c *Channel) FlushReceipts(ctx context.Context) {
+	if c.receipts != nil {
+		c.receipts.flush(ctx)
+	}
+}
+
+// handshake answers Meta's subscription check: the raw hub.challenge for the right token.
+func (c *Channel) handshake(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	challenge := q.Get("hub.challenge")
+	if q.Get("hub.mode") != "subscribe" || challenge == "" || len(challenge) > 1024 ||
+		!equalSecret(q.Get("hub.verify_token"), c.cfg.VerifyToken.Reveal()) {
+		c.log.Warn("whatsapp subscription handshake refused: wrong mode or verify token (compare INTAKE_WHATSAPP_VERIFY_TOKEN with the token in Meta's App Dashboard)")
+		http.Error(w, "verification failed", http.StatusForbidden)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte(challenge))
+	c.log.Info("whatsapp subscription handshake answered")
+}
+
+// receive takes one signed POST: every message in it is made durable (or rejected
+// durably) before the 200; if any is not, the answer is 500 and Meta retries the whole
+// POST, which the wamid dedupe makes harmless.
+func (c *Channel) receive(w http.ResponseWriter, r *http.Request) {
+	raw, err := channels.ReadBody(r)
+	if err != nil {
+		channels.WriteBodyError(w, err)
+		return
+	}
+	if err := VerifySignature([]byte(c.cfg.AppSecret.Reveal()), raw, r.Header.Get(SignatureHeader)); err != nil {
+		c.log.Warn("whatsapp webhook refused", "reason", signatureReason(err))
+		http.Error(w, "the X-Hub-Signature-256 signature does not verify", http.StatusForbidden)
+		return
+	}
+	ctx := r.Context()
+	d, err := decode(raw)
+	if err != nil {
+		rej := &record.Rejection{Reason: record.ReasonUnparseable, Detail: err.Error(), Channel: record.ChannelWhatsApp,
+			Provider: record.ProviderMeta, ProviderMessageID: "sha256:" + hashHex(raw), Raw: raw}
+		if err := c.sink.Reject(ctx, rej); err != nil {
+			c.log.Error("unparseable whatsapp payload not stored; Meta will retry", "err", err)
+			http.Error(w, "the payload could not be stored; retry later", http.StatusInternalServerError)
+			return
+		}
+		c.log.Warn("whatsapp payload is not a webhook body; kept in the rejected stream", "bytes", len(raw))
+		writeOK(w)
+		return
+	}
+
+	var fresh []freshRecord
+	failed, accepted, rejected := 0, 0, 0
+	for _, it := range d.items {
+		if it.rej != nil {
+			if err := c.sink.Reject(ctx, it.rej); err != nil {
+				failed++
+				c.log.Error("whatsapp rejection not stored", "message", hashID(it.rej.ProviderMessageID), "err", err)
+				continue
+			}
+			rejected++
+			continue
+		}
+		out, err := c.sink.Accept(ctx, it.msg)
+		if err != nil {
+			failed++
+			c.log.Error("whatsapp message not stored", "message", hashID(it.msg.ProviderMessageID), "err", err)
+			continue
+		}
+		if out.Rejection != nil {
+			rejected++
+			continue
+		}
+		accepted++
+		if !out.Duplicate && out.Reference != "" {
+			lang := ""
+			if out.Complaint != nil {
+				lang = out.Complaint.Language
+			}
+			fresh = append(fresh, freshRecord{phoneNumberID: it.msg.Recipient, waID: it.msg.Sender.WhatsAppID,
+				userID: it.msg.Sender.WhatsAppUserID, reference: out.Reference, language: lang})
+		}
+	}
+	c.events(d)
+	c.log.Info("whatsapp webhook", "messages", len(d.items), "accepted", accepted, "rejected", rejected,
+		"failed", failed, "statuses", len(d.statuses), "errors", len(d.errors))
+	if failed > 0 {
+		http.Error(w, fmt.Sprintf("%d of %d messages could not be stored; retry later", failed, len(d.items)),
+			http.StatusInternalServerError)
+	} else {
+		writeOK(w)
+	}
+	// Receipts go out after the answer is decided, asynchronously, and never change it.
+	if c.receipts != nil {
+		for _, f := range fresh {
+			c.receipts.add(f)
+		}
+	}
+}
+
+// events counts statuses, errors and other subscribed fields: neither complaints nor
+// rejections.
+func (c *Channel) events(d *decoded) {
+	for _, s := range d.statuses {
+		c.sink.Event(record.ChannelWhatsApp, "status_"+statusKind(s.Status))
+		for _, e := range s.Errors {
+			c.sink.Event(record.ChannelWhatsApp, "error")
+			c.log.Warn("whatsapp reports an outbound message failed", "message", hashID(s.ID),
+				"status", statusKind(s.Status), "code", e.Code, "title", truncate(e.Title, 80))
+		}
+		c.log.Debug("whatsapp status update", "message", hashID(s.ID), "status", statusKind(s.Status))
+	}
+	for _, e := range d.errors {
+		c.sink.Event(record.ChannelWhatsApp, "error")
+		c.log.Warn("whatsapp reports an error", "code", e.Code, "title", truncate(e.Title, 80))
+	}
+	for _, f := range d.fields {
+		c.sink.Event(record.ChannelWhatsApp, "field_other")
+		c.log.Info("whatsapp webhook field ignored: only \"messages\" carries complaints; unsubscribe the others in the App Dashboard",
+			"field", truncate(f, 60))
+	}
+}
+
+// statusKind bounds the metric label to the statuses Meta documents.
+func statusKind(s string) string {
+	switch s {
+	case "sent", "delivered", "read", "failed", "played", "deleted", "warning":
+		return s
+	}
+	return "other"
+}
+
+func signatureReason(err error) string {
+	switch {
+	case errors.Is(err, ErrSignatureMissing):
+		return "missing signature"
+	case errors.Is(err, ErrSignatureMalformed):
+		return "malformed signature"
+	case errors.Is(err, ErrNoAppSecret):
+		return "no app secret configured"
+	default:
+		return "signature mismatch"
+	}
+}
+
+func writeOK(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+// hashID is a short, stable stand-in for a provider id in logs: a wamid encodes the
+// sender's phone number, so it is never logged itself.
+func hashID(id string) string {
+	if id == "" {
+		return ""
+	}
+	return "h:" + hashHex([]byte(id))[:12]
+}
+
+func hashHex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lapor/intake/config"
+	"github.com/lapor/intake/internal/testenv"
+	"github.com/lapor/intake/logging"
+)
+
+// startDevGateway runs `intake serve` in development mode (no configuration but ports and
+// directories) in-process and returns its base URL and embedded Redis URL.
+func startDevGateway(t *testing.T) (base, redisURL string) {
+	t.Helper()
+	dir := t.TempDir()
+	redisAddr := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
+	httpAddr := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
+	env := map[string]string{"INTAKE_DEV_REDIS_ADDR": redisAddr, "INTAKE_HTTP_ADDR": httpAddr,
+		"INTAKE_SPOOL_DIR": filepath.Join(dir, "spool"), "INTAKE_MEDIA_DIR": filepath.Join(dir, "media")}
+	cfg, err := config.Load("", func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Dev {
+		t.Fatal("no configuration must mean development mode")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var logs bytes.Buffer
+	ready := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, logging.New(&logs, "info", "text"), func(a net.Addr) { ready <- a }) }()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("serve: %v\n%s", err, logs.String())
+	case <-time.After(10 * time.Second):
+		t.Fatal("the gateway did not start")
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve returned %v", err)
+		}
+		if !strings.Contains(logs.String(), "DEVELOPMENT MODE") {
+			t.Errorf("development mode must warn loudly; logs:\n%s", logs.String())
+		}
+	})
+	return "http://" + httpAddr, "redis://" + redisAddr + "/0"
+}
+
+var refLine = regexp.MustCompile(`reference: ([0-9A-Z]{4}-[0-9A-Z]{4})`)
+
+func TestDevModeSimulateAndTail(t *testing.T) {
+	base, redisURL := startDevGateway(t)
+	ctx := context.Background()
+	var out, errb bytes.Buffer
+	if code := run(ctx, []string{"simulate", "sms", "--url", base, "Jalan rusak parah dpn SDN 3, RT 04/RW 07"}, &out, &errb); code != 0 {
+		t.Fatalf("simulate sms exit %d: %s %s", code, out.String(), errb.String())
+	}
+	sms := refLine.FindStringSubmatch(out.String())
+	if sms == nil {
+		t.Fatalf("simulate sms printed no reference: %s", out.String())
+	}
+	out.Reset()
+	if code := run(ctx, []string{"simulate", "api", "--url", base, "Lampu jalan mati"}, &out, &errb); code != 0 {
+		t.Fatalf("simulate api exit %d: %s %s", code, out.String(), errb.String())
+	}
+	apiRef := refLine.FindStringSubmatch(out.String())
+	if apiRef == nil {
+		t.Fatalf("simulate api printed no reference: %s", out.String())
+	}
+
+	tctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	var tail bytes.Buffer
+	run(tctx, []string{"tail", "--all", "--redis", redisURL}, &tail, &errb)
+	for _, want := range []string{sms[1], "Jalan rusak parah dpn SDN 3, RT 04/RW 07", "+6281234567801", apiRef[1], "Lampu jalan mati"} {
+		if !strings.Contains(tail.String(), want) {
+			t.Errorf("tail output lacks %q:\n%s", want, tail.String())
+		}
+	}
+}
+
+func TestNormalizeCommand(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.eml")
+	os.WriteFile(good, []byte("From: Warga <Warga@Example.com>\r\nTo: pengaduan@example.go.id\r\nSubject: Re: Fwd: Sampah\r\n"+
+		"Message-ID: <abc@example.com>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSampah menumpuk di TPS.\r\n"), 0o600)
+	garbage := filepath.Join(dir, "garbage.eml")
+	os.WriteFile(garbage, []byte("\x00\x01 not a mail"), 0o600)
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"normalize", "--channel", "email", good, garbage, filepath.Join(dir, "missing.eml")}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines for 3 files:\n%s", len(lines), out.String())
+	}
+	var first struct {
+		File      string
+		Complaint map[string]any
+	}
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil || first.File != good {
+		t.Fatalf("first line: %s", lines[0])
+	}
+	if first.Complaint["body"] != "Sampah menumpuk di TPS." || first.Complaint["subject"] != "Sampah" ||
+		first.Complaint["provider_message_id"] != "abc@example.com" {
+		t.Fatalf("complaint: %v", first.Complaint)
+	}
+	for _, l := range lines[1:] {
+		if !strings.Contains(l, `"rejected":{"reason":"unparseable"`) {
+			t.Errorf("a file that is not a mail must be an unparseable rejection: %s", l)
+		}
+	}
+	if code := run(context.Background(), []string{"normalize", "--channel", "fax", good}, &out, &errb); code == 0 {
+		t.Error("an unknown channel must fail")
+	}
+}
+
+func TestVersionAndUsage(t *testing.T) {
+	var out, errb bytes.Buffer
+	if run(context.Background(), []string{"version"}, &out, &errb) != 0 || !strings.HasPrefix(out.String(), "intake ") {
+		t.Fatalf("version: %q", out.String())
+	}
+	if run(context.Background(), nil, &out, &errb) != 2 || run(context.Background(), []string{"frobnicate"}, &out, &errb) != 2 {
+		t.Fatal("bad usage must exit 2")
+	}
+}
+
+func TestProductionRefusesAChannelWithoutItsSecret(t *testing.T) {
+	t.Setenv("INTAKE_REDIS_URL", "redis://127.0.0.1:1/0")
+	t.Setenv("INTAKE_WHATSAPP_VERIFY_TOKEN", "v")
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"serve"}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "INTAKE_WHATSAPP_APP_SECRET is required") {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+}
