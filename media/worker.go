@@ -14,7 +14,6 @@ import (
 
 	"github.com/lapor/intake/channels"
 	"github.com/lapor/intake/metrics"
-	"github.com/lapor/intake/queue"
 	"github.com/lapor/intake/record"
 )
 
@@ -23,8 +22,8 @@ import (
 // those claimed more than minIdle ago by a consumer that never completed them (a crash);
 // Complete publishes the settled record and removes the staged entry, once.
 type PendingQueue interface {
-	ClaimPending(ctx context.Context, consumer string, count int, minIdle time.Duration) ([]queue.Pending, error)
-	Complete(ctx context.Context, p queue.Pending, c *record.Complaint) error
+	ClaimPending(ctx context.Context, consumer string, count int, minIdle time.Duration) ([]record.Pending, error)
+	Complete(ctx context.Context, p record.Pending, c *record.Complaint) error
 }
 
 // Putter keeps bytes content-addressed (*Store in production).
@@ -165,7 +164,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			started++
 			slots <- struct{}{}
 			wg.Add(1)
-			go func(p queue.Pending) {
+			go func(p record.Pending) {
 				defer wg.Done()
 				defer func() { <-slots }()
 				defer w.end(p.EntryID)
@@ -198,7 +197,7 @@ func (w *Worker) end(id string) {
 }
 
 // settle fetches every pending attachment of p's record, then completes it.
-func (w *Worker) settle(ctx context.Context, p queue.Pending) {
+func (w *Worker) settle(ctx context.Context, p record.Pending) {
 	c := p.Complaint
 	for i := range c.Attachments {
 		a := &c.Attachments[i]

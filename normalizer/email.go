@@ -38,7 +38,7 @@ func (n *Normalizer) email(m *record.Message, c *record.Complaint, sender *recor
 	)
 	if f := ParseForwardSubject(m.Subject, full); f != nil {
 		isFwded = true
-		fwBody = CleanText(f.Text)
+		fwBody = CleanText(trimForwardedSignature(f.Text))
 		fwFrom = f.From
 		fwNote = CleanText(VisibleText(f.Note))
 		fwSent = forwardedDate(f.Date, m.SentAt)
@@ -55,7 +55,9 @@ func (n *Normalizer) email(m *record.Message, c *record.Complaint, sender *recor
 		fwNote = c.Body
 	}
 	if isFwded {
-		c.Body = fwBody
+		if fwBody != "" {
+			c.Body = fwBody
+		}
 		by := &record.Party{Name: sender.Name, Email: sender.Email}
 		c.Forwarded = &record.Forwarded{
 			By:             by,
@@ -70,6 +72,36 @@ func (n *Normalizer) email(m *record.Message, c *record.Complaint, sender *recor
 	if c.Body != fullClean {
 		c.OriginalBody = fullClean
 	}
+}
+
+// trimForwardedSignature removes the original author's signature from a forwarded message:
+// a "-- " block at the end (a short one: a long tail after the delimiter is more forwarded
+// history, not a signature) and app footers ("Dikirim dari iPhone saya"). Quotes inside the
+// forwarded message are left alone: the forwarded content is the complaint.
+func trimForwardedSignature(text string) string {
+	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
+	end := len(lines)
+	for end > 0 && strings.TrimSpace(lines[end-1]) == "" {
+		end--
+	}
+	for k := end - 1; k > 0 && end-k <= 12; k-- {
+		if l := strings.TrimRight(lines[k], " \t"); l == "--" || l == "-- " || lines[k] == "-- " {
+			end = k
+			break
+		}
+	}
+	for end > 1 {
+		l := strings.TrimSpace(lines[end-1])
+		if l == "" || isMobileSignature(l) {
+			end--
+			continue
+		}
+		break
+	}
+	if end <= 0 {
+		return text
+	}
+	return strings.Join(lines[:end], "\n")
 }
 
 // emailTexts returns a mail's full text (the plain-text part, or the HTML part made text

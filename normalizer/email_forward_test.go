@@ -226,3 +226,20 @@ func TestEmailRulesPathological(t *testing.T) {
 		}
 	}
 }
+
+func TestTrimForwardedSignature(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Jalan rusak.\n\nTerima kasih,\nBudi\n\nDikirim dari iPhone saya", "Jalan rusak.\n\nTerima kasih,\nBudi"},
+		{"Jalan rusak.\n\n-- \nBudi\nRT 05", "Jalan rusak."},
+		{"Jalan rusak.\n--\nBudi", "Jalan rusak."},
+		{"Jalan rusak.\n\nSent from my iPhone\n\n", "Jalan rusak."},
+		{"First.\n-- \n" + strings.Repeat("more forwarded history\n", 20), "First.\n-- \n" + strings.TrimSuffix(strings.Repeat("more forwarded history\n", 20), "\n")},
+		{"> quoted history stays\nJalan rusak.", "> quoted history stays\nJalan rusak."},
+		{"-- \nonly a signature", "-- \nonly a signature"},
+	}
+	for _, tt := range tests {
+		if got := trimForwardedSignature(tt.in); got != tt.want {
+			t.Errorf("trimForwardedSignature(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -64,8 +64,9 @@ func ClassifyMachineMail(m *record.Message) (reason, detail string) {
 		return record.ReasonBounce, "text: " + bounceBody
 	case strong:
 		return record.ReasonBounce, "text: " + bounceBody
-	case awsNotification(text) != "":
-		return awsNotification(text), "Amazon SES notification"
+	}
+	if r := awsNotification(text); r != "" {
+		return r, "Amazon SES notification"
 	}
 
 	if autoSub != "" {

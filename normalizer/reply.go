@@ -8,22 +8,28 @@ import (
 // VisibleText returns the new text of a plain-text mail: quoted replies and signatures removed.
 //
 // The mail is read line by line. Each line is classified (empty, text, quote, attribution or
-// separator, quoted header block, signature delimiter, app footer), and the new text is what
-// remains after these rules, applied in order:
+// separator, quoted header block, signature delimiter, app footer; see classifyLines), and the
+// new text is what remains after these rules, applied in order:
 //
-//  1. a signature delimiter ("-- ", "__", a rule line) after some text ends the new text;
-//  2. an app footer ("Sent from my iPhone", "Dikirim dari iPhone saya") after some text ends it;
+//  1. a signature delimiter ("-- ", "__", an underscore line; a rule line such as "=====" only
+//     when a header block, a quote or a short signature follows it) ends the new text;
+//  2. an app footer ("Sent from my iPhone", "Dikirim dari iPhone saya") ends it;
 //  3. a quoted header block ("From:/Sent:/To:/Subject:", "Dari:/Dikirim:/Kepada:/Subjek:")
-//     after some text ends it;
-//  4. an attribution ("On … wrote:", "Pada … menulis:") or separator ("-----Original
-//     Message-----") after some text ends it, unless the lines after it are an inline reply
-//     (quotes followed by a good deal of new unquoted text), in which case only the
-//     attribution line goes; a mail that starts with an attribution and a quote and ends
-//     with new text (bottom-posting) keeps the new text only;
-//  5. a block of quotes at the end goes.
+//     ends it;
+//  4. an attribution ("On … wrote:", "Pada … menulis:", also wrapped over several lines) or a
+//     separator ("-----Original Message-----", "-----Pesan Asli-----") ends it, unless an
+//     inline reply follows (quotes, then more than a few lines of new text), in which case
+//     only the attribution goes; a mail that starts with an attribution and a quote and
+//     ends with new text (bottom-posting) keeps that text only;
+//  5. a "-Name" sign-off right before a cut signature goes with it;
+//  6. a block of quotes at the end goes.
 //
-// When nothing would be left, the text is returned unchanged: an all-quote mail is better
-// kept whole than lost.
+// Rules 1–4 apply only once some new text stands before the line; before that the line is
+// dropped. When nothing would be left, the text is returned unchanged: an all-quote mail is
+// better kept whole than lost. Every line of the result is a line of the input.
+//
+// The work is linear in the size of the text: every matcher looks at one line of bounded
+// length (or a few joined lines), and the decisions use prefix and suffix tables.
 func VisibleText(text string) string {
 	if strings.TrimSpace(text) == "" {
 		return text
@@ -188,7 +194,7 @@ func classifyLines(lines []string) (kinds []byte, blockStart []int) {
 		if r == 0 {
 			continue
 		}
-		count, hasFrom, hasOther := 0, false, false
+		count, hasFrom, hasOther, hasDate, hasAddr := 0, false, false, false, false
 		last := i
 		j := i
 		cont := 0
@@ -198,6 +204,8 @@ func classifyLines(lines []string) (kinds []byte, blockStart []int) {
 					count++
 					hasFrom = hasFrom || rr == 'f'
 					hasOther = hasOther || rr != 'f'
+					hasDate = hasDate || rr == 'd' && strings.ContainsAny(content[j], "0123456789")
+					hasAddr = hasAddr || strings.IndexByte(content[j], '@') >= 0
 					last = j
 					cont = 0
 					j++
@@ -212,7 +220,9 @@ func classifyLines(lines []string) (kinds []byte, blockStart []int) {
 			}
 			break
 		}
-		if count >= 3 || (count >= 2 && hasFrom && hasOther) {
+		// a From-like line is required: "Tanggal:/Kepada:/Perihal:" heads a letter, not a
+		// quoted mail
+		if hasFrom && hasOther && (count >= 3 || hasDate || hasAddr) {
 			end := last
 			for k := i; k <= end; k++ {
 				kinds[k] = kHead

@@ -326,6 +326,12 @@ func quotePrefixLen(s string) int {
 	}
 	switch s[i] {
 	case '>', '|':
+		if s[i] == '>' && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9' {
+			return 0 // ">50 cm": "more than", not a quote
+		}
+		if s[i] == '|' && strings.HasSuffix(strings.TrimRight(s, " \t"), "|") && len(strings.TrimSpace(s)) > 1 {
+			return 0 // "| a | b |": a table row
+		}
 		j := i
 		for j < len(s) && (s[j] == '>' || s[j] == '|' || s[j] == ' ' || s[j] == '\t') {
 			j++

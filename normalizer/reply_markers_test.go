@@ -124,6 +124,8 @@ func TestQuotePrefixLen(t *testing.T) {
 		">":           1,
 		"a > b":       0,
 		"<b@x.com>":   0,
+		">50 cm":      0,
+		"| a | b |":   0,
 		"Jalan rusak": 0,
 		"":            0,
 	} {

@@ -138,6 +138,9 @@ func TestVisibleTextHeaderBlocks(t *testing.T) {
 		{"chinese", reply + "\n\n发件人: Dinas <d@example.com>\n发送时间: 2026年8月2日 15:37\n收件人: Budi\n主题: x\n\nlama", reply},
 		{"wrapped from value", reply + "\n\nFrom: Human Resources\n<a-very-long-address@example.com>\nSent: Monday, August 26, 2026 4:37 PM\nTo: Budi\nSubject: x\n\nlama", reply},
 		{"indented yahoo french", reply + "\n\n      De : Dinas <d@example.com>\n À : Budi <b@example.com>\n Envoyé le : Mercredi 30 novembre 2026 10h30\n Objet : Re: x\n\nlama", reply},
+		{"letter header after a greeting is kept", "Yth. Bapak/Ibu,\n\nTanggal: 5 Mei 2026\nKepada: Dinas PU\nPerihal: Jalan rusak\n\n" + reply,
+			"Yth. Bapak/Ibu,\n\nTanggal: 5 Mei 2026\nKepada: Dinas PU\nPerihal: Jalan rusak\n\n" + reply},
+		{"samsung indonesian", reply + "\n\n-------- Pesan asli --------\nDari: Dinas <d@example.go.id>\nTanggal: 23/11/26 16.20 (GMT+07:00)\nKe: Budi\nSubjek: x\n\nlama", reply},
 		{"letter header at top is kept", "Kepada: Dinas PU\nPerihal: Jalan rusak\n\n" + reply, "Kepada: Dinas PU\nPerihal: Jalan rusak\n\n" + reply},
 		{"one header line in prose is kept", reply + "\nSubject: jalan\nTerima kasih.", reply + "\nSubject: jalan\nTerima kasih."},
 	})
@@ -176,6 +179,7 @@ func TestVisibleTextMobileSignatures(t *testing.T) {
 		{"footer then quote", reply + "\n\nSent from Yahoo Mail on Android\n\n  On Mon, Nov 23, 2026 at 4:20 PM, Humas<h@example.go.id> wrote:\n> x", reply},
 		{"footer then unmarked old message", reply + "\n\nSent from my Wiko RIDGE 4G\n\nIsi pesan lama tanpa tanda kutip.", reply},
 		{"sentence with sent from is kept", reply + "\n\nSent from my desk, is much easier than my phone.", reply + "\n\nSent from my desk, is much easier than my phone."},
+		{"place line is not a footer", "Laporan ini\nDikirim dari Jakarta\nkarena jalan rusak.", "Laporan ini\nDikirim dari Jakarta\nkarena jalan rusak."},
 		{"footer alone is kept", "Sent from my iPhone", "Sent from my iPhone"},
 	})
 }
@@ -205,8 +209,9 @@ func FuzzVisibleText(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		out := VisibleText(s)
-		norm := strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
+		crlf := strings.NewReplacer("\r\n", "\n", "\r", "\n")
+		out := crlf.Replace(VisibleText(s))
+		norm := crlf.Replace(s)
 		rest := strings.Split(norm, "\n")
 		for _, l := range strings.Split(out, "\n") {
 			for len(rest) > 0 && rest[0] != l {

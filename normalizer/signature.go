@@ -73,10 +73,6 @@ func isMobileSignature(line string) bool {
 	if len(words) == 0 || len(words) > 8 {
 		return false
 	}
-	if len(words) <= 3 && !strings.Contains(rest, ".") {
-		// "Sent from Mailbox", "Sent from TypeApp", "Dikirim dari iPhone saya"
-		return true
-	}
 	for _, w := range words {
 		w = strings.Trim(w, ".'’\"")
 		for _, p := range footerPossessives {

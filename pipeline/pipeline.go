@@ -17,14 +17,13 @@ import (
 	"github.com/lapor/intake/media"
 	"github.com/lapor/intake/metrics"
 	"github.com/lapor/intake/normalizer"
-	"github.com/lapor/intake/queue"
 	"github.com/lapor/intake/record"
 )
 
 // Queue is the durable store the pipeline writes to (queue.Queue in production).
 type Queue interface {
-	Publish(ctx context.Context, c *record.Complaint) (queue.Result, error)
-	Stage(ctx context.Context, c *record.Complaint) (queue.Result, error)
+	Publish(ctx context.Context, c *record.Complaint) (record.Stored, error)
+	Stage(ctx context.Context, c *record.Complaint) (record.Stored, error)
 	Reject(ctx context.Context, r *record.Rejection) error
 }
 
@@ -89,7 +88,7 @@ func (p *Pipeline) Accept(ctx context.Context, m *record.Message) (channels.Outc
 			stage = true
 		}
 	}
-	var res queue.Result
+	var res record.Stored
 	var err error
 	if stage {
 		res, err = p.o.Queue.Stage(ctx, c)

@@ -10,7 +10,6 @@ import (
 	"github.com/lapor/intake/media"
 	"github.com/lapor/intake/metrics"
 	"github.com/lapor/intake/normalizer"
-	"github.com/lapor/intake/queue"
 	"github.com/lapor/intake/record"
 )
 
@@ -19,15 +18,15 @@ import (
 type fakeQueue struct {
 	published, staged []*record.Complaint
 	rejected          []*record.Rejection
-	result            queue.Result
+	result            record.Stored
 	err               error
 }
 
-func (f *fakeQueue) Publish(_ context.Context, c *record.Complaint) (queue.Result, error) {
+func (f *fakeQueue) Publish(_ context.Context, c *record.Complaint) (record.Stored, error) {
 	f.published = append(f.published, c)
 	return f.result, f.err
 }
-func (f *fakeQueue) Stage(_ context.Context, c *record.Complaint) (queue.Result, error) {
+func (f *fakeQueue) Stage(_ context.Context, c *record.Complaint) (record.Stored, error) {
 	f.staged = append(f.staged, c)
 	return f.result, f.err
 }
@@ -52,7 +51,7 @@ func newPipeline(t *testing.T, q *fakeQueue, fetch map[string]bool) *Pipeline {
 }
 
 func TestAcceptPublishesWithReceivedAtAndKeepsInlineMedia(t *testing.T) {
-	q := &fakeQueue{result: queue.Result{ID: "01J0000000000000000000000", Reference: "7KQ2-9XMD"}}
+	q := &fakeQueue{result: record.Stored{ID: "01J0000000000000000000000", Reference: "7KQ2-9XMD"}}
 	p := newPipeline(t, q, nil)
 	out, err := p.Accept(context.Background(), &record.Message{Channel: "email", Provider: "imap", ProviderMessageID: "m1",
 		Sender: record.Party{Email: "Warga@Example.com"}, Text: "Sampah menumpuk di TPS.",

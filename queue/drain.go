@@ -15,14 +15,18 @@ const (
 )
 
 // drainer watches Redis while it is unreachable and, once it answers, replays the spool.
+// Writers kick it after each spooled batch; while Redis is down it still tries Redis only
+// on its own backoff schedule, so a busy outage does not turn into a dial storm.
 func (q *Queue) drainer() {
 	defer q.wg.Done()
 	backoff := drainMinBackoff
+	next := time.Now() // earliest next attempt at Redis while it is down
+	lastErr := ""
 	for {
 		var t *time.Timer
 		var tick <-chan time.Time
 		if q.down.Load() || q.spool.size() > 0 {
-			t = time.NewTimer(backoff)
+			t = time.NewTimer(max(time.Until(next), time.Millisecond))
 			tick = t.C
 		}
 		select {
@@ -37,14 +41,23 @@ func (q *Queue) drainer() {
 		if t != nil {
 			t.Stop()
 		}
+		if time.Now().Before(next) {
+			continue
+		}
 		if q.down.Load() {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 			err := q.connect(ctx)
 			cancel()
 			if err != nil {
+				if msg := err.Error(); msg != lastErr && !unreachable(err) {
+					q.log.Error("redis answers but refuses the queue; records stay in the spool", "addr", q.addr, "error", err)
+					lastErr = msg
+				}
 				backoff = min(backoff*2, drainMaxBackoff)
+				next = time.Now().Add(backoff)
 				continue
 			}
+			lastErr = ""
 			q.down.Store(false)
 			q.log.Info("redis reachable again", "addr", q.addr, "spooled", q.spool.size())
 		}
@@ -59,6 +72,7 @@ func (q *Queue) drainer() {
 				q.log.Error("spool drain stopped; retrying", "error", err, "spooled", q.spool.size())
 			}
 			backoff = min(backoff*2, drainMaxBackoff)
+			next = time.Now().Add(backoff)
 			continue
 		}
 		backoff = drainMinBackoff

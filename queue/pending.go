@@ -13,11 +13,7 @@ import (
 )
 
 // Pending is a staged record handed to a media worker by ClaimPending.
-type Pending struct {
-	// EntryID is the record's entry in the pending stream; Complete needs it.
-	EntryID   string
-	Complaint *record.Complaint
-}
+type Pending = record.Pending
 
 // claimBlock is how long ClaimPending waits for a new entry when none is due.
 const claimBlock = time.Second

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -322,5 +323,55 @@ func TestPublishValidates(t *testing.T) {
 	}
 	if _, err := q.Publish(context.Background(), nil); err == nil {
 		t.Fatal("nil complaint published")
+	}
+}
+
+func TestOpenURLs(t *testing.T) {
+	ctx := context.Background()
+	addr := testenv.RedisAddr(t)
+	// Credentials Redis refuses fail Open, and the error does not repeat the password.
+	e := newEnv(t, addr)
+	e.cfg.URL = "redis://intake:s3cret-pw@" + addr + "/0"
+	if q, err := Open(ctx, e.cfg); err == nil {
+		q.Close()
+		t.Fatal("Open with refused credentials succeeded")
+	} else if strings.Contains(err.Error(), "s3cret-pw") {
+		t.Fatalf("error leaks the password: %v", err)
+	}
+	// rediss:// is TLS; nothing listens, so Open spools.
+	e = newEnv(t, addr)
+	e.cfg.URL = "rediss://127.0.0.1:" + strconv.Itoa(testenv.FreePort(t)) + "/2"
+	q := e.open()
+	if o := q.rdb.Options(); o.TLSConfig == nil || o.DB != 2 {
+		t.Fatalf("rediss URL: TLS %v, db %d", o.TLSConfig != nil, o.DB)
+	}
+	r, err := q.Publish(ctx, complaint("SMtls"))
+	if err != nil || !r.Spooled {
+		t.Fatalf("publish with redis unreachable: %+v, %v", r, err)
+	}
+}
+
+// A command error (here the stream key holds a string) is the caller's error, not an
+// outage: nothing is spooled and nothing is claimed, so a retry after the fix works.
+func TestScriptErrorIsNotSpooled(t *testing.T) {
+	e := newEnv(t, testenv.RedisAddr(t))
+	q := e.open()
+	ctx := context.Background()
+	e.rdb.Del(ctx, e.key(DefaultStream))
+	e.rdb.Set(ctx, e.key(DefaultStream), "not a stream", 0)
+	r, err := q.Publish(ctx, complaint("SMwrongtype"))
+	if err == nil || r.Spooled || q.SpoolSize() != 0 {
+		t.Fatalf("publish onto a string key: %+v, %v, spool %d", r, err, q.SpoolSize())
+	}
+	if !strings.Contains(err.Error(), "WRONGTYPE") {
+		t.Errorf("error does not say what failed: %v", err)
+	}
+	e.rdb.Del(ctx, e.key(DefaultStream))
+	r, err = q.Publish(ctx, complaint("SMwrongtype"))
+	if err != nil || r.Duplicate {
+		t.Fatalf("publish after the fix: %+v, %v", r, err)
+	}
+	if n := len(e.entries(DefaultStream)); n != 1 {
+		t.Fatalf("stream holds %d, want 1", n)
 	}
 }

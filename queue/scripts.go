@@ -12,16 +12,18 @@ import "github.com/redis/go-redis/v9"
 // replayed write finds its own id and answers "D" with it, so the caller can tell "mine,
 // already written" (same id) from "someone else's" (another id).
 
-// publishScript publishes a batch of records to one stream: for each, in order, it
-// checks the provider message's seen key and the reference claim, XADDs the record and
-// only then writes the claims, so a failed XADD leaves nothing claimed. One call per
-// batch keeps the per-script cost of Lua off each record. Each record gets its own
-// answer (see above; "E<error>" when its XADD failed).
+// publishScript publishes a batch of records to one stream. For each record, in order,
+// it claims the provider message's seen key and the reference (SET NX: one call each on
+// the common path), then XADDs the record; a claim that fails is read back to tell a
+// duplicate (or our own earlier write) from a taken reference, and claims made for a
+// record that is not written are undone. Lua runs the whole batch atomically, so nobody
+// sees an undone claim. One call per batch keeps the per-script cost off each record.
+// Each record gets its own answer (see above; "E<error>" when its XADD failed).
 //
-//	KEYS[1]           the stream (complaints, or pending for Stage)
-//	KEYS[2i], [2i+1]  intake:seen:<channel>:<provider id> ("" without provider id),
-//	                  intake:ref:<reference>
-//	ARGV[1]           seen TTL in seconds
+//	KEYS[1]            the stream (complaints, or pending for Stage)
+//	KEYS[2i], [2i+1]   intake:seen:<channel>:<provider id> ("" without provider id),
+//	                   intake:ref:<reference>
+//	ARGV[1]            seen TTL in seconds
 //	ARGV[5i-3 .. 5i+1] id, reference, channel, complaint JSON, "1" to dedupe
 var publishScript = redis.NewScript(`
 local stream, ttl = KEYS[1], ARGV[1]
@@ -30,22 +32,19 @@ for i = 1, (#KEYS - 1) / 2 do
   local seenKey, refKey = KEYS[2 * i], KEYS[2 * i + 1]
   local a = 5 * i - 3
   local id, ref, dedupe = ARGV[a], ARGV[a + 1], ARGV[a + 4] == '1'
-  local seen = dedupe and redis.call('GET', seenKey)
-  if seen then
-    out[i] = 'D' .. seen
+  if dedupe and not redis.call('SET', seenKey, id .. ' ' .. ref, 'NX', 'EX', ttl) then
+    out[i] = 'D' .. redis.call('GET', seenKey)
+  elseif not redis.call('SET', refKey, id, 'NX') then
+    if dedupe then redis.call('DEL', seenKey) end
+    if redis.call('GET', refKey) == id then out[i] = 'D' .. id .. ' ' .. ref else out[i] = 'R' end
   else
-    local owner = redis.call('GET', refKey)
-    if owner then
-      if owner == id then out[i] = 'D' .. id .. ' ' .. ref else out[i] = 'R' end
+    local r = redis.pcall('XADD', stream, '*', 'id', id, 'channel', ARGV[a + 2], 'complaint', ARGV[a + 3])
+    if type(r) == 'table' and r.err then
+      redis.call('DEL', refKey)
+      if dedupe then redis.call('DEL', seenKey) end
+      out[i] = 'E' .. r.err
     else
-      local r = redis.pcall('XADD', stream, '*', 'id', id, 'channel', ARGV[a + 2], 'complaint', ARGV[a + 3])
-      if type(r) == 'table' and r.err then
-        out[i] = 'E' .. r.err
-      else
-        redis.call('SET', refKey, id)
-        if dedupe then redis.call('SET', seenKey, id .. ' ' .. ref, 'EX', ttl) end
-        out[i] = 'N'
-      end
+      out[i] = 'N'
     end
   end
 end

@@ -52,12 +52,12 @@ const (
 // Complaint is the record of CONTRACT §4, exactly as published on the stream.
 type Complaint struct {
 	SchemaVersion     int            `json:"schema_version"`
-	ID                string         `json:"id"`
-	Reference         string         `json:"reference"`
+	ID                string         `json:"id,omitempty"`
+	Reference         string         `json:"reference,omitempty"`
 	Channel           string         `json:"channel"`
 	Provider          string         `json:"provider"`
 	ProviderMessageID string         `json:"provider_message_id,omitempty"`
-	ReceivedAt        string         `json:"received_at"`
+	ReceivedAt        string         `json:"received_at,omitempty"`
 	SentAt            string         `json:"sent_at,omitempty"`
 	Sender            *Party         `json:"sender,omitempty"`
 	Recipient         *Recipient     `json:"recipient,omitempty"`
@@ -202,3 +202,21 @@ type Rejection struct {
 
 // FormatTime renders t as the record's RFC 3339 UTC form.
 func FormatTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// Pending is a staged record whose media are still being fetched, as the media worker
+// claims it from the queue.
+type Pending struct {
+	// EntryID is the record's entry in the pending stream; completing it needs the id.
+	EntryID   string
+	Complaint *Complaint
+}
+
+// Stored is what became of a record the queue was given.
+type Stored struct {
+	ID        string
+	Reference string
+	// Duplicate: the provider message was accepted before; ID and Reference are the first's.
+	Duplicate bool
+	// Spooled: Redis was unreachable and the record waits, fsynced, in the local spool.
+	Spooled bool
+}

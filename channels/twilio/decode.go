@@ -99,3 +99,23 @@ func (in Inbound) Message(raw []byte) *record.Message {
 	}
 	return m
 }
+
+// ErrStatusCallback is returned by Decode for a delivery or read status: not a message.
+var ErrStatusCallback = errors.New("a status callback, not a message")
+
+// Decode maps a verified request's form to the channel-neutral message: SMS, MMS, or
+// WhatsApp through Twilio. A status callback gives ErrStatusCallback.
+func Decode(form url.Values, raw []byte) (*record.Message, Inbound, error) {
+	in, err := ParseInbound(form)
+	if err != nil {
+		return nil, in, err
+	}
+	if in.MessageStatus != "" {
+		return nil, in, ErrStatusCallback
+	}
+	m := in.Message(raw)
+	if in.IsWhatsApp() {
+		decorateWhatsApp(m, form)
+	}
+	return m, in, nil
+}

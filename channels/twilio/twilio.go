@@ -89,22 +89,18 @@ func (c *Channel) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "signature does not verify: check INTAKE_PUBLIC_URL matches the URL configured at Twilio", http.StatusForbidden)
 		return
 	}
-	in, err := ParseInbound(form)
+	m, in, err := Decode(form, raw)
 	if err == nil && formErr != nil {
 		err = formErr
 	}
-	if err != nil {
-		c.rejectAndAnswer(w, r, raw, err)
-		return
-	}
-	if in.MessageStatus != "" {
+	switch {
+	case errors.Is(err, ErrStatusCallback):
 		c.sink.Event(channelOf(in), "status_"+in.MessageStatus)
 		writeTwiML(w, emptyTwiML)
 		return
-	}
-	m := in.Message(raw)
-	if in.IsWhatsApp() {
-		decorateWhatsApp(m, form)
+	case err != nil:
+		c.rejectAndAnswer(w, r, raw, err)
+		return
 	}
 	out, err := c.sink.Accept(r.Context(), m)
 	if err != nil {

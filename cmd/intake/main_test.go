@@ -80,11 +80,17 @@ func TestDevModeSimulateAndTail(t *testing.T) {
 		t.Fatalf("simulate api printed no reference: %s", out.String())
 	}
 
+	out.Reset()
+	if code := run(ctx, []string{"simulate", "whatsapp", "--url", base, "Pohon tumbang menutup jalan di Jl. Pemuda"}, &out, &errb); code != 0 {
+		t.Fatalf("simulate whatsapp exit %d: %s %s", code, out.String(), errb.String())
+	}
+
 	tctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	var tail bytes.Buffer
 	run(tctx, []string{"tail", "--all", "--redis", redisURL}, &tail, &errb)
-	for _, want := range []string{sms[1], "Jalan rusak parah dpn SDN 3, RT 04/RW 07", "+6281234567801", apiRef[1], "Lampu jalan mati"} {
+	for _, want := range []string{sms[1], "Jalan rusak parah dpn SDN 3, RT 04/RW 07", "+6281234567801", apiRef[1], "Lampu jalan mati",
+		"whatsapp", "Pohon tumbang menutup jalan di Jl. Pemuda", "Warga Simulasi"} {
 		if !strings.Contains(tail.String(), want) {
 			t.Errorf("tail output lacks %q:\n%s", want, tail.String())
 		}

@@ -6,24 +6,46 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 
 	"github.com/lapor/intake/channels/email"
+	"github.com/lapor/intake/channels/twilio"
+	"github.com/lapor/intake/channels/whatsapp"
 	"github.com/lapor/intake/normalizer"
 	"github.com/lapor/intake/record"
 )
 
-// decoders turn one raw file of a channel into a message. A channel's payload may carry
-// several messages (a Meta POST), so each returns a list.
-var decoders = map[string]func(raw []byte) ([]*record.Message, error){
-	record.ChannelEmail: func(raw []byte) ([]*record.Message, error) {
+// decoder turns one raw file of a channel into messages and the rejections the channel
+// itself makes (a Meta reaction). A payload may carry several messages (a Meta POST).
+type decoder func(raw []byte) ([]*record.Message, []*record.Rejection, error)
+
+var decoders = map[string]decoder{
+	record.ChannelEmail: func(raw []byte) ([]*record.Message, []*record.Rejection, error) {
 		m, err := email.Decode(raw, email.DecodeLimits{})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return []*record.Message{m}, nil
+		return []*record.Message{m}, nil, nil
 	},
+	// The Twilio form body as posted (SMS, MMS, WhatsApp through Twilio).
+	record.ChannelSMS: func(raw []byte) ([]*record.Message, []*record.Rejection, error) {
+		form, err := url.ParseQuery(strings.TrimSpace(string(raw)))
+		if err != nil {
+			return nil, nil, fmt.Errorf("not a form body: %w", err)
+		}
+		m, _, err := twilio.Decode(form, raw)
+		if errors.Is(err, twilio.ErrStatusCallback) {
+			return nil, []*record.Rejection{{Reason: "status", Detail: err.Error()}}, nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		return []*record.Message{m}, nil, nil
+	},
+	// Meta's webhook JSON as posted.
+	record.ChannelWhatsApp: whatsapp.DecodePayload,
 }
 
 type normalizeLine struct {
@@ -70,16 +92,19 @@ func normalizeCmd(args []string, stdout, stderr io.Writer) error {
 }
 
 // normalizeFile answers for one file: one line per message in it, or one rejection.
-func normalizeFile(n *normalizer.Normalizer, decode func([]byte) ([]*record.Message, error), file string) []normalizeLine {
+func normalizeFile(n *normalizer.Normalizer, decode decoder, file string) []normalizeLine {
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		return []normalizeLine{{File: file, Rejected: &rejectedLine{Reason: record.ReasonUnparseable, Detail: err.Error()}}}
 	}
-	msgs, err := decode(raw)
+	msgs, rejs, err := decode(raw)
 	if err != nil {
 		return []normalizeLine{{File: file, Rejected: &rejectedLine{Reason: record.ReasonUnparseable, Detail: err.Error()}}}
 	}
 	var out []normalizeLine
+	for _, r := range rejs {
+		out = append(out, normalizeLine{File: file, Rejected: &rejectedLine{Reason: r.Reason, Detail: r.Detail}})
+	}
 	for _, m := range msgs {
 		c, rej := n.Normalize(m)
 		if rej != nil {
@@ -89,7 +114,7 @@ func normalizeFile(n *normalizer.Normalizer, decode func([]byte) ([]*record.Mess
 		}
 	}
 	if len(out) == 0 {
-		out = append(out, normalizeLine{File: file, Rejected: &rejectedLine{Reason: record.ReasonUnsupported, Detail: "the payload holds no message"}})
+		out = append(out, normalizeLine{File: file, Rejected: &rejectedLine{Reason: "no_message", Detail: "the payload holds no message (a status update or an empty batch)"}})
 	}
 	return out
 }

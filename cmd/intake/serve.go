@@ -14,6 +14,7 @@ import (
 	"github.com/lapor/intake/channels"
 	"github.com/lapor/intake/channels/api"
 	"github.com/lapor/intake/channels/twilio"
+	"github.com/lapor/intake/channels/whatsapp"
 	"github.com/lapor/intake/config"
 	"github.com/lapor/intake/httpapi"
 	"github.com/lapor/intake/logging"
@@ -120,12 +121,23 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 		return nil, err
 	}
 	m := metrics.New(func() float64 { return float64(g.queue.SpoolSize()) })
-	fetch := map[string]bool{}
+
+	// Media downloads: a record with remote media is staged until a worker has settled
+	// them. A provider without download credentials keeps its media "pending".
+	worker := &media.Worker{Queue: g.queue, Store: store, Fetchers: map[string]channels.MediaFetcher{},
+		PublicURL: cfg.PublicURL, Metrics: m, Logger: log}
 	if cfg.Twilio.Enabled() && cfg.Twilio.AccountSID != "" {
-		fetch[record.ProviderTwilio] = true
+		worker.Fetchers[record.ProviderTwilio] = twilio.NewMediaFetcher(cfg.Twilio.AccountSID, cfg.Twilio.AuthToken,
+			twilio.MediaOptions{MaxBytes: cfg.MaxMediaBytes})
+	}
+	if cfg.WhatsApp.DownloadsEnabled() {
+		worker.Fetchers[record.ProviderMeta] = whatsapp.NewMediaFetcher(cfg.WhatsApp, whatsapp.WithMaxMediaBytes(cfg.MaxMediaBytes))
+	}
+	if len(worker.Fetchers) > 0 {
+		g.runners = append(g.runners, worker)
 	}
 	g.sink = pipeline.New(pipeline.Options{Normalizer: norm, Queue: g.queue, Media: store, PublicURL: cfg.PublicURL,
-		FetchProviders: fetch, Metrics: m, Logger: log})
+		FetchProviders: worker.Providers(), Metrics: m, Logger: log})
 	g.http = httpapi.New(httpapi.Options{MaxBodyBytes: cfg.MaxBodyBytes, Logger: log, Metrics: m, Ready: g.queue.Ready})
 
 	var errs []error
@@ -139,6 +151,11 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 	}
 	if cfg.Twilio.Enabled() {
 		add(twilio.New(cfg.Twilio, g.sink, twilio.Options{PublicURL: cfg.PublicURL, Receipts: cfg.Receipts, Logger: log}))
+	}
+	if cfg.WhatsApp.Enabled() {
+		ch := whatsapp.New(cfg.WhatsApp, g.sink, whatsapp.WithLogger(log), whatsapp.WithReceipts(cfg.Receipts))
+		add(ch, nil)
+		g.runners = append(g.runners, ch) // sends held-back receipts at shutdown
 	}
 	if cfg.API.Enabled() {
 		ch, err := api.New(cfg.API, g.sink, api.Options{Region: cfg.DefaultRegion, Logger: log})

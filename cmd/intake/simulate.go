@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -17,14 +18,16 @@ import (
 
 	"github.com/lapor/intake/channels/api"
 	"github.com/lapor/intake/channels/twilio"
+	"github.com/lapor/intake/channels/whatsapp"
 )
 
 const defaultGateway = "http://127.0.0.1:8080"
 
 // simulators send one correctly signed sample message per channel.
 var simulators = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
-	"sms": simulateSMS,
-	"api": simulateAPI,
+	"sms":      simulateSMS,
+	"api":      simulateAPI,
+	"whatsapp": simulateWhatsApp,
 }
 
 func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -162,5 +165,37 @@ func simulateAPI(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("the gateway's answer is not JSON: %s", body)
 	}
 	fmt.Fprintf(stdout, "sent complaint with Idempotency-Key %s\nid: %s\nreference: %s\n", req.Header.Get("Idempotency-Key"), ans.ID, ans.Reference)
+	return nil
+}
+
+func simulateWhatsApp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("simulate whatsapp", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	gw := fs.String("url", envOr("INTAKE_PUBLIC_URL", defaultGateway), "the gateway's base URL")
+	secret := fs.String("secret", envOr("INTAKE_WHATSAPP_APP_SECRET", whatsapp.DevAppSecret), "Meta app secret to sign with")
+	kind := fs.String("kind", "text", "message kind: "+strings.Join(whatsapp.SampleKinds, ", "))
+	from := fs.String("from", "6281234567890", "the citizen's WhatsApp id (phone digits without +)")
+	wamid := fs.String("wamid", "", "message id (new when empty; repeat one to see deduplication)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	text := strings.Join(fs.Args(), " ")
+	if text == "" && *kind == "text" {
+		text = sampleText
+	}
+	body, err := whatsapp.SamplePayload(*kind, text, whatsapp.Sample{From: *from, MessageID: *wamid})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(*gw, "/")+whatsapp.Path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(whatsapp.SignatureHeader, whatsapp.Sign(*secret, body))
+	if _, err := send(req); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "sent WhatsApp %s message; the reference goes back to the citizen as a WhatsApp receipt (run `intake tail` to see the record)\n", *kind)
 	return nil
 }
