@@ -119,7 +119,7 @@ func isMarkerLine(s string, nextIsQuote bool) bool {
 	if colon && (reVerbMid.MatchString(core) || reVerbOnDate.MatchString(core)) {
 		return true
 	}
-	if strings.IndexByte(core, '@') >= 0 {
+	if strings.IndexByte(core, '@') >= 0 && endsWithBracketedAddress(core) {
 		if m := reDateThenAddress.FindStringSubmatch(core); m != nil {
 			return m[1] != "" || nextIsQuote
 		}
@@ -361,4 +361,12 @@ func stripQuotePrefix(s string) string {
 		return s[n:]
 	}
 	return strings.TrimLeft(s, " \t")
+}
+
+// endsWithBracketedAddress is the cheap necessary condition of reDateThenAddress: the line
+// ends with ">", ")" or "]", maybe then a colon. It spares the unanchored expression most
+// lines that merely contain an address.
+func endsWithBracketedAddress(s string) bool {
+	s = strings.TrimRight(s, " \t:：")
+	return s != "" && strings.IndexByte(">)]", s[len(s)-1]) >= 0
 }

@@ -29,7 +29,7 @@ type e2e struct {
 	state *queue.MailState
 }
 
-func startE2E(t *testing.T) *e2e {
+func startE2E(t testing.TB) *e2e {
 	t.Helper()
 	g := gatewaytest.Start(t, gatewaytest.Options{})
 	state, err := queue.OpenMailState(g.QueueCfg)
@@ -41,7 +41,7 @@ func startE2E(t *testing.T) *e2e {
 	return &e2e{g: g, d: d, mb: testMailbox(d), state: state}
 }
 
-func (e *e2e) run(t *testing.T, mb Mailbox, prep ...func(*Channel, func())) *running {
+func (e *e2e) run(t testing.TB, mb Mailbox, prep ...func(*Channel, func())) *running {
 	return startChannel(t, Config{Mailboxes: []Mailbox{mb}}, e.g.Sink, e.state, Options{Metrics: e.g.Metrics}, prep...)
 }
 
