@@ -132,7 +132,8 @@ func embeddedForward(m *record.Message, visible string) *record.Message {
 }
 
 // forwardedDate renders the date written in a forwarded header as RFC 3339 UTC, reading a
-// date without a zone in the zone of the forwarding mail; "" when it cannot be read.
+// date without a zone in the zone of the forwarding mail; a date it cannot read is kept as
+// written (the schema's "RFC 3339 when it could be parsed, else as written").
 func forwardedDate(s string, outer time.Time) string {
 	var loc *time.Location
 	if !outer.IsZero() {
@@ -141,7 +142,11 @@ func forwardedDate(s string, outer time.Time) string {
 	if t, ok := ParseLooseDate(s, loc); ok {
 		return record.FormatTime(t)
 	}
-	return ""
+	s = strings.Join(strings.Fields(CleanText(s)), " ")
+	if utf8.RuneCountInString(s) > 200 {
+		return ""
+	}
+	return s
 }
 
 // trustedForwarder reports whether addr is configured as a trusted forwarder, by address

@@ -227,6 +227,21 @@ func TestEmailRulesPathological(t *testing.T) {
 	}
 }
 
+func TestForwardedDate(t *testing.T) {
+	outer := time.Date(2026, 11, 24, 8, 0, 0, 0, time.FixedZone("", 7*3600))
+	tests := []struct{ in, want string }{
+		{"Sen, 23 Nov 2026 pukul 19.47", "2026-11-23T12:47:00Z"},
+		{"26. října 2021 14:25:08", "26. října 2021 14:25:08"},
+		{"  Mon,\t27 March  ", "Mon, 27 March"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := forwardedDate(tt.in, outer); got != tt.want {
+			t.Errorf("forwardedDate(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
 func TestTrimForwardedSignature(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"Jalan rusak.\n\nTerima kasih,\nBudi\n\nDikirim dari iPhone saya", "Jalan rusak.\n\nTerima kasih,\nBudi"},

@@ -145,21 +145,36 @@ func parseForward(text string, hinted bool) *Forward {
 	return nil
 }
 
-// attributionBefore reports whether the last non-blank line before i ends with a colon, as
-// reply attributions do ("On … wrote:", "Pada … menulis:").
+// attributionBefore reports whether the last non-blank line before i is a reply
+// attribution ("On … wrote:", "Pada … menulis:"): it ends with a colon and names an address
+// or says "wrote". A note such as "Berikut laporan warga:" is not one.
 func attributionBefore(lines []fwLine, i int) bool {
 	for k := i - 1; k >= 0; k-- {
 		c := lines[k].core
 		if c == "" {
 			continue
 		}
-		if lines[k].depth > 0 {
+		if lines[k].depth > 0 || !(strings.HasSuffix(c, ":") || strings.HasSuffix(c, "：")) {
 			return false
 		}
-		return strings.HasSuffix(c, ":") || strings.HasSuffix(c, "：")
+		if strings.Contains(c, "@") {
+			return true
+		}
+		low := strings.ToLower(c)
+		for _, v := range fwAttributionVerbs {
+			if strings.Contains(low, v) {
+				return true
+			}
+		}
+		return false
 	}
 	return false
 }
+
+// fwAttributionVerbs end reply attributions in the languages of our corpora.
+var fwAttributionVerbs = []string{"wrote", "menulis", "schrieb", "écrit", "ecrit", "escribió",
+	"escreveu", "scritto", "skrev", "napisał", "napsal", "kirjoitti", "написал", "yazdı",
+	"geschreven", "írta", "a scris", "написав", "写道", "寫道", "のメッセージ"}
 
 // separatorAt reports whether line i starts a forwarded block, and for a separator with the
 // header on the same line (Yahoo) the rest of that line.

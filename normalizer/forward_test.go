@@ -267,6 +267,8 @@ func TestParseForwardInHistory(t *testing.T) {
 		{"quoted under an attribution", "", "New words.\n\nOn Mon, Jo <jo@example.com> wrote:\n" + quoted, false},
 		{"quoted after other quoted lines", "", "New words.\n\n> earlier reply\n>\n" + quoted, false},
 		{"whole forward quoted (Apple Mail)", "", "Note.\n\n" + quoted, true},
+		{"whole forward quoted under a note ending in a colon", "", "Berikut laporan warga:\n\n" + quoted, true},
+		{"quoted under an Indonesian attribution", "", "Baru.\n\nPada Sen, 23 Nov 2026 pukul 10.00 Budi\nmenulis:\n" + quoted, false},
 		{"forward of a reply", "Fwd: Re: x", "Note.\n\n" + fwd, true},
 		{"no prefix at all", "Laporan", fwd, true},
 	}

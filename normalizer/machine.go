@@ -352,7 +352,8 @@ var bounceSubjects = []string{
 	"niet bezorgd", "kézbesíthetetlen", "nedoručitelné", "nie można dostarczyć",
 	"недоставленное сообщение", "не доставлено",
 	"pesan tidak terkirim", "surat tidak terkirim", "gagal terkirim", "tidak dapat dikirim",
-	"tidak terkirim", "gagal dikirim",
+	"tidak terkirim", "gagal dikirim", "pemberitahuan status pengiriman", "tidak dapat diantar",
+	"tidak dapat diantarkan", "gagal mengirim", "pengiriman gagal", "email tidak terkirim",
 	"メールエラー", "配信エラー", "送信エラー", "未配達", "退信", "退回",
 }
 
@@ -418,6 +419,9 @@ var bouncePhrases = []string{
 	"we have tried to deliver your message",
 	"has been returned",
 	"delivery failure",
+	// Indonesian (Gmail, Outlook and hosting panels in an Indonesian UI)
+	"pesan anda tidak terkirim", "pesan anda tidak dapat dikirim", "alamat tidak ditemukan",
+	"tidak dapat dikirim ke", "gagal dikirim ke", "kotak surat penuh", "pengguna tidak dikenal",
 }
 
 // strongBoilerplate are phrases only a mail system writes; they count even without other
@@ -510,10 +514,12 @@ func autoReplySubject(subject string) string {
 	if p := matchPrefixPhrase(s, autoReplySubjects); p != "" {
 		return p
 	}
-	for _, p := range []string{"out of office", "auto reply", "automatic reply", "autoreply", "balasan otomatis"} {
-		for _, open := range []string{"(", "["} {
-			if strings.Contains(s, open+p) {
-				return p
+	if strings.ContainsAny(s, "([") {
+		for _, p := range autoReplySubjects {
+			for _, open := range []string{"(", "["} {
+				if k := strings.Index(s, open+p); k >= 0 && bracketPhraseEnds(s[k+len(open)+len(p):]) {
+					return p
+				}
 			}
 		}
 	}
@@ -544,6 +550,15 @@ func matchPrefixPhrase(s string, phrases []string) string {
 		s = strings.TrimSpace(s[i+1:])
 	}
 	return ""
+}
+
+// bracketPhraseEnds: a phrase in brackets fills them ("(Out of Office)", "[Auto-Reply]",
+// "[Autoreply: back Monday]").
+func bracketPhraseEnds(rest string) bool {
+	t := strings.TrimLeft(rest, " ")
+	spaced := len(t) < len(rest)
+	return t == "" || strings.HasPrefix(t, ")") || strings.HasPrefix(t, "]") || strings.HasPrefix(t, ":") ||
+		(spaced && (strings.HasPrefix(t, "-") || strings.HasPrefix(t, "–")))
 }
 
 func phraseEnds(p, rest string) bool {

@@ -66,6 +66,10 @@ func TestClassifyMachineMail(t *testing.T) {
 		{"German subject", msg{from: person, subject: "Abwesenheitsnotiz: Ihre Nachricht"}, "auto_reply"},
 		{"French subject", msg{from: person, subject: "Réponse automatique : Laporan"}, "auto_reply"},
 		{"auto-reply under a reply prefix", msg{from: person, subject: "AW: Abwesenheitsnotiz"}, "auto_reply"},
+		{"bracketed auto-reply tag", msg{from: person, subject: "[Auto-Reply] Re: Laporan"}, "auto_reply"},
+		{"bracketed word that only starts like a phrase", msg{from: person, subject: "Laporan (autoreply-nya rusak?)"}, ""},
+		{"Indonesian Gmail DSN subject", msg{from: record.Party{Email: "x@example.com"}, subject: "Pemberitahuan Status Pengiriman (Gagal)", headers: map[string]string{"Return-Path": "<>"}}, "bounce"},
+		{"Indonesian bounce text from a no-reply sender", msg{from: record.Party{Email: "noreply@hosting.example.id"}, subject: "Pemberitahuan", text: "Pesan Anda tidak terkirim ke budi@example.id karena alamat tidak ditemukan."}, "bounce"},
 		// people
 		{"plain complaint", msg{from: person, subject: "Jalan rusak", text: "Jalan di depan rumah rusak."}, ""},
 		{"complaint mentioning a bounce", msg{from: person, subject: "Email saya bounce", text: "Email saya ke dinas bounce terus, user unknown katanya. Mohon dibantu."}, ""},

@@ -52,6 +52,7 @@ func (n *Normalizer) Normalize(m *record.Message) (*record.Complaint, *record.Re
 		Channel:           m.Channel,
 		Provider:          m.Provider,
 		ProviderMessageID: m.ProviderMessageID,
+		DedupeKey:         m.DedupeKey,
 		Location:          m.Location,
 		Forwarded:         m.Forwarded,
 		Flags:             append([]string(nil), m.Flags...),

@@ -291,7 +291,9 @@ func (q *Queue) write(ctx context.Context, kind opKind, c *record.Complaint) (Re
 	o := getOp()
 	o.kind = kind
 	o.id, o.ref, o.channel = c.ID, c.Reference, c.Channel
-	if c.ProviderMessageID != "" {
+	if c.DedupeKey != "" {
+		o.dedupe = c.Channel + ":" + c.DedupeKey
+	} else if c.ProviderMessageID != "" {
 		o.dedupe = c.Channel + ":" + c.ProviderMessageID
 	}
 	if err := o.encode(c); err != nil {

@@ -72,6 +72,10 @@ type Complaint struct {
 	Forwarded         *Forwarded     `json:"forwarded,omitempty"`
 	Flags             []string       `json:"flags,omitempty"`
 	ChannelData       map[string]any `json:"channel_data,omitempty"`
+
+	// DedupeKey, when set, replaces ProviderMessageID as the key a repeat is recognised by
+	// (intake:seen:<channel>:<DedupeKey>). It is not part of the record.
+	DedupeKey string `json:"-"`
 }
 
 // HasFlag reports whether the complaint carries flag f.
@@ -175,6 +179,9 @@ type Message struct {
 	Forwarded   *Forwarded
 	Flags       []string
 	ChannelData map[string]any
+	// DedupeKey narrows what counts as a repeat when the provider id alone is not unique
+	// across senders (see Complaint.DedupeKey). Empty: the provider message id.
+	DedupeKey string
 	// Raw is the provider payload, kept for the rejected stream.
 	Raw []byte
 }

@@ -310,6 +310,7 @@ func (r *Request) Message(keyName, idempotencyKey string, raw []byte) *record.Me
 		Provider:          record.ProviderAPI,
 		ProviderMessageID: idempotencyKey,
 		SentAt:            r.sentAt,
+		DedupeKey:         dedupeKey(keyName, idempotencyKey),
 		Subject:           r.Subject,
 		Text:              r.Body,
 		ChannelData:       data,
@@ -322,4 +323,14 @@ func (r *Request) Message(keyName, idempotencyKey string, raw []byte) *record.Me
 		m.Location = &record.Location{Latitude: l.Latitude, Longitude: l.Longitude, Name: l.Name, Address: l.Address}
 	}
 	return m
+}
+
+// dedupeKey scopes an Idempotency-Key to the API key that sent it: two call centres that
+// happen to use the same Idempotency-Key ("1", a ticket number) never see each other's
+// complaint. The record keeps the Idempotency-Key itself as provider_message_id.
+func dedupeKey(keyName, idempotencyKey string) string {
+	if idempotencyKey == "" {
+		return ""
+	}
+	return keyName + ":" + idempotencyKey
 }

@@ -340,10 +340,9 @@ func TestAPIEndToEnd(t *testing.T) {
 	}
 }
 
-// TestIdempotencyKeyScope pins the chosen scope: an Idempotency-Key is unique gateway-wide
-// (the queue's intake:seen:api:<Idempotency-Key>), so another API key sending the same
-// Idempotency-Key gets the first record's answer and writes nothing. Callers must send a
-// UUID per complaint (docs/openapi.yaml says so).
+// TestIdempotencyKeyScope pins the scope: an Idempotency-Key is unique per API key, so
+// another call centre sending the same Idempotency-Key gets its own record, while a repeat
+// from the first one still gets the first answer.
 func TestIdempotencyKeyScope(t *testing.T) {
 	s := loadSpec(t)
 	g := startGateway(t)
@@ -355,13 +354,21 @@ func TestIdempotencyKeyScope(t *testing.T) {
 				first = body
 			}},
 			true, map[string]string{"Authorization": "Bearer " + jabarKey, "Idempotency-Key": idem}),
-		s.apiCase(gatewaytest.Case{Name: "other key, same Idempotency-Key", Body: []byte(`{"body":"Jalan rusak"}`), WantStatus: http.StatusOK,
+		s.apiCase(gatewaytest.Case{Name: "other key, same Idempotency-Key", Body: []byte(`{"body":"Lampu mati"}`), WantStatus: http.StatusCreated,
+			WantRecords: 1,
+			Check: func(t testing.TB, recs []*record.Complaint, _ []map[string]any, _ *http.Response, body string) {
+				if body == first || recs[0].ProviderMessageID != idem || recs[0].ChannelData["submitted_by"] == nil {
+					t.Errorf("answered %s (first %s), record %+v", body, first, recs[0])
+				}
+			}},
+			true, map[string]string{"Authorization": "Bearer " + webformKey, "Idempotency-Key": idem}),
+		s.apiCase(gatewaytest.Case{Name: "first key repeats", Body: []byte(`{"body":"Jalan rusak"}`), WantStatus: http.StatusOK,
 			Check: func(t testing.TB, _ []*record.Complaint, _ []map[string]any, _ *http.Response, body string) {
 				if body != first {
 					t.Errorf("answered %s, first %s", body, first)
 				}
 			}},
-			true, map[string]string{"Authorization": "Bearer " + webformKey, "Idempotency-Key": idem}),
+			true, map[string]string{"Authorization": "Bearer " + jabarKey, "Idempotency-Key": idem}),
 	})
 }
 

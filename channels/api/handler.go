@@ -5,11 +5,10 @@
 // every answer are described by docs/openapi.yaml.
 //
 // Idempotency: the optional Idempotency-Key header becomes the record's
-// provider_message_id exactly (CONTRACT §4), and the queue deduplicates on
-// intake:seen:api:<provider_message_id>. A repeat answers 200 with the first record's id and
-// reference and writes nothing. The key is therefore unique gateway-wide, not per API key:
-// callers must send a unique value (a UUID) per complaint, never a bare ticket number that
-// another call centre could also use (docs/openapi.yaml says so to callers).
+// provider_message_id exactly (CONTRACT §4). Repeats are recognised per API key: the queue
+// deduplicates on intake:seen:api:<key name>:<Idempotency-Key>, so a repeat from the same
+// caller answers 200 with the first record's id and reference and writes nothing, while
+// another call centre using the same Idempotency-Key gets a record of its own.
 package api
 
 import (

@@ -49,6 +49,11 @@ type Options struct {
 	Limits DecodeLimits
 	// TLSConfig is used for IMAP and SMTP TLS (nil: system roots). Tests set RootCAs.
 	TLSConfig *tls.Config
+	// Workers is how many mails of one mailbox are decoded and made durable at once
+	// (default 8); MemoryBudget bounds the raw bytes they hold together (default 64 MB; a
+	// larger mail is taken in alone).
+	Workers      int
+	MemoryBudget int64
 	// BackoffMin and BackoffMax bound the reconnect delay (1s and 2m when zero); each
 	// failure doubles it, with jitter.
 	BackoffMin, BackoffMax time.Duration
@@ -85,6 +90,12 @@ func New(cfg Config, sink channels.Sink, state StateStore, opts Options) (*Chann
 		opts.BackoffMax = opts.BackoffMin
 	}
 	opts.Limits = opts.Limits.withDefaults()
+	if opts.Workers <= 0 {
+		opts.Workers = 8
+	}
+	if opts.MemoryBudget <= 0 {
+		opts.MemoryBudget = 64 << 20
+	}
 	ch := &Channel{log: opts.Logger.With("channel", record.ChannelEmail)}
 	if opts.Receipts.Enabled && cfg.SMTP.Enabled() {
 		var limiter ReceiptLimiter

@@ -42,7 +42,7 @@ func startE2E(t testing.TB) *e2e {
 }
 
 func (e *e2e) run(t testing.TB, mb Mailbox, prep ...func(*Channel, func())) *running {
-	return startChannel(t, Config{Mailboxes: []Mailbox{mb}}, e.g.Sink, e.state, Options{Metrics: e.g.Metrics}, prep...)
+	return startChannel(t, Config{Mailboxes: []Mailbox{mb}}, e.g.Sink, e.state, Options{Metrics: e.g.Metrics, Workers: benchWorkers}, prep...)
 }
 
 func TestE2EAppendToRecordThroughIdle(t *testing.T) {
@@ -247,3 +247,5 @@ func contains(l []string, s string) bool {
 	}
 	return false
 }
+
+var benchWorkers = 32

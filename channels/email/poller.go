@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -255,6 +256,7 @@ func (p *poller) sync(ctx context.Context, c *imapclient.Client) error {
 // batch takes in one batch of messages (ascending UIDs): each is made durable through the
 // Sink, the cursor advances over the durable prefix, then the durable ones are moved.
 func (p *poller) batch(ctx context.Context, c *imapclient.Client, uids []imap.UID) error {
+	t0 := time.Now()
 	sizes, err := c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{UID: true, RFC822Size: true}).Collect()
 	if err != nil {
 		return fmt.Errorf("fetch sizes: %w", err)
@@ -275,6 +277,7 @@ func (p *poller) batch(ctx context.Context, c *imapclient.Client, uids []imap.UI
 		}
 	}
 	durable := make(map[imap.UID]bool, len(uids))
+	t1 := time.Now()
 	err = p.fetch(ctx, c, whole, false, size, durable)
 	if err == nil {
 		err = p.fetch(ctx, c, headerOnly, true, size, durable)
@@ -290,7 +293,12 @@ func (p *poller) batch(ctx context.Context, c *imapclient.Client, uids []imap.UI
 		}
 		p.lastUID = uint32(uid)
 	}
+	t2 := time.Now()
 	p.saveCursor(ctx)
+	t3 := time.Now()
+	defer func() {
+		p.log.Debug("batch taken in", "count", len(uids), "sizes", t1.Sub(t0).String(), "fetch", t2.Sub(t1).String(), "cursor", t3.Sub(t2).String(), "move", time.Since(t3).String())
+	}()
 	var moving []imap.UID
 	for _, uid := range uids {
 		if durable[uid] {
@@ -310,7 +318,10 @@ func (p *poller) batch(ctx context.Context, c *imapclient.Client, uids []imap.UI
 	return err
 }
 
-// fetch streams BODY.PEEK[] (or only the header) of uids and hands each message to the Sink.
+// fetch streams BODY.PEEK[] (or only the header) of uids and hands each message to the
+// Sink. Up to Options.Workers mails are decoded and made durable at once (the queue
+// writes concurrent records in one round trip), within a budget of bytes in memory; the
+// IMAP stream waits while the budget is spent.
 func (p *poller) fetch(ctx context.Context, c *imapclient.Client, uids []imap.UID, headerOnly bool, size map[imap.UID]int64, durable map[imap.UID]bool) error {
 	if len(uids) == 0 {
 		return nil
@@ -320,68 +331,106 @@ func (p *poller) fetch(ctx context.Context, c *imapclient.Client, uids []imap.UI
 		section.Specifier = imap.PartSpecifierHeader
 	}
 	cmd := c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}})
+	type result struct {
+		uid imap.UID
+		err error
+	}
+	results := make(chan result, len(uids))
+	budget := newBudget(p.opts.Workers, p.opts.MemoryBudget)
+	var wg sync.WaitGroup
 	var firstErr error
+	collect := func(r result) {
+		switch {
+		case r.err != nil:
+			if firstErr == nil {
+				firstErr = r.err
+			}
+		case firstErr != nil && errors.As(firstErr, new(abortError)):
+			// killed: what became durable meanwhile is fetched again and deduplicated
+		default:
+			durable[r.uid] = true
+			if p.afterDurable != nil {
+				if err := p.afterDurable(r.uid); err != nil {
+					firstErr = abortError{err}
+				}
+			}
+		}
+	}
 	for {
 		msg := cmd.Next()
 		if msg == nil {
 			break
 		}
+		for drained := false; !drained; {
+			select {
+			case r := <-results:
+				collect(r)
+			default:
+				drained = true
+			}
+		}
 		if firstErr != nil || ctx.Err() != nil {
 			continue // the rest is drained; it stays above the cursor
 		}
-		uid, raw, err := p.readMessage(msg)
+		budget.acquireSlot()
+		uid, raw, n, err := p.readMessage(msg, budget)
 		if err != nil {
+			budget.release(n)
 			firstErr = fmt.Errorf("fetch: %w", err)
 			continue
 		}
 		if uid == 0 {
+			budget.release(n)
 			continue
 		}
-		if err := p.handle(ctx, uid, raw, headerOnly, size[uid]); err != nil {
-			firstErr = err
-			continue
-		}
-		durable[uid] = true
-		if p.afterDurable != nil {
-			if err := p.afterDurable(uid); err != nil {
-				return abortError{err}
-			}
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer budget.release(n)
+			results <- result{uid, p.handle(ctx, uid, raw, headerOnly, size[uid])}
+		}()
 	}
-	if err := cmd.Close(); err != nil && firstErr == nil {
-		firstErr = fmt.Errorf("fetch: %w", err)
+	closeErr := cmd.Close()
+	wg.Wait()
+	close(results)
+	for r := range results {
+		collect(r)
+	}
+	if closeErr != nil && firstErr == nil {
+		firstErr = fmt.Errorf("fetch: %w", closeErr)
 	}
 	return firstErr
 }
 
 // readMessage reads one FETCH response: its UID and the body section's bytes, read into
-// a buffer of the literal's exact size (no growth copies).
-func (p *poller) readMessage(msg *imapclient.FetchMessageData) (imap.UID, []byte, error) {
-	var uid imap.UID
-	var raw []byte
+// a buffer of the literal's exact size (no growth copies) once the budget allows. n is
+// the bytes taken from the budget; the caller releases them with the slot.
+func (p *poller) readMessage(msg *imapclient.FetchMessageData, b *budget) (uid imap.UID, raw []byte, n int64, err error) {
 	for {
 		item := msg.Next()
 		if item == nil {
-			return uid, raw, nil
+			return uid, raw, n, nil
 		}
 		switch it := item.(type) {
 		case imapclient.FetchItemDataUID:
 			uid = it.UID
 		case imapclient.FetchItemDataBodySection:
-			if it.Literal == nil {
+			if it.Literal == nil || raw != nil {
 				continue
 			}
-			n := it.Literal.Size()
-			if hard := 2 * p.opts.Limits.MaxMessageBytes; n > hard {
+			size := it.Literal.Size()
+			if hard := 2 * p.opts.Limits.MaxMessageBytes; size > hard {
 				// The server sent far more than RFC822.SIZE announced: keep the start.
-				n = hard
+				size = hard
 			}
-			raw = make([]byte, n)
+			b.grow(size)
+			n = size
+			raw = make([]byte, size)
 			if _, err := io.ReadFull(it.Literal, raw); err != nil {
-				return 0, nil, err
+				return 0, nil, n, err
 			}
 			if _, err := io.Copy(io.Discard, it.Literal); err != nil {
-				return 0, nil, err
+				return 0, nil, n, err
 			}
 		}
 	}
@@ -529,4 +578,51 @@ func indexLineEnd(b []byte) int {
 		}
 	}
 	return len(b)
+}
+
+// budget bounds the mails in flight: a number of worker slots and the bytes their raw
+// mails hold. Only the fetching goroutine acquires; workers release.
+type budget struct {
+	mu       sync.Mutex
+	cond     *sync.Cond
+	slots    int
+	inFlight int
+	bytes    int64
+	maxBytes int64
+}
+
+func newBudget(slots int, maxBytes int64) *budget {
+	b := &budget{slots: max(slots, 1), maxBytes: maxBytes}
+	b.cond = sync.NewCond(&b.mu)
+	return b
+}
+
+// acquireSlot waits for a free worker slot.
+func (b *budget) acquireSlot() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for b.inFlight >= b.slots {
+		b.cond.Wait()
+	}
+	b.inFlight++
+}
+
+// grow waits until n more bytes fit (a mail larger than the whole budget waits until it
+// is alone in memory).
+func (b *budget) grow(n int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for b.bytes > 0 && b.bytes+n > b.maxBytes {
+		b.cond.Wait()
+	}
+	b.bytes += n
+}
+
+// release frees a slot and the n bytes it held.
+func (b *budget) release(n int64) {
+	b.mu.Lock()
+	b.inFlight--
+	b.bytes -= n
+	b.mu.Unlock()
+	b.cond.Broadcast()
 }
