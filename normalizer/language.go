@@ -38,6 +38,9 @@ var englishWords = map[string]bool{
 // decides when they do not. Between the two, a tie goes to Indonesian: the gateway serves
 // Indonesia.
 func DetectLanguage(s string) string {
+	if len(s) > maxLanguageScan {
+		s = cutAtLine(s, maxLanguageScan) // a few paragraphs settle the language
+	}
 	var id, en, words int
 	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && r != '\'' }) {
 		words++
@@ -57,9 +60,6 @@ func DetectLanguage(s string) string {
 	case en > 2*id && en >= 2, en > 0 && id == 0:
 		return "en"
 	}
-	if len(s) > 2000 {
-		s = s[:2000] // enough for the detector; bounds the cost of a long mail
-	}
 	info := whatlanggo.DetectWithOptions(s, languageWhitelist)
 	switch {
 	case info.Lang == whatlanggo.Ind && info.Confidence > 0.05:
@@ -73,3 +73,6 @@ func DetectLanguage(s string) string {
 	}
 	return "und"
 }
+
+// maxLanguageScan is how much text language detection reads.
+const maxLanguageScan = 4 << 10

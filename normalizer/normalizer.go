@@ -6,6 +6,7 @@ package normalizer
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/lapor/intake/record"
 )
@@ -42,6 +43,7 @@ func New(opts Options) (*Normalizer, error) {
 // complaint's ID, Reference and ReceivedAt are left empty: they are the caller's (they
 // need a clock and Redis).
 func (n *Normalizer) Normalize(m *record.Message) (*record.Complaint, *record.Rejection) {
+	m, truncated := boundText(m)
 	if m.Channel == record.ChannelEmail {
 		if reason, detail := ClassifyMachineMail(m); reason != "" {
 			return nil, n.reject(m, reason, detail)
@@ -67,6 +69,9 @@ func (n *Normalizer) Normalize(m *record.Message) (*record.Complaint, *record.Re
 	if m.Thread != nil {
 		t := *m.Thread
 		c.Thread = &t
+	}
+	if truncated {
+		addFlag(c, FlagTruncated)
 	}
 	c.Attachments = append([]record.Attachment(nil), m.Attachments...)
 	sender := n.party(m.Sender)
@@ -145,4 +150,42 @@ func addFlag(c *record.Complaint, f string) {
 	if !c.HasFlag(f) {
 		c.Flags = append(c.Flags, f)
 	}
+}
+
+// Bounds on the text of one message. No complaint is a megabyte of prose: what lies beyond is
+// quoted history, a pasted log or an attack, and every rule after this point is linear in
+// the text, so the bound is also the bound on the normaliser's time. The full mail stays in
+// the raw bytes (the rejected stream, the mailbox) for anyone who needs it.
+const (
+	MaxTextBytes = 1 << 20
+	MaxHTMLBytes = 4 << 20
+	// FlagTruncated marks a record whose text was cut at MaxTextBytes (or its HTML at MaxHTMLBytes).
+	FlagTruncated = "truncated"
+)
+
+// boundText returns m, or a shallow copy with Text and HTML cut at a line boundary within
+// their bounds.
+func boundText(m *record.Message) (*record.Message, bool) {
+	if len(m.Text) <= MaxTextBytes && len(m.HTML) <= MaxHTMLBytes {
+		return m, false
+	}
+	cp := *m
+	cp.Text = cutAtLine(cp.Text, MaxTextBytes)
+	cp.HTML = cutAtLine(cp.HTML, MaxHTMLBytes)
+	return &cp, true
+}
+
+// cutAtLine returns s cut to at most max bytes, at the last line break before the bound
+// when there is one, else at a rune boundary.
+func cutAtLine(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	if i := strings.LastIndexByte(s[:max], '\n'); i > 0 {
+		return s[:i]
+	}
+	for max > 0 && !utf8.RuneStart(s[max]) {
+		max--
+	}
+	return s[:max]
 }

@@ -34,6 +34,16 @@ func VisibleText(text string) string {
 	if strings.TrimSpace(text) == "" {
 		return text
 	}
+	if len(text) > maxReplyScan {
+		// The new text of a reply comes first. Look for where the quoted part starts in a
+		// bounded head: found there, the rest is quoted too; not found, the mail is all new
+		// text and stays as written. This bounds the classification, the costly part.
+		head := cutAtLine(text, maxReplyScan)
+		if v := VisibleText(head); strings.TrimSpace(v) != strings.TrimSpace(head) {
+			return v
+		}
+		return text
+	}
 	text = strings.ReplaceAll(text, "\r\n", "\n")
 	text = strings.ReplaceAll(text, "\r", "\n")
 	lines := strings.Split(text, "\n")
@@ -53,6 +63,9 @@ func VisibleText(text string) string {
 	}
 	return out
 }
+
+// maxReplyScan is how much of a mail's text is searched for quoted replies and signatures.
+const maxReplyScan = 64 << 10
 
 // line kinds
 const (

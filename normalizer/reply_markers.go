@@ -119,7 +119,7 @@ func isMarkerLine(s string, nextIsQuote bool) bool {
 	if colon && (reVerbMid.MatchString(core) || reVerbOnDate.MatchString(core)) {
 		return true
 	}
-	if strings.IndexByte(core, '@') >= 0 && endsWithBracketedAddress(core) {
+	if strings.IndexByte(core, '@') >= 0 && endsWithBracketedAddress(core) && strings.ContainsAny(core, "0123456789") {
 		if m := reDateThenAddress.FindStringSubmatch(core); m != nil {
 			return m[1] != "" || nextIsQuote
 		}

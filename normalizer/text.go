@@ -10,8 +10,8 @@ import (
 // CleanText is the contract's body form: NFC, LF line breaks, no control characters
 // (tab becomes a space), no trailing spaces, at most one blank line in a row, trimmed.
 func CleanText(s string) string {
-	if s == "" {
-		return ""
+	if s == "" || alreadyClean(s) {
+		return s
 	}
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	s = strings.ReplaceAll(s, "\r", "\n")
@@ -78,4 +78,32 @@ func TidyShortMessage(s string) string {
 		prev = c
 	}
 	return b.String()
+}
+
+// alreadyClean reports, in one pass, whether CleanText would return s unchanged: printable
+// ASCII and single line breaks only, no space at a line's end or at either end, no run of
+// blank lines. Most machine-made and much human text is; it skips the rune-by-rune work.
+func alreadyClean(s string) bool {
+	if s[0] == ' ' || s[0] == '\n' || s[len(s)-1] == ' ' || s[len(s)-1] == '\n' {
+		return false
+	}
+	newlines := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\n':
+			if s[i-1] == ' ' {
+				return false
+			}
+			newlines++
+			if newlines > 2 {
+				return false
+			}
+		case c >= 0x20 && c < 0x7f:
+			newlines = 0
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -15,37 +15,60 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// dialIMAP opens a connection to mb with its security and waits for the greeting.
-func dialIMAP(mb Mailbox, tlsConf *tls.Config, handler *imapclient.UnilateralDataHandler) (*imapclient.Client, error) {
+// dialIMAP opens a connection to mb with its security and waits for the greeting; ctx
+// ending aborts it.
+func dialIMAP(ctx context.Context, mb Mailbox, tlsConf *tls.Config, handler *imapclient.UnilateralDataHandler) (*imapclient.Client, error) {
 	o := &imapclient.Options{
 		UnilateralDataHandler: handler,
 		WordDecoder:           &mime.WordDecoder{CharsetReader: charset.Reader},
-		Dialer:                &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second},
 	}
+	host, _, err := net.SplitHostPort(mb.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("addr %q: %w", mb.Addr, err)
+	}
+	conf := &tls.Config{MinVersion: tls.VersionTLS12}
 	if tlsConf != nil {
-		o.TLSConfig = tlsConf.Clone()
+		conf = tlsConf.Clone()
 	}
-	var c *imapclient.Client
-	var err error
-	switch mb.Security {
-	case SecurityTLS:
-		c, err = imapclient.DialTLS(mb.Addr, o)
-	case SecurityStartTLS:
-		c, err = imapclient.DialStartTLS(mb.Addr, o)
-	case SecurityNone:
-		if !mb.AllowInsecure && !isLoopback(mb.Addr) {
-			return nil, errors.New("security none is allowed only on loopback or with allow_insecure")
-		}
-		c, err = imapclient.DialInsecure(mb.Addr, o)
-	default:
-		return nil, fmt.Errorf("unknown security %q", mb.Security)
+	if conf.ServerName == "" {
+		conf.ServerName = host
 	}
+	o.TLSConfig = conf
+	if mb.Security == SecurityNone && !mb.AllowInsecure && !isLoopback(mb.Addr) {
+		return nil, errors.New("security none is allowed only on loopback or with allow_insecure")
+	}
+	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	conn, err := d.DialContext(ctx, "tcp", mb.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
+	}
+	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
+	defer stop()
+	var c *imapclient.Client
+	switch mb.Security {
+	case SecurityTLS:
+		if conf.NextProtos == nil {
+			conf.NextProtos = []string{"imap"}
+		}
+		c = imapclient.New(tls.Client(conn, conf), o)
+	case SecurityStartTLS:
+		if c, err = imapclient.NewStartTLS(conn, o); err != nil {
+			_ = conn.Close()
+			return nil, fmt.Errorf("starttls: %w", err)
+		}
+	case SecurityNone:
+		c = imapclient.New(conn, o)
+	default:
+		_ = conn.Close()
+		return nil, fmt.Errorf("unknown security %q", mb.Security)
 	}
 	if err := c.WaitGreeting(); err != nil {
 		_ = c.Close()
 		return nil, fmt.Errorf("greeting: %w", err)
+	}
+	if ctx.Err() != nil {
+		_ = c.Close()
+		return nil, ctx.Err()
 	}
 	return c, nil
 }
@@ -63,13 +86,15 @@ func (p *poller) connect(ctx context.Context) (*imapclient.Client, error) {
 			}
 		},
 	}
-	c, err := dialIMAP(p.mb, p.opts.TLSConfig, handler)
+	c, err := dialIMAP(ctx, p.mb, p.opts.TLSConfig, handler)
 	if err != nil {
 		return nil, err
 	}
 	if p.mb.Auth == AuthXOAuth2 && p.tokens == nil {
 		p.tokens = tokenSource(context.WithoutCancel(ctx), p.mb)
 	}
+	stop := context.AfterFunc(ctx, func() { _ = c.Close() })
+	defer stop()
 	if err := authenticate(c, p.mb, p.tokens); err != nil {
 		_ = c.Close()
 		p.tokens = nil // a revoked or stale token: start from the refresh token next time

@@ -54,6 +54,8 @@ type Options struct {
 	// larger mail is taken in alone).
 	Workers      int
 	MemoryBudget int64
+	// TempDir holds large mails while they are decoded (os.TempDir() when empty).
+	TempDir string
 	// BackoffMin and BackoffMax bound the reconnect delay (1s and 2m when zero); each
 	// failure doubles it, with jitter.
 	BackoffMin, BackoffMax time.Duration

@@ -38,7 +38,7 @@ type Mailbox struct {
 	AllowInsecure bool `yaml:"allow_insecure"`
 	// DisableIdle polls only, even where the server offers IDLE.
 	DisableIdle bool `yaml:"disable_idle"`
-	// BatchSize is how many messages one FETCH asks for (default 50).
+	// BatchSize is how many messages one FETCH asks for (default 100).
 	BatchSize int `yaml:"batch_size"`
 
 	// Auth is login (default) or xoauth2. XOAUTH2 needs the OAuth client and a refresh
@@ -125,7 +125,7 @@ func (m Mailbox) withDefaults() Mailbox {
 		m.PollInterval = 30 * time.Second
 	}
 	if m.BatchSize <= 0 {
-		m.BatchSize = 50
+		m.BatchSize = 100
 	}
 	if m.Auth == "" {
 		m.Auth = AuthLogin

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/textproto"
 	"strings"
@@ -30,8 +31,6 @@ type DecodeLimits struct {
 // DefaultDecodeLimits are used where a zero DecodeLimits (or a zero field) is given.
 var DefaultDecodeLimits = DecodeLimits{}.withDefaults()
 
-var parser = enmime.NewParser(enmime.SkipMalformedParts(true), enmime.MaxStoredPartErrors(20))
-
 // Decode parses one raw RFC 5322 message into a channel-neutral message. It fails only
 // when nothing of the mail can be read; the caller then rejects it as unparseable.
 func Decode(raw []byte, lim DecodeLimits) (*record.Message, error) {
@@ -39,14 +38,23 @@ func Decode(raw []byte, lim DecodeLimits) (*record.Message, error) {
 }
 
 func decode(raw []byte, lim DecodeLimits, depth int) (m *record.Message, err error) {
+	return decodeAt(bytes.NewReader(raw), int64(len(raw)), raw, lim, depth)
+}
+
+// decodeAt decodes the mail in src (size bytes); raw is the same bytes when they are in
+// memory (kept as Message.Raw), else a prefix of them for a rejection.
+func decodeAt(src io.ReaderAt, size int64, raw []byte, lim DecodeLimits, depth int) (m *record.Message, err error) {
 	defer func() {
 		// enmime is robust, but a hostile mail must never take the gateway down.
 		if r := recover(); r != nil {
 			m, err = nil, fmt.Errorf("mime parser failed: %v", r)
 		}
 	}()
-	shaped, truncated := limitShape(raw, lim)
-	env, err := parser.ReadEnvelope(bytes.NewReader(shaped))
+	var inMemory []byte
+	if int64(len(raw)) == size {
+		inMemory = raw
+	}
+	env, truncated, err := readEnvelope(src, size, inMemory, lim)
 	if err != nil {
 		return nil, fmt.Errorf("read mail: %w", err)
 	}

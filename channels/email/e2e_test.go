@@ -248,4 +248,4 @@ func contains(l []string, s string) bool {
 	return false
 }
 
-var benchWorkers = 32
+var benchWorkers = 8

@@ -249,7 +249,7 @@ func folderCount(t testing.TB, mb Mailbox, folder string) int {
 func adminClient(t testing.TB, mb Mailbox) *imapclient.Client {
 	t.Helper()
 	mb = mb.withDefaults()
-	c, err := dialIMAP(mb, nil, nil)
+	c, err := dialIMAP(context.Background(), mb, nil, nil)
 	if err != nil {
 		t.Fatalf("admin dial: %v", err)
 	}

@@ -2,8 +2,7 @@ package email
 
 import (
 	"bytes"
-	"mime"
-	"strings"
+	"io"
 
 	"github.com/lapor/intake/record"
 )
@@ -63,118 +62,18 @@ func DecodeHeaderOnly(header []byte, size int64, lim DecodeLimits) (*record.Mess
 	return m, nil
 }
 
-// limitShape returns raw unchanged when its MIME tree stays within lim's part count and
-// nesting depth. Otherwise it returns the mail cut where a limit was crossed, every open
-// multipart closed, and true. It reads boundaries and headers only, never content, so a
-// MIME bomb costs one pass over its bytes before the real parser sees it.
-func limitShape(raw []byte, lim DecodeLimits) ([]byte, bool) {
-	var (
-		stack      []string // open multipart boundaries, innermost last
-		inHeader   = true
-		header     []byte // the current entity's header block
-		entryStart int    // offset of the current entity's first header line
-		parts      int
-		cut        = -1
-	)
-	for off := 0; off < len(raw) && cut < 0; {
-		end := bytes.IndexByte(raw[off:], '\n')
-		next := len(raw)
-		if end >= 0 {
-			next = off + end + 1
-		}
-		line := bytes.TrimRight(raw[off:next], "\r\n")
-		if inHeader {
-			if len(bytes.TrimSpace(line)) == 0 {
-				inHeader = false
-				if b := multipartBoundary(header); b != "" {
-					if len(stack) >= lim.MaxNesting {
-						cut = entryStart
-						break
-					}
-					stack = append(stack, b)
-				}
-				header = header[:0]
-			} else {
-				header = append(append(header, line...), '\n')
-			}
-			off = next
-			continue
-		}
-		if len(stack) == 0 {
-			break // a single-part body: nothing below can open a part
-		}
-		if bytes.HasPrefix(line, []byte("--")) {
-			l := bytes.TrimRight(line, " \t")
-			for i := len(stack) - 1; i >= 0; i-- {
-				b := stack[i]
-				if !bytes.HasPrefix(l[2:], []byte(b)) {
-					continue
-				}
-				rest := l[2+len(b):]
-				if len(rest) == 0 { // a delimiter: a new part starts
-					stack = stack[:i+1]
-					parts++
-					if parts > lim.MaxParts {
-						cut = off
-						break
-					}
-					inHeader, entryStart = true, next
-				} else if string(rest) == "--" { // the close delimiter
-					stack = stack[:i]
-				} else {
-					continue
-				}
-				break
-			}
-		}
-		off = next
-	}
-	if cut < 0 {
-		return raw, false
-	}
-	out := make([]byte, 0, cut+len(stack)*80)
-	out = append(out, raw[:cut]...)
-	for i := len(stack) - 1; i >= 0; i-- {
-		out = append(out, "\r\n--"+stack[i]+"--\r\n"...)
-	}
-	return out, true
+// rawPrefixBytes is how much of a mail read from a file is kept as Message.Raw: one byte
+// more than the rejected stream keeps (1 MiB), so the queue marks it truncated.
+const rawPrefixBytes = 1<<20 + 1
+
+// DecodeAt decodes a mail read from src (size bytes), e.g. a large mail kept in a file:
+// only its decoded large parts take memory. Message.Raw holds its first rawPrefixBytes.
+func DecodeAt(src io.ReaderAt, size int64, lim DecodeLimits) (*record.Message, error) {
+	return decodeAt(src, size, rawPrefix(src, size), lim.withDefaults(), 0)
 }
 
-// multipartBoundary returns the boundary of a multipart entity's header block, or "".
-func multipartBoundary(header []byte) string {
-	// Unfold, then find Content-Type.
-	var ct string
-	for _, line := range strings.Split(string(header), "\n") {
-		if line == "" {
-			continue
-		}
-		if line[0] == ' ' || line[0] == '\t' {
-			if ct != "" {
-				ct += " " + strings.TrimSpace(line)
-			}
-			continue
-		}
-		if ct != "" {
-			break
-		}
-		if k := strings.IndexByte(line, ':'); k > 0 && strings.EqualFold(strings.TrimSpace(line[:k]), "Content-Type") {
-			ct = strings.TrimSpace(line[k+1:])
-		}
-	}
-	if !strings.HasPrefix(strings.ToLower(ct), "multipart/") {
-		return ""
-	}
-	if _, params, err := mime.ParseMediaType(ct); err == nil && params["boundary"] != "" {
-		return params["boundary"]
-	}
-	// Lenient, as mail parsers are: boundary=... up to ; or the end.
-	i := strings.Index(strings.ToLower(ct), "boundary=")
-	if i < 0 {
-		return ""
-	}
-	b := ct[i+len("boundary="):]
-	if j := strings.IndexByte(b, ';'); j >= 0 {
-		b = b[:j]
-	}
-	return strings.Trim(strings.TrimSpace(b), `"`)
+func rawPrefix(src io.ReaderAt, size int64) []byte {
+	b := make([]byte, min(size, rawPrefixBytes))
+	n, _ := src.ReadAt(b, 0)
+	return b[:n]
 }

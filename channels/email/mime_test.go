@@ -172,11 +172,66 @@ func TestDecodeMIMEBombs(t *testing.T) {
 	})
 }
 
-func TestLimitShapeLeavesNormalMailAlone(t *testing.T) {
+func TestPlanLeavesNormalMailAlone(t *testing.T) {
 	raw := []byte(strings.ReplaceAll(nestedBomb(3), "\n", "\r\n"))
-	out, cut := limitShape(raw, DefaultDecodeLimits)
-	if cut || &out[0] != &raw[0] {
-		t.Fatal("a normal mail was rewritten")
+	plan, err := planMIME(bytes.NewReader(raw), int64(len(raw)), DefaultDecodeLimits)
+	if err != nil || plan.cut >= 0 || len(plan.spills) != 0 {
+		t.Fatalf("a small normal mail was reshaped: %+v %v", plan, err)
+	}
+}
+
+// Large parts are decoded outside enmime into buffers of their exact size; the result
+// is the same as enmime's own.
+func TestLargePartsAreSpilledExactly(t *testing.T) {
+	data := make([]byte, 3<<20+7)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	inner := "From: asli@example.com\r\nSubject: asli\r\n\r\n" + strings.Repeat("Isi surat asli yang panjang.\r\n", 20000)
+	raw := bigAttachmentMail("spill@example.com", 0)
+	raw = bytes.Replace(raw, []byte("--bnd--"), []byte("--bnd\r\nContent-Type: message/rfc822\r\n\r\n"+inner+"\r\n--bnd--"), 1)
+	raw = bytes.Replace(raw, []byte("Content-Transfer-Encoding: base64\r\n\r\n\r\n"),
+		[]byte("Content-Transfer-Encoding: base64\r\n\r\n"+wrap76(base64.StdEncoding.EncodeToString(data))+"\r\n"), 1)
+	plan, err := planMIME(bytes.NewReader(raw), int64(len(raw)), DefaultDecodeLimits)
+	if err != nil || len(plan.spills) != 2 {
+		t.Fatalf("plan %+v %v: want the video and the forwarded mail spilled", plan, err)
+	}
+	m, err := Decode(raw, DecodeLimits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var video *record.Attachment
+	for i := range m.Attachments {
+		if m.Attachments[i].Filename == "banjir.mp4" {
+			video = &m.Attachments[i]
+		}
+	}
+	if video == nil || !bytes.Equal(video.Data, data) || cap(video.Data) != len(data) {
+		t.Fatalf("spilled attachment differs (len %d cap %d, want %d)", len(video.Data), cap(video.Data), len(data))
+	}
+	if len(m.Embedded) != 1 || m.Embedded[0].Subject != "asli" || !strings.HasPrefix(m.Embedded[0].Text, "Isi surat asli") {
+		t.Fatalf("forwarded mail %+v", m.Embedded)
+	}
+	if strings.TrimSpace(m.Text) != "Video banjir terlampir." || m.Header(spillHeader) != "" {
+		t.Fatalf("text %q, headers %v", m.Text, m.Headers)
+	}
+}
+
+func wrap76(s string) string {
+	var b strings.Builder
+	for len(s) > 76 {
+		b.WriteString(s[:76] + "\r\n")
+		s = s[76:]
+	}
+	b.WriteString(s)
+	return b.String()
+}
+
+// A text part that says UTF-8 but is Windows-1252 (a common mislabel) reads right.
+func TestMislabelledUTF8(t *testing.T) {
+	m := mustDecode(t, "From: a@example.com\nSubject: x\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\ncaf\xe9 \x93ok\x94\n", DecodeLimits{})
+	if got := strings.TrimSpace(m.Text); got != "café “ok”" {
+		t.Fatalf("text %q", got)
 	}
 }
 

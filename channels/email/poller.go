@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -285,10 +286,11 @@ func (p *poller) batch(ctx context.Context, c *imapclient.Client, uids []imap.UI
 	if errors.As(err, new(abortError)) {
 		return err
 	}
-	// The cursor passes every UID that is durable or gone, up to the first that is neither.
+	// The cursor passes the durable UIDs up to the first that is not: that one, and any
+	// the server did not return, are searched for again next time (mail that is really
+	// gone is simply not found).
 	for _, uid := range uids {
-		_, exists := size[uid]
-		if !durable[uid] && exists {
+		if !durable[uid] {
 			break
 		}
 		p.lastUID = uint32(uid)
@@ -373,21 +375,21 @@ func (p *poller) fetch(ctx context.Context, c *imapclient.Client, uids []imap.UI
 			continue // the rest is drained; it stays above the cursor
 		}
 		budget.acquireSlot()
-		uid, raw, n, err := p.readMessage(msg, budget)
-		if err != nil {
+		uid, mail, n, err := p.readMessage(msg, budget)
+		if err != nil || uid == 0 {
+			mail.discard()
 			budget.release(n)
-			firstErr = fmt.Errorf("fetch: %w", err)
-			continue
-		}
-		if uid == 0 {
-			budget.release(n)
+			if err != nil {
+				firstErr = fmt.Errorf("fetch: %w", err)
+			}
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer budget.release(n)
-			results <- result{uid, p.handle(ctx, uid, raw, headerOnly, size[uid])}
+			defer mail.discard()
+			results <- result{uid, p.handle(ctx, uid, mail, headerOnly, size[uid])}
 		}()
 	}
 	closeErr := cmd.Close()
@@ -402,20 +404,39 @@ func (p *poller) fetch(ctx context.Context, c *imapclient.Client, uids []imap.UI
 	return firstErr
 }
 
-// readMessage reads one FETCH response: its UID and the body section's bytes, read into
-// a buffer of the literal's exact size (no growth copies) once the budget allows. n is
-// the bytes taken from the budget; the caller releases them with the slot.
-func (p *poller) readMessage(msg *imapclient.FetchMessageData, b *budget) (uid imap.UID, raw []byte, n int64, err error) {
+// fetchedMail is one fetched mail: in memory, or, when large, in a temporary file (the
+// decoder then reads it from there and only the decoded large parts take memory).
+type fetchedMail struct {
+	raw  []byte
+	file *os.File
+	size int64
+}
+
+func (m fetchedMail) discard() {
+	if m.file != nil {
+		_ = m.file.Close()
+		_ = os.Remove(m.file.Name())
+	}
+}
+
+// diskThreshold: a fetched mail larger than this goes to a temporary file.
+const diskThreshold = 4 << 20
+
+// readMessage reads one FETCH response: its UID and the body section, into a buffer of
+// the literal's exact size (no growth copies) or, when large, into a temporary file,
+// once the budget allows. n is the bytes taken from the budget; the caller releases them
+// with the slot.
+func (p *poller) readMessage(msg *imapclient.FetchMessageData, b *budget) (uid imap.UID, mail fetchedMail, n int64, err error) {
 	for {
 		item := msg.Next()
 		if item == nil {
-			return uid, raw, n, nil
+			return uid, mail, n, nil
 		}
 		switch it := item.(type) {
 		case imapclient.FetchItemDataUID:
 			uid = it.UID
 		case imapclient.FetchItemDataBodySection:
-			if it.Literal == nil || raw != nil {
+			if it.Literal == nil || mail.raw != nil || mail.file != nil {
 				continue
 			}
 			size := it.Literal.Size()
@@ -423,29 +444,51 @@ func (p *poller) readMessage(msg *imapclient.FetchMessageData, b *budget) (uid i
 				// The server sent far more than RFC822.SIZE announced: keep the start.
 				size = hard
 			}
-			b.grow(size)
-			n = size
-			raw = make([]byte, size)
-			if _, err := io.ReadFull(it.Literal, raw); err != nil {
-				return 0, nil, n, err
+			if size > diskThreshold {
+				n = size * 3 / 4 // what its decoded parts will hold
+				b.grow(n)
+				f, err := os.CreateTemp(p.opts.TempDir, "intake-mail-*.eml")
+				if err != nil {
+					return 0, mail, n, fmt.Errorf("temporary file for a large mail: %w", err)
+				}
+				mail.file, mail.size = f, size
+				if _, err := io.CopyN(f, it.Literal, size); err != nil {
+					return 0, mail, n, err
+				}
+			} else {
+				n = size
+				b.grow(n)
+				mail.raw, mail.size = make([]byte, size), size
+				if _, err := io.ReadFull(it.Literal, mail.raw); err != nil {
+					return 0, mail, n, err
+				}
 			}
 			if _, err := io.Copy(io.Discard, it.Literal); err != nil {
-				return 0, nil, n, err
+				return 0, mail, n, err
 			}
 		}
 	}
 }
 
 // handle decodes one mail and makes its record or rejection durable.
-func (p *poller) handle(ctx context.Context, uid imap.UID, raw []byte, headerOnly bool, size int64) error {
+func (p *poller) handle(ctx context.Context, uid imap.UID, mail fetchedMail, headerOnly bool, size int64) error {
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), acceptTimeout)
 	defer cancel()
 	synthetic := p.syntheticID(uid)
 	var m *record.Message
 	var err error
-	if headerOnly {
+	raw := mail.raw
+	switch {
+	case headerOnly:
 		m, err = DecodeHeaderOnly(raw, size, p.opts.Limits)
-	} else {
+	case mail.file != nil:
+		m, err = DecodeAt(mail.file, mail.size, p.opts.Limits)
+		if m != nil {
+			raw = m.Raw
+		} else {
+			raw = rawPrefix(mail.file, mail.size)
+		}
+	default:
 		m, err = Decode(raw, p.opts.Limits)
 	}
 	if err != nil {

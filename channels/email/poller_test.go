@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -349,3 +350,29 @@ func TestConfigValidate(t *testing.T) {
 }
 
 var _ channels.Sink = (*fakeSink)(nil)
+
+// A server that accepts and never answers must not hold up shutdown.
+func TestShutdownWhileServerIsSilent(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // silent: no greeting
+		}
+	}()
+	mb := Mailbox{Name: "silent", Addr: l.Addr().String(), Username: "u", Password: "p", Security: SecurityNone}
+	r := startChannel(t, Config{Mailboxes: []Mailbox{mb}}, newFakeSink(), nil, Options{})
+	time.Sleep(200 * time.Millisecond)
+	start := time.Now()
+	r.stop()
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("shutdown took %s", took)
+	}
+}

@@ -117,7 +117,8 @@ func (r *receiptSender) deliver(ctx context.Context, j receiptJob) {
 	sctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	if err := r.send(sctx, j.to, j.msg); err != nil {
-		r.log.Warn("receipt not sent", "err", err)
+		// A server's answer may quote the address: keep it out of the log.
+		r.log.Warn("receipt not sent", "err", strings.ReplaceAll(err.Error(), j.to, "<recipient>"))
 		r.events.Event(record.ChannelEmail, "receipt_failed")
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/mail"
 	"strconv"
@@ -23,9 +24,11 @@ import (
 // smtpCapture is an SMTP server (emersion/go-smtp) that keeps what it receives.
 type smtpCapture struct {
 	Addr string
-	mu   sync.Mutex
-	msgs []capturedMail
-	auth []string
+	// rejectRcpt refuses every recipient, quoting its address (as real servers do).
+	rejectRcpt bool
+	mu         sync.Mutex
+	msgs       []capturedMail
+	auth       []string
 }
 
 type capturedMail struct {
@@ -80,6 +83,9 @@ func (s *smtpSession) Auth(string) (sasl.Server, error) {
 
 func (s *smtpSession) Mail(from string, _ *smtp.MailOptions) error { s.cur.from = from; return nil }
 func (s *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if s.c.rejectRcpt {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "<" + to + ">: Recipient address rejected"}
+	}
 	s.cur.to = append(s.cur.to, to)
 	return nil
 }
@@ -140,12 +146,13 @@ func TestReceiptIsSentThreadedAndMarkedAutomatic(t *testing.T) {
 			t.Errorf("%s: header %v body %q", what, h, body)
 		}
 	}
-	if len(srv.auth) == 0 || srv.auth[0] != "intake:smtp-secret" {
-		t.Errorf("SMTP AUTH %v", srv.auth)
+	srv.mu.Lock()
+	auth := append([]string(nil), srv.auth...)
+	srv.mu.Unlock()
+	if len(auth) == 0 || auth[0] != "intake:smtp-secret" {
+		t.Errorf("SMTP AUTH %v", auth)
 	}
-	if sink.event("receipt_sent") != 1 {
-		t.Errorf("events %v", sink.events)
-	}
+	waitFor(t, 5*time.Second, "receipt_sent counted", func() bool { return sink.event("receipt_sent") == 1 })
 }
 
 func TestReceiptOncePerSenderPerWindow(t *testing.T) {
@@ -239,4 +246,49 @@ func TestMemLimiter(t *testing.T) {
 	if !l.claim("a@example.com", time.Minute, now.Add(61*time.Second)) || !l.claim("b@example.com", time.Minute, now) {
 		t.Fatal("claim after the window or for another sender refused")
 	}
+}
+
+// Nothing personal reaches the log: no address, subject, name or text, even where a
+// server's error quotes the address. (The production logger masks on top of this.)
+func TestLogsCarryNoPersonalData(t *testing.T) {
+	d := testenv.StartDovecot(t)
+	srv := startSMTP(t)
+	srv.rejectRcpt = true
+	mb := testMailbox(d)
+	appendMail(t, mb, []byte("From: Rahmawati Kusuma <rahmawati.kusuma@example.com>\r\nTo: pengaduan@example.go.id\r\n"+
+		"Subject: Pungli di kelurahan Sukasari\r\nMessage-ID: <pii@example.com>\r\n\r\nNIK saya 3271995208890003, petugas minta uang.\r\n"))
+	appendMail(t, mb, []byte("\r\nrahmawati.kusuma@example.com tanpa header\r\n"))
+	var buf syncBuffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	sink := newFakeSink()
+	cfg := Config{Mailboxes: []Mailbox{mb}, SMTP: smtpConfig(srv.Addr)}
+	startChannel(t, cfg, sink, newMemState(), Options{Logger: log, Receipts: channels.Receipts{Enabled: true}})
+	waitFor(t, 10*time.Second, "receipt failure", func() bool { return sink.event("receipt_failed") == 1 })
+	waitFor(t, 10*time.Second, "rejection", func() bool { return len(sink.rejections()) == 1 })
+	logged := buf.String()
+	for _, secret := range []string{"rahmawati", "Rahmawati", "Kusuma", "Pungli", "Sukasari", "3271995208890003", "petugas", "pii@example.com"} {
+		if strings.Contains(logged, secret) {
+			t.Errorf("the log carries %q:\n%s", secret, logged)
+		}
+	}
+	if !strings.Contains(logged, "receipt not sent") || !strings.Contains(logged, "<recipient>") {
+		t.Errorf("the failure is not logged usefully:\n%s", logged)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -47,7 +47,7 @@ func SampleMail(text string) []byte {
 // email` and by tests.
 func AppendSample(ctx context.Context, mb Mailbox, raw []byte) error {
 	mb = mb.withDefaults()
-	c, err := dialIMAP(mb, nil, nil)
+	c, err := dialIMAP(ctx, mb, nil, nil)
 	if err != nil {
 		return fmt.Errorf("mailbox %s: %w", mb.Name, err)
 	}

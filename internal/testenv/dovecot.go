@@ -2,7 +2,14 @@ package testenv
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -24,6 +31,9 @@ type DovecotOptions struct {
 	// POSTs token=<access token> to this URL (RFC 7662) and logs in the user named by the
 	// answer's "username" when "active" is true.
 	OAuth2IntrospectionURL string
+	// TLS enables STARTTLS on Addr and implicit TLS on TLSAddr, with a fresh self-signed
+	// certificate for 127.0.0.1 and localhost (CACert holds it, for a client's RootCAs).
+	TLS bool
 }
 
 // Dovecot is a private Dovecot IMAP server on a free loopback port with one user, mail
@@ -35,6 +45,9 @@ type Dovecot struct {
 	Password string
 	// MailDir holds one Maildir per user (MailDir/<user>).
 	MailDir string
+	// TLSAddr (implicit TLS) and CACert are set with DovecotOptions.TLS.
+	TLSAddr string
+	CACert  *x509.Certificate
 
 	t    testing.TB
 	bin  string
@@ -96,6 +109,13 @@ func StartDovecotWith(t testing.TB, o DovecotOptions) *Dovecot {
 		t.Fatalf("dovecot: chown %s: %v", d.MailDir, err)
 	}
 	d.AddUser(d.User, d.Password)
+	tlsConf, imapsPort := "ssl = no", 0
+	if o.TLS {
+		imapsPort = FreePort(t)
+		d.TLSAddr = "127.0.0.1:" + strconv.Itoa(imapsPort)
+		certFile, keyFile := d.selfSigned(t)
+		tlsConf = "ssl = yes\nssl_cert = <" + certFile + "\nssl_key = <" + keyFile
+	}
 	conf := fmt.Sprintf(`# written by internal/testenv
 protocols = imap
 listen = 127.0.0.1
@@ -103,7 +123,7 @@ base_dir = %[1]s/base
 state_dir = %[1]s/state
 log_path = %[1]s/dovecot.log
 info_log_path = %[1]s/dovecot.log
-ssl = no
+%[11]s
 disable_plaintext_auth = no
 auth_mechanisms = %[2]s
 mail_location = maildir:%[1]s/mail/%%u
@@ -111,6 +131,8 @@ first_valid_uid = %[3]d
 default_login_user = %[4]s
 default_internal_user = %[5]s
 mail_fsync = never
+auth_failure_delay = 0
+login_trusted_networks = 127.0.0.0/8
 %[6]s
 passdb {
   driver = passwd-file
@@ -128,7 +150,8 @@ service imap-login {
     port = %[10]d
   }
   inet_listener imaps {
-    port = 0
+    address = 127.0.0.1
+    port = %[12]d
   }
 }
 service anvil {
@@ -142,7 +165,7 @@ service pop3-login {
     port = 0
   }
 }
-`, d.dir, mechanisms(o), d.uid, loginUser, internalUser, capability(o), oauthPassdb(t, d.dir, o), d.uid, d.gid, d.port)
+`, d.dir, mechanisms(o), d.uid, loginUser, internalUser, capability(o), oauthPassdb(t, d.dir, o), d.uid, d.gid, d.port, tlsConf, imapsPort)
 	d.conf = filepath.Join(d.dir, "dovecot.conf")
 	if err := os.WriteFile(d.conf, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
@@ -284,3 +307,43 @@ func (d *Dovecot) Log() string {
 
 // UserMailDir is the Maildir of user.
 func (d *Dovecot) UserMailDir(user string) string { return filepath.Join(d.MailDir, user) }
+
+// selfSigned writes a fresh certificate and key for 127.0.0.1 and localhost.
+func (d *Dovecot) selfSigned(t testing.TB) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(time.Now().UnixNano()),
+		Subject:               pkix.Name{CommonName: "intake test dovecot"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
+		DNSNames:              []string{"localhost"},
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.CACert, err = x509.ParseCertificate(der); err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(d.dir, "cert.pem"), filepath.Join(d.dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile
+}

@@ -1,0 +1,121 @@
+package email
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/internal/testenv"
+	"github.com/lapor/intake/metrics"
+)
+
+// oauthServer is an OAuth 2 token endpoint (refresh_token grant) and an RFC 7662
+// introspection endpoint that Dovecot asks.
+type oauthServer struct {
+	*httptest.Server
+	mu       sync.Mutex
+	valid    map[string]bool // access tokens Dovecot accepts
+	refresh  string          // the refresh token the token endpoint accepts
+	issued   int
+	revoked  bool
+	lastForm map[string]string
+}
+
+func startOAuth(t *testing.T, user string) *oauthServer {
+	o := &oauthServer{valid: map[string]bool{}, refresh: "refresh-1"}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		o.lastForm = map[string]string{"grant_type": r.PostForm.Get("grant_type"), "refresh_token": r.PostForm.Get("refresh_token")}
+		id, secret, _ := r.BasicAuth()
+		if id == "" {
+			id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+		}
+		if r.PostForm.Get("grant_type") != "refresh_token" || r.PostForm.Get("refresh_token") != o.refresh || id != "intake-client" || secret != "client-secret" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"error":"invalid_grant"}`))
+			return
+		}
+		o.issued++
+		tok := "access-" + string(rune('a'+o.issued))
+		o.valid[tok] = !o.revoked
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": 3600})
+	})
+	mux.HandleFunc("POST /introspect", func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		o.mu.Lock()
+		ok := o.valid[r.PostForm.Get("token")]
+		o.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		if !ok {
+			_, _ = w.Write([]byte(`{"active":false}`))
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"active": "true", "username": user})
+	})
+	o.Server = httptest.NewServer(mux)
+	t.Cleanup(o.Close)
+	return o
+}
+
+func TestXOAuth2LoginAgainstDovecot(t *testing.T) {
+	o := startOAuth(t, "intake")
+	d := testenv.StartDovecotWith(t, testenv.DovecotOptions{OAuth2IntrospectionURL: o.URL + "/introspect"})
+	admin := testMailbox(d)
+	mb := admin
+	mb.Auth, mb.Password = AuthXOAuth2, ""
+	mb.OAuthClientID, mb.OAuthClientSecret = "intake-client", channels.Secret("client-secret")
+	mb.OAuthTokenURL, mb.OAuthRefreshToken = o.URL+"/token", channels.Secret("refresh-1")
+
+	appendMail(t, admin, mailWithID("oauth@example.com", "Masuk lewat XOAUTH2."))
+	sink, m := newFakeSink(), metrics.New(nil)
+	startChannel(t, Config{Mailboxes: []Mailbox{mb}}, sink, newMemState(), Options{Metrics: m})
+	waitFor(t, 15*time.Second, "record through an XOAUTH2 session", func() bool { return sink.count() == 1 })
+	if mailboxUp(t, m, "test") != 1 {
+		t.Fatal("mailbox not up")
+	}
+	if !strings.Contains(d.Log(), "method=XOAUTH2") {
+		t.Fatalf("Dovecot saw no XOAUTH2 login:\n%s", d.Log())
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.issued != 1 || o.lastForm["refresh_token"] != "refresh-1" {
+		t.Fatalf("token endpoint: issued %d, form %v", o.issued, o.lastForm)
+	}
+}
+
+// A revoked grant keeps the mailbox down (and the others running); it recovers by itself
+// once the grant works again.
+func TestXOAuth2RevokedGrantRecovers(t *testing.T) {
+	o := startOAuth(t, "intake")
+	d := testenv.StartDovecotWith(t, testenv.DovecotOptions{OAuth2IntrospectionURL: o.URL + "/introspect"})
+	admin := testMailbox(d)
+	mb := admin
+	mb.Auth, mb.Password = AuthXOAuth2, ""
+	mb.OAuthClientID, mb.OAuthClientSecret = "intake-client", channels.Secret("client-secret")
+	mb.OAuthTokenURL, mb.OAuthRefreshToken = o.URL+"/token", channels.Secret("refresh-1")
+	o.mu.Lock()
+	o.revoked = true // tokens are issued but Dovecot refuses them
+	o.mu.Unlock()
+
+	appendMail(t, admin, mailWithID("oauth-late@example.com", "Setelah token pulih."))
+	sink, m := newFakeSink(), metrics.New(nil)
+	startChannel(t, Config{Mailboxes: []Mailbox{mb}}, sink, newMemState(), Options{Metrics: m})
+	waitFor(t, 10*time.Second, "a second token tried", func() bool { o.mu.Lock(); defer o.mu.Unlock(); return o.issued >= 2 })
+	if sink.count() != 0 || mailboxUp(t, m, "test") != 0 {
+		t.Fatal("logged in with a revoked token")
+	}
+	o.mu.Lock()
+	o.revoked = false
+	o.mu.Unlock()
+	waitFor(t, 15*time.Second, "record after the grant works again", func() bool { return sink.count() == 1 })
+}
