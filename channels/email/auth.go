@@ -91,28 +91,38 @@ func (p *poller) connect(ctx context.Context) (*imapclient.Client, error) {
 		return nil, err
 	}
 	if p.mb.Auth == AuthXOAuth2 && p.tokens == nil {
-		p.tokens = tokenSource(context.WithoutCancel(ctx), p.mb)
+		p.tokens = tokenSource(context.WithoutCancel(ctx), p.mb, p.refreshToken)
 	}
 	stop := context.AfterFunc(ctx, func() { _ = c.Close() })
 	defer stop()
 	if err := authenticate(c, p.mb, p.tokens); err != nil {
 		_ = c.Close()
-		p.tokens = nil // a revoked or stale token: start from the refresh token next time
+		if p.tokens != nil {
+			// The server refused the access token: refresh it next time, from the newest
+			// refresh token (providers rotate them).
+			if tok, terr := p.tokens.Token(); terr == nil && tok.RefreshToken != "" {
+				p.refreshToken = tok.RefreshToken
+			}
+			p.tokens = nil
+		}
 		return nil, err
 	}
 	return c, nil
 }
 
-// tokenSource refreshes XOAUTH2 access tokens from the mailbox's refresh token; a rotated
-// refresh token is kept for the life of the process.
-func tokenSource(ctx context.Context, mb Mailbox) oauth2.TokenSource {
+// tokenSource refreshes XOAUTH2 access tokens from refresh (the mailbox's configured
+// refresh token when empty); a rotated refresh token is kept for the life of the process.
+func tokenSource(ctx context.Context, mb Mailbox, refresh string) oauth2.TokenSource {
+	if refresh == "" {
+		refresh = mb.OAuthRefreshToken.Reveal()
+	}
 	conf := &oauth2.Config{
 		ClientID:     mb.OAuthClientID,
 		ClientSecret: mb.OAuthClientSecret.Reveal(),
 		Endpoint:     oauth2.Endpoint{TokenURL: mb.OAuthTokenURL},
 		Scopes:       mb.OAuthScopes,
 	}
-	return conf.TokenSource(ctx, &oauth2.Token{RefreshToken: mb.OAuthRefreshToken.Reveal()})
+	return conf.TokenSource(ctx, &oauth2.Token{RefreshToken: refresh})
 }
 
 // authenticate logs in with LOGIN or SASL XOAUTH2.

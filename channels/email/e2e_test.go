@@ -42,7 +42,7 @@ func startE2E(t testing.TB) *e2e {
 }
 
 func (e *e2e) run(t testing.TB, mb Mailbox, prep ...func(*Channel, func())) *running {
-	return startChannel(t, Config{Mailboxes: []Mailbox{mb}}, e.g.Sink, e.state, Options{Metrics: e.g.Metrics, Workers: benchWorkers}, prep...)
+	return startChannel(t, Config{Mailboxes: []Mailbox{mb}}, e.g.Sink, e.state, Options{Metrics: e.g.Metrics}, prep...)
 }
 
 func TestE2EAppendToRecordThroughIdle(t *testing.T) {
@@ -248,5 +248,3 @@ func contains(l []string, s string) bool {
 	}
 	return false
 }
-
-var benchWorkers = 8

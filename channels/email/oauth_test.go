@@ -47,8 +47,11 @@ func startOAuth(t *testing.T, user string) *oauthServer {
 		o.issued++
 		tok := "access-" + string(rune('a'+o.issued))
 		o.valid[tok] = !o.revoked
+		// Strict rotation: each refresh token works once.
+		o.refresh = "refresh-" + string(rune('a'+o.issued))
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": 3600})
+		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": 3600,
+			"refresh_token": o.refresh})
 	})
 	mux.HandleFunc("POST /introspect", func(w http.ResponseWriter, r *http.Request) {
 		_ = r.ParseForm()
@@ -93,8 +96,8 @@ func TestXOAuth2LoginAgainstDovecot(t *testing.T) {
 	}
 }
 
-// A revoked grant keeps the mailbox down (and the others running); it recovers by itself
-// once the grant works again.
+// Refused access tokens keep the mailbox down; it recovers by itself once tokens work
+// again, refreshing from the newest (rotated) refresh token, not the configured one.
 func TestXOAuth2RevokedGrantRecovers(t *testing.T) {
 	o := startOAuth(t, "intake")
 	d := testenv.StartDovecotWith(t, testenv.DovecotOptions{OAuth2IntrospectionURL: o.URL + "/introspect"})

@@ -47,6 +47,8 @@ type poller struct {
 	wake chan struct{}
 	// tokens refreshes the XOAUTH2 access token (nil until first needed).
 	tokens oauth2.TokenSource
+	// refreshToken is the newest refresh token seen (rotated by the provider).
+	refreshToken string
 
 	// The cursor, also kept in memory so a Redis outage costs nothing but a rescan.
 	known    bool

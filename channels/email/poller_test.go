@@ -133,13 +133,20 @@ func TestCrashBeforeMove(t *testing.T) {
 }
 
 // Stop and restart Dovecot while mail keeps arriving (by APPEND, and by an MDA writing
-// into the Maildir while the server is down): every mail once.
+// into the Maildir while the server is down), through the whole gateway: every mail
+// becomes exactly one record.
 func TestDovecotRestartWhileMailArrives(t *testing.T) {
-	d := testenv.StartDovecot(t)
-	mb := testMailbox(d)
-	sink, m := newFakeSink(), metrics.New(nil)
-	startChannel(t, Config{Mailboxes: []Mailbox{mb}}, sink, newMemState(), Options{Metrics: m})
+	e := startE2E(t)
+	d, mb, m := e.d, e.mb, e.g.Metrics
+	e.run(t, mb)
 	waitFor(t, 10*time.Second, "mailbox up", func() bool { return mailboxUp(t, m, "test") == 1 })
+	records := func() int {
+		n, err := e.g.Redis.XLen(context.Background(), e.g.QueueCfg.Stream).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return int(n)
+	}
 
 	var sent atomic.Int32
 	stopSending := make(chan struct{})
@@ -164,7 +171,7 @@ func TestDovecotRestartWhileMailArrives(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}()
-	waitFor(t, 10*time.Second, "some mail before the outage", func() bool { return sink.count() >= 5 })
+	waitFor(t, 10*time.Second, "some mail before the outage", func() bool { return records() >= 5 })
 	d.Stop()
 	waitFor(t, 10*time.Second, "mailbox down", func() bool { return mailboxUp(t, m, "test") == 0 })
 	// Delivered by the MDA while IMAP is down.
@@ -174,12 +181,24 @@ func TestDovecotRestartWhileMailArrives(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	d.Start()
 	waitFor(t, 10*time.Second, "mailbox up again", func() bool { return mailboxUp(t, m, "test") == 1 })
-	waitFor(t, 10*time.Second, "more mail after the outage", func() bool { return sink.count() >= int(sent.Load())+5 })
+	waitFor(t, 10*time.Second, "more mail after the outage", func() bool { return records() >= int(sent.Load())+5 })
 	close(stopSending)
 	<-sending
 	total := int(sent.Load()) + 5
-	waitFor(t, 10*time.Second, fmt.Sprintf("%d records", total), func() bool { return sink.count() == total })
+	waitFor(t, 10*time.Second, fmt.Sprintf("%d records", total), func() bool { return records() >= total })
 	waitFor(t, 10*time.Second, "inbox empty", func() bool { return folderCount(t, mb, "INBOX") == 0 })
+	time.Sleep(200 * time.Millisecond)
+	recs := e.g.Records(t)
+	seen := map[string]bool{}
+	for _, c := range recs {
+		if seen[c.ProviderMessageID] {
+			t.Errorf("mail %s became two records", c.ProviderMessageID)
+		}
+		seen[c.ProviderMessageID] = true
+	}
+	if len(recs) != total {
+		t.Fatalf("%d records, want %d", len(recs), total)
+	}
 	if n := folderCount(t, mb, "Processed"); n != total {
 		t.Fatalf("processed folder holds %d, want %d", n, total)
 	}

@@ -54,7 +54,7 @@ func AppendSample(ctx context.Context, mb Mailbox, raw []byte) error {
 	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { _ = c.Close() })
 	defer stop()
-	var tokens = tokenSource(ctx, mb)
+	tokens := tokenSource(ctx, mb, "")
 	if err := authenticate(c, mb, tokens); err != nil {
 		return fmt.Errorf("mailbox %s: %w", mb.Name, err)
 	}

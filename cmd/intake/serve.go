@@ -15,6 +15,7 @@ import (
 
 	"github.com/lapor/intake/channels"
 	"github.com/lapor/intake/channels/api"
+	"github.com/lapor/intake/channels/email"
 	"github.com/lapor/intake/channels/twilio"
 	"github.com/lapor/intake/channels/whatsapp"
 	"github.com/lapor/intake/config"
@@ -65,6 +66,7 @@ type gateway struct {
 	http     *httpapi.Server
 	sink     *pipeline.Pipeline
 	runners  []channels.Runner
+	closers  []func() error
 	stopDev  func()
 	webhooks []channels.Webhook
 }
@@ -121,10 +123,11 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 			"embedded in-memory Redis that loses everything on exit, and uses development secrets. Set INTAKE_REDIS_URL "+
 			"and the channel secrets for production.", "redis", addr, "http", cfg.HTTPAddr)
 	}
-	g.queue, err = queue.Open(ctx, queue.Config{
+	qcfg := queue.Config{
 		URL: redisURL, Stream: cfg.Stream, RejectedStream: cfg.RejectedStream, ConsumerGroup: cfg.ConsumerGroup,
 		SpoolDir: cfg.SpoolDir, Logger: log,
-	})
+	}
+	g.queue, err = queue.Open(ctx, qcfg)
 	if err != nil {
 		return nil, err
 	}
@@ -181,6 +184,21 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 			g.http.Handle(http.MethodGet, "/media/*", ch.RequireKey(store.Handler()))
 		}
 	}
+	if cfg.Email.Enabled() {
+		// Each mailbox's UIDVALIDITY and last UID, and the receipt window, live in Redis.
+		state, err := queue.OpenMailState(qcfg)
+		if err != nil {
+			return nil, err
+		}
+		g.closers = append(g.closers, state.Close)
+		ch, err := email.New(cfg.Email, g.sink, state, email.Options{Logger: log, Metrics: m, Receipts: cfg.Receipts,
+			Limits: email.DecodeLimits{MaxAttachmentBytes: cfg.MaxMediaBytes}})
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			g.runners = append(g.runners, ch)
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("channels: %w", err)
 	}
@@ -189,6 +207,11 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 
 // close stops what build started, in reverse order: the queue flushes before Redis goes.
 func (g *gateway) close() {
+	for i := len(g.closers) - 1; i >= 0; i-- {
+		if err := g.closers[i](); err != nil {
+			g.log.Error("closing", "err", err)
+		}
+	}
 	if g.queue != nil {
 		if err := g.queue.Close(); err != nil {
 			g.log.Error("closing the queue", "err", err)

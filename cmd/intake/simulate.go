@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,8 +18,10 @@ import (
 	"time"
 
 	"github.com/lapor/intake/channels/api"
+	"github.com/lapor/intake/channels/email"
 	"github.com/lapor/intake/channels/twilio"
 	"github.com/lapor/intake/channels/whatsapp"
+	"github.com/lapor/intake/config"
 )
 
 const defaultGateway = "http://127.0.0.1:8080"
@@ -28,6 +31,7 @@ var simulators = map[string]func(ctx context.Context, args []string, stdout, std
 	"sms":      simulateSMS,
 	"api":      simulateAPI,
 	"whatsapp": simulateWhatsApp,
+	"email":    simulateEmail,
 }
 
 func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -197,5 +201,29 @@ func simulateWhatsApp(ctx context.Context, args []string, stdout, stderr io.Writ
 		return err
 	}
 	fmt.Fprintf(stdout, "sent WhatsApp %s message; the reference goes back to the citizen as a WhatsApp receipt (run `intake tail` to see the record)\n", *kind)
+	return nil
+}
+
+// simulateEmail APPENDs a sample complaint to the configured mailbox (INTAKE_IMAP_* or the
+// YAML file's first mailbox), where the running gateway picks it up.
+func simulateEmail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("simulate email", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "YAML configuration file (or INTAKE_CONFIG)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.FromEnvironment(*configPath)
+	if err != nil {
+		return err
+	}
+	boxes := cfg.Email.All()
+	if len(boxes) == 0 {
+		return errors.New("no mailbox is configured: set INTAKE_IMAP_ADDR, INTAKE_IMAP_USERNAME and INTAKE_IMAP_PASSWORD (email has no development mode: it needs a real IMAP server)")
+	}
+	if err := email.AppendSample(ctx, boxes[0], email.SampleMail(strings.Join(fs.Args(), " "))); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "appended a sample complaint to %s on %s; the gateway takes it in through IDLE or its next poll (run `intake tail` to see it)\n", boxes[0].Mailbox, boxes[0].Addr)
 	return nil
 }
