@@ -1,8 +1,8 @@
 package normalizer
 
 import (
-	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/abadojack/whatlanggo"
 )
@@ -42,16 +42,40 @@ func DetectLanguage(s string) string {
 		s = cutAtLine(s, maxLanguageScan) // a few paragraphs settle the language
 	}
 	var id, en, words int
-	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && r != '\'' }) {
-		words++
-		w = strings.ToLower(w)
-		if indonesianWords[w] {
-			id++
+	// Words are lower-cased into a small buffer and looked up without allocating: this runs
+	// on every message.
+	var buf [32]byte
+	w := buf[:0]
+	long := false
+	count := func() {
+		if len(w) > 0 || long {
+			words++
+			if !long {
+				if indonesianWords[string(w)] {
+					id++
+				}
+				if englishWords[string(w)] {
+					en++
+				}
+			}
 		}
-		if englishWords[w] {
-			en++
+		w, long = buf[:0], false
+	}
+	for _, r := range s {
+		switch {
+		case r < utf8.RuneSelf && (r|0x20 >= 'a' && r|0x20 <= 'z' || r == '\''):
+			if len(w) < len(buf) {
+				w = append(w, byte(r)|0x20)
+			} else {
+				long = true // no listed word is this long
+			}
+		case r >= utf8.RuneSelf && unicode.IsLetter(r):
+			long = true // a non-ASCII letter: a word, but none of the listed ones
+		default:
+			count()
 		}
 	}
+	count()
 	switch {
 	case words == 0:
 		return "und"

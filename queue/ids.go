@@ -3,7 +3,6 @@ package queue
 import (
 	"math/rand/v2"
 
-	"github.com/lapor/intake/normalizer"
 	"github.com/oklog/ulid/v2"
 )
 
@@ -15,30 +14,14 @@ func newID() string {
 	return string(b[:])
 }
 
-// newReference returns a random "XXXX-XXXX" code in the reference alphabet that passes
-// normalizer.ValidReference (at least one digit and one letter). Uniqueness is enforced in
-// Redis by the publish script, which asks for another code when this one is taken.
+// newReference returns a random reference from the half of the reference space the
+// counter never issues (top bit set), for use while Redis cannot be reached. Such a
+// reference is claimed in Redis (intake:ref:<REF>) when its record is written; the publish
+// script asks for another when it is taken.
 func newReference() string {
-	var b [9]byte
 	for {
-		r := rand.Uint64()
-		var digit, letter bool
-		for i, j := 0, 0; i < 9; i++ {
-			if i == 4 {
-				b[i] = '-'
-				continue
-			}
-			c := normalizer.ReferenceAlphabet[(r>>(5*j))&31]
-			j++
-			b[i] = c
-			if c <= '9' {
-				digit = true
-			} else {
-				letter = true
-			}
-		}
-		if digit && letter {
-			return string(b[:])
+		if ref, ok := formatReference(rand.Uint64()&refMask | 1<<refBits); ok {
+			return ref
 		}
 	}
 }

@@ -143,6 +143,8 @@ type Queue struct {
 	stop   chan struct{}
 	wg     sync.WaitGroup
 
+	refs *refAllocator
+
 	claimMu     sync.Mutex
 	claimCursor string
 }
@@ -196,6 +198,7 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 		kick:          make(chan struct{}, 1),
 		stop:          make(chan struct{}),
 	}
+	q.refs = newRefAllocator(q.rdb, p)
 	q.argStream, q.argPending, q.argRejected = q.keyStream, q.keyPending, q.keyRejected
 	q.argTTL = strconv.FormatInt(int64(cfg.SeenTTL/time.Second), 10)
 
@@ -279,8 +282,9 @@ func (q *Queue) write(ctx context.Context, kind opKind, c *record.Complaint) (Re
 	if c.ID == "" {
 		c.ID = newID()
 	}
+	counter := false
 	if c.Reference == "" {
-		c.Reference = newReference()
+		c.Reference, counter = q.refs.take(ctx, q.down.Load())
 	}
 	if c.SchemaVersion == 0 {
 		c.SchemaVersion = record.SchemaVersion
@@ -290,7 +294,7 @@ func (q *Queue) write(ctx context.Context, kind opKind, c *record.Complaint) (Re
 	}
 	o := getOp()
 	o.kind = kind
-	o.id, o.ref, o.channel = c.ID, c.Reference, c.Channel
+	o.id, o.ref, o.counter, o.channel = c.ID, c.Reference, counter, c.Channel
 	if c.DedupeKey != "" {
 		o.dedupe = c.Channel + ":" + c.DedupeKey
 	} else if c.ProviderMessageID != "" {

@@ -24,23 +24,25 @@ import "github.com/redis/go-redis/v9"
 //	KEYS[2i], [2i+1]   intake:seen:<channel>:<provider id> ("" without provider id),
 //	                   intake:ref:<reference>
 //	ARGV[1]            seen TTL in seconds
-//	ARGV[5i-3 .. 5i+1] id, reference, channel, complaint JSON, "1" to dedupe
+//	ARGV[5i-3 .. 5i+1] id, reference, channel, complaint JSON, flags: "d" to dedupe, "c" to
+//	                   claim the reference (one the counter did not issue)
 var publishScript = redis.NewScript(`
 local stream, ttl = KEYS[1], ARGV[1]
 local out = {}
 for i = 1, (#KEYS - 1) / 2 do
   local seenKey, refKey = KEYS[2 * i], KEYS[2 * i + 1]
   local a = 5 * i - 3
-  local id, ref, dedupe = ARGV[a], ARGV[a + 1], ARGV[a + 4] == '1'
+  local id, ref, flags = ARGV[a], ARGV[a + 1], ARGV[a + 4]
+  local dedupe, claim = string.find(flags, 'd', 1, true), string.find(flags, 'c', 1, true)
   if dedupe and not redis.call('SET', seenKey, id .. ' ' .. ref, 'NX', 'EX', ttl) then
     out[i] = 'D' .. redis.call('GET', seenKey)
-  elseif not redis.call('SET', refKey, id, 'NX') then
+  elseif claim and not redis.call('SET', refKey, id, 'NX') then
     if dedupe then redis.call('DEL', seenKey) end
     if redis.call('GET', refKey) == id then out[i] = 'D' .. id .. ' ' .. ref else out[i] = 'R' end
   else
     local r = redis.pcall('XADD', stream, '*', 'id', id, 'channel', ARGV[a + 2], 'complaint', ARGV[a + 3])
     if type(r) == 'table' and r.err then
-      redis.call('DEL', refKey)
+      if claim then redis.call('DEL', refKey) end
       if dedupe then redis.call('DEL', seenKey) end
       out[i] = 'E' .. r.err
     else

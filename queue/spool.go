@@ -38,6 +38,7 @@ type spoolLine struct {
 	Op        string          `json:"op"` // publish, stage, reject
 	ID        string          `json:"id,omitempty"`
 	Ref       string          `json:"ref,omitempty"`
+	Counter   bool            `json:"counter,omitempty"` // ref issued by the counter: no claim`
 	Channel   string          `json:"channel,omitempty"`
 	Dedupe    string          `json:"dedupe,omitempty"`
 	Token     string          `json:"token,omitempty"`
@@ -189,7 +190,7 @@ func (l *spoolLine) valid() bool {
 }
 
 func (l *spoolLine) op() *op {
-	o := &op{id: l.ID, ref: l.Ref, channel: l.Channel, dedupe: l.Dedupe, token: l.Token}
+	o := &op{id: l.ID, ref: l.Ref, counter: l.Counter, channel: l.Channel, dedupe: l.Dedupe, token: l.Token}
 	switch l.Op {
 	case "publish":
 		o.kind, o.body = opPublish, l.Complaint
@@ -240,7 +241,7 @@ func (s *spool) append(batch []*op) error {
 			s.index[k] = Result{ID: o.id, Reference: o.ref, Spooled: true}
 			added = append(added, k)
 		}
-		l := spoolLine{Op: o.kind.String(), ID: o.id, Ref: o.ref, Channel: o.channel, Dedupe: o.dedupe, Token: o.token}
+		l := spoolLine{Op: o.kind.String(), ID: o.id, Ref: o.ref, Counter: o.counter, Channel: o.channel, Dedupe: o.dedupe, Token: o.token}
 		if o.kind == opReject {
 			l.Reject = o.rej
 		} else {

@@ -45,9 +45,11 @@ const maxRefTries = 8
 // op is one write on its way to Redis or the spool. Callers' ops come from a pool and
 // carry their own encoder and argument buffers, so a publish allocates little.
 type op struct {
-	kind    opKind
-	id      string
-	ref     string
+	kind opKind
+	id   string
+	ref  string
+	// counter: ref was issued by the counter (unique by construction, no claim needed).
+	counter bool
 	channel string
 	// dedupe is "<channel>:<provider id>" when the record has a provider id.
 	dedupe string
@@ -203,11 +205,7 @@ func (q *Queue) queueGroup(ctx context.Context, pipe redis.Pipeliner, g *group) 
 	}
 	a = append(a, q.argTTL)
 	for _, o := range g.ops {
-		var flag any = "0"
-		if o.dedupe != "" {
-			flag = "1"
-		}
-		a = append(a, o.id, o.ref, o.channel, o.body, flag)
+		a = append(a, o.id, o.ref, o.channel, o.body, publishFlags[boolIndex(o.dedupe != "")+2*boolIndex(!o.counter)])
 	}
 	g.args = a
 	g.cmd = pipe.Do(ctx, a...)
@@ -240,7 +238,7 @@ func (q *Queue) settle(o *op, reply string) {
 			return
 		}
 		old := o.ref
-		o.ref = newReference()
+		o.ref, o.counter = newReference(), false
 		if o.oldRef == "" {
 			o.oldRef = old
 		}
@@ -441,4 +439,15 @@ func (q *Queue) process(p *pipeline, batch []*op) {
 	for _, o := range batch {
 		o.done <- struct{}{}
 	}
+}
+
+// publishFlags tell the publish script, per record, to deduplicate ("d") and to claim the
+// reference ("c"), indexed by dedupe + 2*claim.
+var publishFlags = [4]any{"", "d", "c", "dc"}
+
+func boolIndex(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

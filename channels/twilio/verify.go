@@ -1,7 +1,13 @@
 package twilio
 
 import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/subtle"
+	"encoding/base64"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/twilio/twilio-go/client"
@@ -15,11 +21,21 @@ func SignedURL(publicURL, requestURI string) string {
 }
 
 // VerifySignature checks X-Twilio-Signature for a form POST: HMAC-SHA1 over the signed URL
-// and the body's parameters (from the body only, never the query), with and without the
-// default port, compared in constant time (twilio-go's validator does both).
+// and the body's parameters (from the body only, never the query), compared in constant
+// time.
+//
+// Twilio signs the URL exactly as configured, so one HMAC over that URL settles nearly
+// every genuine request. That URL is always one of the two forms twilio-go's validator
+// tries (with and without the default port), so this fast path accepts nothing the
+// validator would refuse; whatever it does not accept (a port variant, every forgery) is
+// decided by twilio-go's validator. The fast path halves the webhook's signature cost: the
+// validator computes both forms for every request.
 func VerifySignature(authToken, signedURL string, form url.Values, signature string) bool {
 	if authToken == "" || signature == "" {
 		return false
+	}
+	if subtle.ConstantTimeCompare([]byte(Sign(authToken, signedURL, form)), []byte(signature)) == 1 {
+		return true
 	}
 	params := make(map[string]string, len(form))
 	for k, vs := range form {
@@ -29,4 +45,17 @@ func VerifySignature(authToken, signedURL string, form url.Values, signature str
 	}
 	v := client.NewRequestValidator(authToken)
 	return v.Validate(signedURL, params, signature)
+}
+
+// Sign computes the X-Twilio-Signature Twilio sends for a form POST to signedURL: the URL,
+// then each parameter's name and first value in name order, HMAC-SHA1 with the auth
+// token, base64. `intake simulate` signs with it.
+func Sign(authToken, signedURL string, form url.Values) string {
+	mac := hmac.New(sha1.New, []byte(authToken))
+	mac.Write([]byte(signedURL))
+	for _, k := range slices.Sorted(maps.Keys(form)) {
+		mac.Write([]byte(k))
+		mac.Write([]byte(form.Get(k)))
+	}
+	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/twilio/twilio-go/client"
 )
 
 // sidecar reads a fixture's .sig file: url, auth_token, X-Twilio-Signature.
@@ -114,5 +116,29 @@ func TestSignedURLKeepsTheRawQuery(t *testing.T) {
 	got := SignedURL("https://intake.example.go.id/", "/webhooks/twilio?tenant=kota%20bandung&a=1")
 	if want := "https://intake.example.go.id/webhooks/twilio?tenant=kota%20bandung&a=1"; got != want {
 		t.Fatalf("SignedURL = %q, want %q", got, want)
+	}
+}
+
+// The fast path must never accept what twilio-go's validator refuses, nor refuse what it
+// accepts: compare the two on genuine, port-variant, tampered and forged signatures.
+func TestVerifySignatureAgreesWithTwilioGo(t *testing.T) {
+	sc := sidecar(t, "twilio-mms")
+	form, _ := fixtureForm(t, "twilio-mms")
+	tok, u := sc["auth_token"], sc["url"]
+	withPort := strings.Replace(u, ".go.id/", ".go.id:443/", 1)
+	sigs := []string{sc["X-Twilio-Signature"], Sign(tok, withPort, form), Sign(tok, u+"&x=1", form), Sign("other", u, form),
+		"", "AAAA", strings.ToLower(sc["X-Twilio-Signature"])}
+	for _, signedURL := range []string{u, withPort, strings.Replace(u, "https", "http", 1)} {
+		for _, sig := range sigs {
+			params := map[string]string{}
+			for k, v := range form {
+				params[k] = v[0]
+			}
+			v := client.NewRequestValidator(tok)
+			want := sig != "" && v.Validate(signedURL, params, sig)
+			if got := VerifySignature(tok, signedURL, form, sig); got != want {
+				t.Errorf("url %s sig %q: VerifySignature %v, twilio-go %v", signedURL, sig, got, want)
+			}
+		}
 	}
 }

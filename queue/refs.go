@@ -1,0 +1,142 @@
+package queue
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/lapor/intake/normalizer"
+)
+
+// References are unique by construction rather than by a claim per record: a counter in
+// Redis (INCRBY, one call per refBlock references) is passed through a keyed permutation of
+// the 39-bit numbers, and the result is written in the reference alphabet. Distinct counter
+// values give distinct references; the key (made once, kept in Redis, shared by every
+// gateway on that Redis) makes them unguessable, so one citizen's reference does not reveal
+// the next. No key is written per reference, so Redis does not grow with every complaint.
+//
+// While Redis cannot be reached and the reserved block is used up, references are drawn at
+// random from the other half of the space (top bit set) and claimed in Redis when the
+// spooled record is written (intake:ref:<REF>), as is any reference a caller supplies.
+const (
+	refBits  = 39
+	refBlock = 256
+	refMask  = 1<<refBits - 1
+)
+
+type refAllocator struct {
+	rdb            *redis.Client
+	seqKey, keyKey string
+
+	mu        sync.Mutex
+	block     cipher.Block // nil until the key is loaded
+	next, end uint64
+}
+
+func newRefAllocator(rdb *redis.Client, prefix string) *refAllocator {
+	return &refAllocator{rdb: rdb, seqKey: prefix + "intake:refseq", keyKey: prefix + "intake:refkey"}
+}
+
+// take returns a reference and whether it came from the counter (no claim needed). It
+// asks Redis only when its block is used up; when Redis does not answer it falls back to
+// a random reference to be claimed.
+func (a *refAllocator) take(ctx context.Context, redisDown bool) (string, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for {
+		if a.next == a.end {
+			if redisDown || a.refill(ctx) != nil {
+				return newReference(), false
+			}
+		}
+		n := a.next
+		a.next++
+		if ref, ok := formatReference(a.permute(n)); ok {
+			return ref, true
+		}
+	}
+}
+
+// refill loads the key (once) and reserves the next block of counter values.
+func (a *refAllocator) refill(ctx context.Context) error {
+	// A short bound: while Redis hangs, a caller gets a random reference instead of waiting.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	if a.block == nil {
+		var k [16]byte
+		if _, err := rand.Read(k[:]); err != nil {
+			return err
+		}
+		// The first gateway to get here sets the key; every later one reads the same key.
+		if err := a.rdb.SetNX(ctx, a.keyKey, hex.EncodeToString(k[:]), 0).Err(); err != nil {
+			return err
+		}
+		s, err := a.rdb.Get(ctx, a.keyKey).Result()
+		if err != nil {
+			return err
+		}
+		key, err := hex.DecodeString(s)
+		if err != nil || len(key) != 16 {
+			return fmt.Errorf("queue: %s does not hold a 16-byte hex key; delete it to have a new one made", a.keyKey)
+		}
+		if a.block, err = aes.NewCipher(key); err != nil {
+			return err
+		}
+	}
+	end, err := a.rdb.IncrBy(ctx, a.seqKey, refBlock).Result()
+	if err != nil {
+		return err
+	}
+	a.next, a.end = uint64(end-refBlock), uint64(end)
+	return nil
+}
+
+// permute is a bijection of [0, 2^39): a 4-round Feistel network on 40 bits with AES as the
+// round function, cycle-walked back into 39 bits (each walk stays on the permutation's
+// cycle, so the result is still a bijection of the smaller set).
+func (a *refAllocator) permute(n uint64) uint64 {
+	x := n & refMask
+	for {
+		x = a.feistel(x)
+		if x <= refMask {
+			return x
+		}
+	}
+}
+
+func (a *refAllocator) feistel(x uint64) uint64 {
+	const half, mask = 20, 1<<20 - 1
+	l, r := x>>half&mask, x&mask
+	var in, out [16]byte
+	for round := byte(0); round < 4; round++ {
+		in[0] = round
+		binary.BigEndian.PutUint32(in[1:], uint32(r))
+		a.block.Encrypt(out[:], in[:])
+		l, r = r, l^uint64(binary.BigEndian.Uint32(out[:]))&mask
+	}
+	return l<<half | r
+}
+
+// formatReference writes the 40-bit value v as "XXXX-XXXX" (five bits a character, lowest
+// first) and reports whether it is a valid reference (a digit and a letter in it).
+func formatReference(v uint64) (string, bool) {
+	var b [9]byte
+	for i, j := 0, 0; i < 9; i++ {
+		if i == 4 {
+			b[i] = '-'
+			continue
+		}
+		b[i] = normalizer.ReferenceAlphabet[v>>(5*j)&31]
+		j++
+	}
+	s := string(b[:])
+	return s, normalizer.ValidReference(s)
+}

@@ -1,0 +1,81 @@
+package queue
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/lapor/intake/internal/testenv"
+	"github.com/lapor/intake/normalizer"
+)
+
+// counterHalf reports whether ref lies in the half of the space the counter issues (top
+// bit clear: the last character is one of the alphabet's first sixteen).
+func counterHalf(ref string) bool {
+	return strings.IndexByte(normalizer.ReferenceAlphabet, ref[8]) < 16
+}
+
+func TestCounterReferencesAreUniqueValidAndSpread(t *testing.T) {
+	e := newEnv(t, testenv.RedisAddr(t))
+	a := newRefAllocator(e.rdb, e.prefix)
+	ctx := context.Background()
+	const n = 50_000
+	seen := make(map[string]bool, n)
+	prev := ""
+	sequentialNeighbours := 0
+	for i := 0; i < n; i++ {
+		ref, counter := a.take(ctx, false)
+		if !counter || !normalizer.ValidReference(ref) || !counterHalf(ref) {
+			t.Fatalf("reference %d: %q (counter %v)", i, ref, counter)
+		}
+		if seen[ref] {
+			t.Fatalf("reference %q issued twice after %d", ref, i)
+		}
+		seen[ref] = true
+		if prev != "" && ref[:8] == prev[:8] {
+			sequentialNeighbours++
+		}
+		prev = ref
+	}
+	if sequentialNeighbours > n/100 {
+		t.Fatalf("%d of %d references share seven characters with the previous one: guessable", sequentialNeighbours, n)
+	}
+	// A second gateway on the same Redis shares the key and the counter: still no repeats.
+	b := newRefAllocator(e.rdb, e.prefix)
+	for i := 0; i < 5_000; i++ {
+		ref, _ := b.take(ctx, false)
+		if seen[ref] {
+			t.Fatalf("a second allocator repeated %q", ref)
+		}
+		seen[ref] = true
+	}
+}
+
+func TestPermuteIsABijectionOfItsDomain(t *testing.T) {
+	e := newEnv(t, testenv.RedisAddr(t))
+	a := newRefAllocator(e.rdb, e.prefix)
+	if err := a.refill(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	out := map[uint64]bool{}
+	for x := uint64(0); x < 100_000; x++ {
+		y := a.permute(x)
+		if y > refMask || out[y] {
+			t.Fatalf("permute(%d) = %d: out of range or repeated", x, y)
+		}
+		out[y] = true
+	}
+}
+
+func TestRandomReferencesUseTheOtherHalfAndAreClaimed(t *testing.T) {
+	for i := 0; i < 1000; i++ {
+		if ref := newReference(); counterHalf(ref) || !normalizer.ValidReference(ref) {
+			t.Fatalf("random reference %q is in the counter's half or invalid", ref)
+		}
+	}
+	e := newEnv(t, testenv.RedisAddr(t))
+	a := newRefAllocator(e.rdb, e.prefix)
+	if ref, counter := a.take(context.Background(), true); counter || counterHalf(ref) {
+		t.Fatalf("with Redis down the allocator gave %q (counter %v); want a random one to claim", ref, counter)
+	}
+}
