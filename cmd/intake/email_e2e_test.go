@@ -28,7 +28,7 @@ func TestServeTakesInEmailFromARealMailbox(t *testing.T) {
 		"INTAKE_STREAM": prefix + "complaints", "INTAKE_REJECTED_STREAM": prefix + "rejected",
 		"INTAKE_SPOOL_DIR": filepath.Join(dir, "spool"), "INTAKE_MEDIA_DIR": filepath.Join(dir, "media"),
 		"INTAKE_PUBLIC_URL": "https://intake.example.go.id",
-		"INTAKE_IMAP_ADDR": dc.Addr, "INTAKE_IMAP_USERNAME": dc.User, "INTAKE_IMAP_PASSWORD": dc.Password,
+		"INTAKE_IMAP_ADDR":  dc.Addr, "INTAKE_IMAP_USERNAME": dc.User, "INTAKE_IMAP_PASSWORD": dc.Password,
 		"INTAKE_IMAP_SECURITY": "none", "INTAKE_IMAP_POLL_INTERVAL": "1m", "INTAKE_RECEIPTS": "off",
 	}
 	for k, v := range env {
