@@ -487,20 +487,7 @@ func buildForward(lines []fwLine, i, kind int, inline string) *Forward {
 				}
 				break
 			}
-			switch f {
-			case fieldFrom:
-				if from == "" {
-					from = v
-				}
-			case fieldDate:
-				if date == "" {
-					date = v
-				}
-			case fieldSubject:
-				if subject == "" {
-					subject = v
-				}
-			}
+			keepFirst(f, v, &from, &date, &subject)
 			last = f
 			j++
 		}
@@ -660,20 +647,7 @@ func parseInlineHeader(s string) (from, date, subject string) {
 			end = kept[n+1].at
 		}
 		v := strings.TrimSpace(s[h.end:end])
-		switch h.f {
-		case fieldFrom:
-			if from == "" {
-				from = v
-			}
-		case fieldDate:
-			if date == "" {
-				date = v
-			}
-		case fieldSubject:
-			if subject == "" {
-				subject = v
-			}
-		}
+		keepFirst(h.f, v, &from, &date, &subject)
 	}
 	return from, date, subject
 }
@@ -690,4 +664,23 @@ func gluedAfterZone(s string) bool {
 		return true
 	}
 	return false
+}
+
+// keepFirst stores v as the forwarded header's From, Date or Subject when f names one of
+// them and it has no value yet: a header repeated further down is quoted history.
+func keepFirst(f headerField, v string, from, date, subject *string) {
+	var dst *string
+	switch f {
+	case fieldFrom:
+		dst = from
+	case fieldDate:
+		dst = date
+	case fieldSubject:
+		dst = subject
+	default:
+		return
+	}
+	if *dst == "" {
+		*dst = v
+	}
 }

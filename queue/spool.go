@@ -337,15 +337,7 @@ func (s *spool) next() *spoolFile {
 // finish forgets f, delivered: its keys leave the index (Redis holds them now) and the
 // file is deleted, or quarantined when it was damaged.
 func (s *spool) finish(f *spoolFile) {
-	s.mu.Lock()
-	for _, k := range f.keys {
-		delete(s.index, k)
-	}
-	if len(s.files) > 0 && s.files[0] == f {
-		s.files = s.files[1:]
-	}
-	s.count.Add(-int64(f.items))
-	s.mu.Unlock()
+	s.forget(f)
 	if f.damaged {
 		s.quarantine(f.name, errors.New("some lines did not parse; the readable records were delivered"))
 		return
@@ -359,6 +351,11 @@ func (s *spool) finish(f *spoolFile) {
 // drop forgets f without delivering it (the file could not be read and was quarantined).
 func (s *spool) drop(f *spoolFile) {
 	f.damaged = false
+	s.forget(f)
+}
+
+// forget takes f's keys out of the index and f out of the list of files to drain.
+func (s *spool) forget(f *spoolFile) {
 	s.mu.Lock()
 	for _, k := range f.keys {
 		delete(s.index, k)

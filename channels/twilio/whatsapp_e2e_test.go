@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -41,22 +40,9 @@ func waSigned(name string, form url.Values) gatewaytest.Case {
 	}
 }
 
-func waFixture(t testing.TB, name string) url.Values {
-	t.Helper()
-	raw, err := os.ReadFile("testdata/" + name + ".form")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := url.ParseQuery(strings.TrimSpace(string(raw)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
-
 func TestWhatsAppThroughTwilioEndToEnd(t *testing.T) {
 	g := gatewaytest.Start(t, gatewaytest.Options{Mount: waMount})
-	text := waSigned("twilio-whatsapp", waFixture(t, "twilio-whatsapp"))
+	text := waSigned("twilio-whatsapp", fixture(t, "twilio-whatsapp"))
 	text.WantRecords = 1
 	text.WantBodyContains = []string{"<Message>"}
 	text.Check = func(t testing.TB, recs []*record.Complaint, _ []map[string]any, _ *http.Response, body string) {
@@ -70,7 +56,7 @@ func TestWhatsAppThroughTwilioEndToEnd(t *testing.T) {
 			t.Errorf("TwiML receipt lacks the reference: %s", body)
 		}
 	}
-	loc := waSigned("twilio-whatsapp-location", waFixture(t, "twilio-whatsapp-location"))
+	loc := waSigned("twilio-whatsapp-location", fixture(t, "twilio-whatsapp-location"))
 	loc.WantRecords = 1
 	loc.Check = func(t testing.TB, recs []*record.Complaint, _ []map[string]any, _ *http.Response, _ string) {
 		l := recs[0].Location
@@ -78,7 +64,7 @@ func TestWhatsAppThroughTwilioEndToEnd(t *testing.T) {
 			t.Fatalf("location %+v", l)
 		}
 	}
-	again := waSigned("retry of the location", waFixture(t, "twilio-whatsapp-location"))
+	again := waSigned("retry of the location", fixture(t, "twilio-whatsapp-location"))
 	gatewaytest.Run(t, g, []gatewaytest.Case{text, loc, again})
 }
 
@@ -107,7 +93,7 @@ func TestWhatsAppThroughTwilioMediaIsStored(t *testing.T) {
 	go func() { _ = w.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
 
-	form := waFixture(t, "twilio-whatsapp")
+	form := fixture(t, "twilio-whatsapp")
 	form.Set("MessageSid", "MM00000000000000000000000000000001")
 	form.Set("Body", "")
 	form.Set("NumMedia", "1")
