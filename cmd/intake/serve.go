@@ -60,15 +60,13 @@ func tuneGC(getenv func(string) string) {
 
 // gateway is everything serve builds, in start order; stop runs in reverse.
 type gateway struct {
-	cfg      *config.Config
-	log      *slog.Logger
-	queue    *queue.Queue
-	http     *httpapi.Server
-	sink     *pipeline.Pipeline
-	runners  []channels.Runner
-	closers  []func() error
-	stopDev  func()
-	webhooks []channels.Webhook
+	log     *slog.Logger
+	queue   *queue.Queue
+	http    *httpapi.Server
+	sink    *pipeline.Pipeline
+	runners []channels.Runner
+	closers []func() error
+	stopDev func()
 }
 
 // serve runs the gateway until ctx ends. listening, when not nil, gets the HTTP address
@@ -105,7 +103,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, listening 
 
 // build wires the gateway explicitly: every enabled channel is constructed here.
 func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gateway, err error) {
-	g := &gateway{cfg: cfg, log: log}
+	g := &gateway{log: log}
 	defer func() {
 		if err != nil {
 			g.close()
@@ -166,7 +164,6 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 			return
 		}
 		w.Routes(g.http)
-		g.webhooks = append(g.webhooks, w)
 	}
 	if cfg.Twilio.Enabled() {
 		add(twilio.New(cfg.Twilio, g.sink, twilio.Options{PublicURL: cfg.PublicURL, Receipts: cfg.Receipts, Logger: log}))
