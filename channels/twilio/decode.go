@@ -81,8 +81,9 @@ func (in Inbound) Message(raw []byte) *record.Message {
 		Recipient:         in.To,
 		Text:              in.Body,
 		Raw:               raw,
-		ChannelData:       map[string]any{"message_type": "sms"},
+		ChannelData:       make(map[string]any, 3),
 	}
+	m.ChannelData["message_type"] = "sms"
 	if in.NumSegments > 0 {
 		m.ChannelData["segments"] = in.NumSegments
 	}

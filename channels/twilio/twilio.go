@@ -5,6 +5,7 @@ package twilio
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -142,8 +143,11 @@ func channelOf(in Inbound) string {
 	return record.ChannelSMS
 }
 
+// textXML is shared by every answer; net/http only reads header values.
+var textXML = []string{"text/xml; charset=utf-8"}
+
 func writeTwiML(w http.ResponseWriter, doc string) {
-	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	w.Header()["Content-Type"] = textXML
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write([]byte(doc))
+	_, _ = io.WriteString(w, doc)
 }
