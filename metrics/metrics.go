@@ -30,6 +30,11 @@ type Metrics struct {
 	events   *prometheus.CounterVec
 	media    *prometheus.CounterVec
 	mailbox  *prometheus.GaugeVec
+
+	// Series of the known channels, resolved once: a label lookup hashes its values on
+	// every call, and these are counted on every message.
+	counts    map[[2]string]prometheus.Counter
+	latencies map[string]prometheus.Observer
 }
 
 // New registers the collectors on a fresh registry. spoolSize, when not nil, is read at
@@ -65,11 +70,12 @@ func New(spoolSize func() float64) *Metrics {
 			Help: "Records waiting in the local spool for Redis to return.",
 		}, spoolSize))
 	}
+	m.counts, m.latencies = map[[2]string]prometheus.Counter{}, map[string]prometheus.Observer{}
 	for _, ch := range Channels {
 		for _, o := range []string{Accepted, Duplicate, Rejected, Failed, Spooled} {
-			m.messages.WithLabelValues(ch, o)
+			m.counts[[2]string{ch, o}] = m.messages.WithLabelValues(ch, o)
 		}
-		m.latency.WithLabelValues(ch)
+		m.latencies[ch] = m.latency.WithLabelValues(ch)
 		for _, s := range []string{"stored", "failed", "too_large", "blocked"} {
 			m.media.WithLabelValues(ch, s)
 		}
@@ -82,8 +88,16 @@ func (m *Metrics) Message(channel, outcome string, took time.Duration) {
 	if m == nil {
 		return
 	}
-	m.messages.WithLabelValues(channel, outcome).Inc()
-	m.latency.WithLabelValues(channel).Observe(took.Seconds())
+	if c, ok := m.counts[[2]string{channel, outcome}]; ok {
+		c.Inc()
+	} else {
+		m.messages.WithLabelValues(channel, outcome).Inc()
+	}
+	if o, ok := m.latencies[channel]; ok {
+		o.Observe(took.Seconds())
+	} else {
+		m.latency.WithLabelValues(channel).Observe(took.Seconds())
+	}
 }
 
 // Event counts a provider event that is not a message.

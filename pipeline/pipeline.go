@@ -110,8 +110,10 @@ func (p *Pipeline) Accept(ctx context.Context, m *record.Message) (channels.Outc
 	}
 	p.o.Metrics.Message(c.Channel, outcome, took)
 	c.ID, c.Reference = res.ID, res.Reference
-	p.o.Logger.Debug("record stored", "channel", c.Channel, "id", res.ID, "reference", res.Reference,
-		"outcome", outcome, "staged", stage)
+	if p.o.Logger.Enabled(ctx, slog.LevelDebug) { // the arguments cost allocations on every message
+		p.o.Logger.Debug("record stored", "channel", c.Channel, "id", res.ID, "reference", res.Reference,
+			"outcome", outcome, "staged", stage)
+	}
 	return channels.Outcome{ID: res.ID, Reference: res.Reference, Duplicate: res.Duplicate, Spooled: res.Spooled, Complaint: c}, nil
 }
 
