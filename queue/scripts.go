@@ -33,7 +33,7 @@ for i = 1, (#KEYS - 1) / 2 do
   local seenKey, refKey = KEYS[2 * i], KEYS[2 * i + 1]
   local a = 5 * i - 3
   local id, ref, flags = ARGV[a], ARGV[a + 1], ARGV[a + 4]
-  local dedupe, claim = string.find(flags, 'd', 1, true), string.find(flags, 'c', 1, true)
+  local dedupe, claim = flags == 'd' or flags == 'dc', flags == 'c' or flags == 'dc'
   if dedupe and not redis.call('SET', seenKey, id .. ' ' .. ref, 'NX', 'EX', ttl) then
     out[i] = 'D' .. redis.call('GET', seenKey)
   elseif claim and not redis.call('SET', refKey, id, 'NX') then
