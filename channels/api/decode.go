@@ -45,13 +45,9 @@ type Sender struct {
 	Email string `json:"email,omitempty"`
 }
 
-// Location is where the problem is: coordinates (both or neither), a place name, an address.
-type Location struct {
-	Latitude  *float64 `json:"latitude,omitempty"`
-	Longitude *float64 `json:"longitude,omitempty"`
-	Name      string   `json:"name,omitempty"`
-	Address   string   `json:"address,omitempty"`
-}
+// Location is where the problem is: coordinates (both or neither), a place name, an
+// address. It is the record's own location, taken as sent once validated.
+type Location = record.Location
 
 // FieldError names one bad field of a request: a dotted path into the JSON body
 // ("sender.phone", "location.latitude"), or a header name ("Idempotency-Key").
@@ -320,7 +316,8 @@ func (r *Request) Message(keyName, idempotencyKey string, raw []byte) *record.Me
 		m.Sender = record.Party{Name: r.Sender.Name, Phone: r.Sender.Phone, Email: r.Sender.Email}
 	}
 	if l := r.Location; l != nil {
-		m.Location = &record.Location{Latitude: l.Latitude, Longitude: l.Longitude, Name: l.Name, Address: l.Address}
+		loc := *l
+		m.Location = &loc
 	}
 	return m
 }
