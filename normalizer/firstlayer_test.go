@@ -55,6 +55,9 @@ func TestTidyShortMessageKeepsTextingAsWritten(t *testing.T) {
 		"tolong!!!!!!!! sdh 3 hari":                "tolong!!! sdh 3 hari",
 		"kenapa???!!! blm diperbaiki....":          "kenapa??? blm diperbaiki...",
 		"yg bnr aja...":                            "yg bnr aja...",
+		"a  b!!!!c  d,,,,, e":                      "a b!!!c d,,, e",
+		".....":                                    "...",
+		"sdh lapor. blm ada tindak lanjut":         "sdh lapor. blm ada tindak lanjut",
 	}
 	for in, want := range cases {
 		if got := TidyShortMessage(in); got != want {

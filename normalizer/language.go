@@ -37,6 +37,24 @@ var englishWords = map[string]bool{
 // short ones, where a trigram model has too little to go on); the trigram detector only
 // decides when they do not. Between the two, a tie goes to Indonesian: the gateway serves
 // Indonesia.
+// wordLanguages maps each listed word to the languages listing it (langID, langEN bits):
+// one lookup per word instead of one per list.
+var wordLanguages = func() map[string]uint8 {
+	m := make(map[string]uint8, len(indonesianWords)+len(englishWords))
+	for w := range indonesianWords {
+		m[w] |= langID
+	}
+	for w := range englishWords {
+		m[w] |= langEN
+	}
+	return m
+}()
+
+const (
+	langID uint8 = 1 << iota
+	langEN
+)
+
 func DetectLanguage(s string) string {
 	if len(s) > maxLanguageScan {
 		s = cutAtLine(s, maxLanguageScan) // a few paragraphs settle the language
@@ -51,12 +69,9 @@ func DetectLanguage(s string) string {
 		if len(w) > 0 || long {
 			words++
 			if !long {
-				if indonesianWords[string(w)] {
-					id++
-				}
-				if englishWords[string(w)] {
-					en++
-				}
+				l := wordLanguages[string(w)]
+				id += int(l & langID)
+				en += int(l&langEN) >> 1
 			}
 		}
 		w, long = buf[:0], false

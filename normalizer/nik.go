@@ -8,11 +8,14 @@ package normalizer
 // the first not 0, single separators allowed after the first two, not part of a longer
 // number. A linear scan: this runs on every message.
 func nikRuns(s string, fn func(start, end int, d *[16]byte)) {
+	var d *[16]byte // fn's argument escapes: one buffer a call, made at the first digit
 	for i := 0; i < len(s); i++ {
 		if s[i] < '1' || s[i] > '9' || (i > 0 && isDigit(s[i-1])) {
 			continue
 		}
-		var d [16]byte
+		if d == nil {
+			d = new([16]byte)
+		}
 		n, j := 0, i
 		for j < len(s) && n < 16 {
 			switch c := s[j]; {
@@ -28,7 +31,7 @@ func nikRuns(s string, fn func(start, end int, d *[16]byte)) {
 			break
 		}
 		if n == 16 && (j == len(s) || !isDigit(s[j])) {
-			fn(i, j, &d)
+			fn(i, j, d)
 		}
 	}
 }

@@ -93,14 +93,18 @@ func (n *Normalizer) Normalize(m *record.Message) (*record.Complaint, *record.Re
 	}
 
 	c.Agency, c.Body = n.opts.Routing.Route(m.Recipient, c.Body)
-	if refs := MentionedReferences(c.Subject + "\n" + c.Body); len(refs) > 0 {
+	text := c.Body // what the citizen wrote: subject and body
+	if c.Subject != "" {
+		text = c.Subject + "\n" + c.Body
+	}
+	if refs := MentionedReferences(text); len(refs) > 0 {
 		if c.Thread == nil {
 			c.Thread = &record.Thread{}
 		}
 		c.Thread.MentionedReferences = refs
 	}
-	c.Language = DetectLanguage(c.Subject + "\n" + c.Body)
-	if ContainsNIK(c.Subject + "\n" + c.Body) {
+	c.Language = DetectLanguage(text)
+	if ContainsNIK(text) {
 		addFlag(c, record.FlagContainsNIK)
 	}
 	if strings.TrimSpace(c.Body) == "" {

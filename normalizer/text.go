@@ -55,30 +55,42 @@ func CleanText(s string) string {
 // citizen's own words, not errors.
 func TidyShortMessage(s string) string {
 	s = CleanText(s)
-	var b strings.Builder
-	b.Grow(len(s))
-	run := 0 // length of the current run of punctuation, or of spaces
+	var out []byte // nil until a byte is dropped: most messages need nothing dropped
+	run := 0       // length of the current run of punctuation
 	var prev byte
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		drop := false
 		switch {
 		case c == ' ' && prev == ' ':
-			continue
-		case strings.IndexByte("!?.,", c) >= 0:
-			if strings.IndexByte("!?.,", prev) >= 0 {
+			drop = true
+		case tidyPunctuation[c]:
+			if tidyPunctuation[prev] {
 				run++
 			} else {
 				run = 1
 			}
-			if run > 3 {
-				continue
-			}
+			drop = run > 3
 		}
-		b.WriteByte(c)
+		if drop {
+			if out == nil {
+				out = append(make([]byte, 0, len(s)), s[:i]...)
+			}
+			continue
+		}
+		if out != nil {
+			out = append(out, c)
+		}
 		prev = c
 	}
-	return b.String()
+	if out == nil {
+		return s
+	}
+	return string(out)
 }
+
+// tidyPunctuation is the punctuation whose long runs TidyShortMessage shortens.
+var tidyPunctuation = [256]bool{'!': true, '?': true, '.': true, ',': true}
 
 // alreadyClean reports, in one pass, whether CleanText would return s unchanged: printable
 // ASCII and single line breaks only, no space at a line's end or at either end, no run of

@@ -22,7 +22,7 @@ import "github.com/redis/go-redis/v9"
 //
 //	KEYS[1]            the stream (complaints, or pending for Stage)
 //	KEYS[2i], [2i+1]   intake:seen:<channel>:<provider id> ("" without provider id),
-//	                   intake:ref:<reference>
+//	                   intake:ref:<reference> ("" when the reference is not claimed)
 //	ARGV[1]            seen TTL in seconds
 //	ARGV[5i-3 .. 5i+1] id, reference, channel, complaint JSON, flags: "d" to dedupe, "c" to
 //	                   claim the reference (one the counter did not issue)

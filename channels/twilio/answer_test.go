@@ -23,16 +23,16 @@ func TestReceiptTwiMLFromATemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := c.answer(channels.Outcome{Reference: "7KQ2-9XMD", Complaint: &record.Complaint{Language: "id"}})
+	id := string(c.answer(channels.Outcome{Reference: "7KQ2-9XMD", Complaint: &record.Complaint{Language: "id"}}))
 	if !strings.Contains(id, "<Message>Aduan &lt;7KQ2-9XMD&gt; diterima &amp; &#34;dicatat&#34;.</Message>") &&
 		!strings.Contains(id, "<Message>Aduan &lt;7KQ2-9XMD&gt; diterima &amp; &quot;dicatat&quot;.</Message>") {
 		t.Fatalf("Indonesian receipt not escaped or not filled: %s", id)
 	}
-	en := c.answer(channels.Outcome{Reference: "HCSH-EJ2P", Complaint: &record.Complaint{Language: "en"}})
+	en := string(c.answer(channels.Outcome{Reference: "HCSH-EJ2P", Complaint: &record.Complaint{Language: "en"}}))
 	if !strings.Contains(en, "<Message>Ref HCSH-EJ2P, ref again HCSH-EJ2P</Message>") {
 		t.Fatalf("English receipt: %s", en)
 	}
-	if got := c.answer(channels.Outcome{Rejection: &record.Rejection{Reason: "unparseable"}}); got != emptyTwiML {
+	if got := c.answer(channels.Outcome{Rejection: &record.Rejection{Reason: "unparseable"}}); string(got) != string(emptyTwiML) {
 		t.Fatalf("a rejection gets a receipt: %s", got)
 	}
 }

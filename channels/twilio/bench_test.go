@@ -1,16 +1,22 @@
 package twilio_test
 
 import (
+	"context"
+	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 
+	"github.com/lapor/intake/channels"
 	"github.com/lapor/intake/channels/twilio"
 	"github.com/lapor/intake/internal/gatewaytest"
+	"github.com/lapor/intake/normalizer"
+	"github.com/lapor/intake/record"
 )
 
 func BenchmarkVerifySignature(b *testing.B) {
@@ -18,10 +24,11 @@ func BenchmarkVerifySignature(b *testing.B) {
 		"To": {"+6281190001708"}, "Body": {"Jalan rusak parah di depan SDN 3 Sukamaju, mohon segera diperbaiki."},
 		"NumMedia": {"0"}, "AccountSid": {"AC0123456789abcdef0123456789abcdef"}}
 	u := "https://intake.example.go.id/webhooks/twilio"
-	sig := twilio.Sign(token, u, form)
+	signer := twilio.NewSigner(token)
+	sig := signer.Sign(u, form)
 	b.ReportAllocs()
 	for b.Loop() {
-		if !twilio.VerifySignature(token, u, form, sig) {
+		if !signer.Verify(u, form, sig) {
 			b.Fatal("does not verify")
 		}
 	}
@@ -57,3 +64,59 @@ func BenchmarkWebhook(b *testing.B) {
 		}
 	})
 }
+
+// normalizingSink normalises and encodes each message as the pipeline and queue do, and
+// stores nothing: BenchmarkServe measures the handler's own CPU, without network or Redis.
+type normalizingSink struct{ n *normalizer.Normalizer }
+
+func (s normalizingSink) Accept(_ context.Context, m *record.Message) (channels.Outcome, error) {
+	c, rej := s.n.Normalize(m)
+	if rej != nil {
+		return channels.Outcome{Rejection: rej}, nil
+	}
+	c.ID, c.Reference = "01M8D7Z6NJV1SCVDCVB6W9QD8T", "PE3H-1V81"
+	if _, err := json.Marshal(c); err != nil {
+		return channels.Outcome{}, err
+	}
+	return channels.Outcome{ID: c.ID, Reference: c.Reference, Complaint: c}, nil
+}
+func (normalizingSink) Reject(context.Context, *record.Rejection) error { return nil }
+func (normalizingSink) Event(string, string)                            {}
+
+// BenchmarkServe is the webhook handler alone, perf-sms's request through it in process:
+// read, verify, decode, normalise, encode, answer.
+func BenchmarkServe(b *testing.B) {
+	n, err := normalizer.New(normalizer.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	const base = "http://127.0.0.1:8080"
+	ch, err := twilio.New(twilio.Config{AuthToken: token}, normalizingSink{n},
+		twilio.Options{PublicURL: base, Receipts: channels.Receipts{Enabled: true}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var handler http.Handler
+	ch.Routes(routerFunc(func(_, _ string, h http.Handler) { handler = h }))
+	form := url.Values{"MessageSid": {"SMbench0123456789abcdef0123456789"}, "SmsSid": {"SMbench0123456789abcdef0123456789"},
+		"AccountSid": {"AC0123456789abcdef0123456789abcdef"}, "From": {"+6281234567801"},
+		"To": {"+6281190001708"}, "NumMedia": {"0"}, "NumSegments": {"1"},
+		"Body": {"Jalan di depan SDN 3 Sukamaju rusak parah, lubangnya dalam dan sudah dua motor jatuh. Mohon segera diperbaiki. RT 04/RW 07"}}
+	body := form.Encode()
+	sig := twilio.Sign(token, base+twilio.Path, form)
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodPost, twilio.Path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Twilio-Signature", sig)
+		w := httptest.NewRecorder()
+		handler.ServeHTTP(w, req)
+		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "PE3H-1V81") {
+			b.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+	}
+}
+
+type routerFunc func(method, path string, h http.Handler)
+
+func (f routerFunc) Handle(method, path string, h http.Handler) { f(method, path, h) }

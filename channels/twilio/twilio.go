@@ -5,7 +5,6 @@ package twilio
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -30,13 +29,14 @@ type Options struct {
 
 // Channel is the Twilio webhook channel.
 type Channel struct {
-	cfg  Config
-	opts Options
-	sink channels.Sink
-	// receipts holds the receipt TwiML per language ("id", "en"), rendered once with the
-	// reference left as a placeholder: rendering TwiML per request is a fifth of the
-	// webhook's allocations.
-	receipts map[string]string
+	cfg    Config
+	opts   Options
+	sink   channels.Sink
+	signer *Signer
+	// receipts holds the receipt TwiML per language ("id", "en"), rendered once and split
+	// at the reference placeholder: rendering TwiML per request is a fifth of the webhook's
+	// allocations.
+	receipts map[string][]string
 }
 
 // New returns the channel; cfg must be Enabled.
@@ -50,13 +50,13 @@ func New(cfg Config, sink channels.Sink, opts Options) (*Channel, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	c := &Channel{cfg: cfg, opts: opts, sink: sink, receipts: map[string]string{}}
+	c := &Channel{cfg: cfg, opts: opts, sink: sink, signer: NewSigner(cfg.AuthToken.Reveal()), receipts: map[string][]string{}}
 	for _, lang := range []string{"id", "en"} {
 		doc, err := twiml.Messages([]twiml.Element{&twiml.MessagingMessage{Body: opts.Receipts.Text(referencePlaceholder, lang)}})
 		if err != nil {
 			return nil, fmt.Errorf("twilio: render the receipt TwiML: %w", err)
 		}
-		c.receipts[lang] = doc
+		c.receipts[lang] = strings.Split(doc, referencePlaceholder)
 	}
 	return c, nil
 }
@@ -73,8 +73,8 @@ func (c *Channel) Routes(r channels.Router) {
 	r.Handle(http.MethodPost, Path, http.HandlerFunc(c.serve))
 }
 
-// emptyTwiML answers without sending the citizen anything.
-const emptyTwiML = `<?xml version="1.0" encoding="UTF-8"?><Response/>`
+// emptyTwiML answers without sending the citizen anything. It is never modified.
+var emptyTwiML = []byte(`<?xml version="1.0" encoding="UTF-8"?><Response/>`)
 
 func (c *Channel) serve(w http.ResponseWriter, r *http.Request) {
 	raw, err := channels.ReadBody(r)
@@ -86,7 +86,7 @@ func (c *Channel) serve(w http.ResponseWriter, r *http.Request) {
 	if formErr != nil {
 		form = url.Values{} // still verified below: a bad body never passes a signature check
 	}
-	if !VerifySignature(c.cfg.AuthToken.Reveal(), SignedURL(c.opts.PublicURL, r.RequestURI), form, r.Header.Get("X-Twilio-Signature")) {
+	if !c.signer.Verify(SignedURL(c.opts.PublicURL, r.RequestURI), form, r.Header.Get("X-Twilio-Signature")) {
 		http.Error(w, "signature does not verify: check INTAKE_PUBLIC_URL matches the URL configured at Twilio", http.StatusForbidden)
 		return
 	}
@@ -113,15 +113,26 @@ func (c *Channel) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // answer is the TwiML for an outcome: a receipt with the reference, or nothing.
-func (c *Channel) answer(out channels.Outcome) string {
+func (c *Channel) answer(out channels.Outcome) []byte {
 	if !c.opts.Receipts.Enabled || out.Rejection != nil || out.Reference == "" {
 		return emptyTwiML
 	}
-	doc := c.receipts["id"]
+	parts := c.receipts["id"]
 	if out.Complaint != nil && out.Complaint.Language == "en" {
-		doc = c.receipts["en"]
+		parts = c.receipts["en"]
 	}
-	return strings.ReplaceAll(doc, referencePlaceholder, out.Reference)
+	n := len(out.Reference) * (len(parts) - 1)
+	for _, p := range parts {
+		n += len(p)
+	}
+	doc := make([]byte, 0, n)
+	for i, p := range parts {
+		if i > 0 {
+			doc = append(doc, out.Reference...)
+		}
+		doc = append(doc, p...)
+	}
+	return doc
 }
 
 // rejectAndAnswer keeps a verified request that is not a usable message in the rejected
@@ -146,8 +157,8 @@ func channelOf(in Inbound) string {
 // textXML is shared by every answer; net/http only reads header values.
 var textXML = []string{"text/xml; charset=utf-8"}
 
-func writeTwiML(w http.ResponseWriter, doc string) {
+func writeTwiML(w http.ResponseWriter, doc []byte) {
 	w.Header()["Content-Type"] = textXML
 	w.WriteHeader(http.StatusOK)
-	_, _ = io.WriteString(w, doc)
+	_, _ = w.Write(doc)
 }

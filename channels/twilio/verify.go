@@ -5,10 +5,11 @@ import (
 	"crypto/sha1"
 	"crypto/subtle"
 	"encoding/base64"
-	"maps"
+	"hash"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/twilio/twilio-go/client"
 )
@@ -20,9 +21,76 @@ func SignedURL(publicURL, requestURI string) string {
 	return strings.TrimRight(publicURL, "/") + requestURI
 }
 
-// VerifySignature checks X-Twilio-Signature for a form POST: HMAC-SHA1 over the signed URL
-// and the body's parameters (from the body only, never the query), compared in constant
-// time.
+// VerifySignature checks X-Twilio-Signature for a form POST with a one-off Signer; the
+// channel keeps one Signer for its token instead.
+func VerifySignature(authToken, signedURL string, form url.Values, signature string) bool {
+	return NewSigner(authToken).Verify(signedURL, form, signature)
+}
+
+// Sign computes the X-Twilio-Signature Twilio sends for a form POST to signedURL: the URL,
+// then each parameter's name and first value in name order, HMAC-SHA1 with the auth
+// token, base64. `intake simulate` signs with it.
+func Sign(authToken, signedURL string, form url.Values) string {
+	return NewSigner(authToken).Sign(signedURL, form)
+}
+
+// Signer signs and verifies Twilio signatures for one auth token. It reuses keyed HMACs:
+// keying one (hashing both pads) costs as much as hashing a whole SMS webhook.
+type Signer struct {
+	token string
+	pool  sync.Pool // *signState
+}
+
+type signState struct {
+	mac hash.Hash
+	buf []byte
+	sum [sha1.Size]byte
+}
+
+// NewSigner returns a Signer for authToken.
+func NewSigner(authToken string) *Signer {
+	s := &Signer{token: authToken}
+	s.pool.New = func() any { return &signState{mac: hmac.New(sha1.New, []byte(authToken))} }
+	return s
+}
+
+// signatureLen is the length of a base64 HMAC-SHA1.
+var signatureLen = base64.StdEncoding.EncodedLen(sha1.Size)
+
+// sign writes the base64 signature for signedURL and form into out.
+func (s *Signer) sign(signedURL string, form url.Values, out []byte) {
+	st := s.pool.Get().(*signState)
+	keys := make([]string, 0, 32) // on the stack for any real webhook
+	for k := range form {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	// One buffer for the signed string, one Write: this runs on every webhook.
+	buf := append(st.buf[:0], signedURL...)
+	for _, k := range keys {
+		buf = append(buf, k...)
+		if v := form[k]; len(v) > 0 {
+			buf = append(buf, v[0]...)
+		}
+	}
+	st.mac.Reset()
+	st.mac.Write(buf)
+	base64.StdEncoding.Encode(out, st.mac.Sum(st.sum[:0]))
+	if cap(buf) <= 64<<10 { // keep the buffer unless an unusual request grew it
+		st.buf = buf
+	}
+	s.pool.Put(st)
+}
+
+// Sign computes the X-Twilio-Signature for a form POST to signedURL (see Sign).
+func (s *Signer) Sign(signedURL string, form url.Values) string {
+	out := make([]byte, signatureLen)
+	s.sign(signedURL, form, out)
+	return string(out)
+}
+
+// Verify checks X-Twilio-Signature for a form POST: HMAC-SHA1 over the signed URL and the
+// body's parameters (from the body only, never the query), compared in constant time.
 //
 // Twilio signs the URL exactly as configured, so one HMAC over that URL settles nearly
 // every genuine request. That URL is always one of the two forms twilio-go's validator
@@ -30,11 +98,13 @@ func SignedURL(publicURL, requestURI string) string {
 // validator would refuse; whatever it does not accept (a port variant, every forgery) is
 // decided by twilio-go's validator. The fast path halves the webhook's signature cost: the
 // validator computes both forms for every request.
-func VerifySignature(authToken, signedURL string, form url.Values, signature string) bool {
-	if authToken == "" || signature == "" {
+func (s *Signer) Verify(signedURL string, form url.Values, signature string) bool {
+	if s.token == "" || signature == "" {
 		return false
 	}
-	if subtle.ConstantTimeCompare([]byte(Sign(authToken, signedURL, form)), []byte(signature)) == 1 {
+	var want [32]byte
+	s.sign(signedURL, form, want[:signatureLen])
+	if subtle.ConstantTimeCompare(want[:signatureLen], []byte(signature)) == 1 {
 		return true
 	}
 	params := make(map[string]string, len(form))
@@ -43,30 +113,6 @@ func VerifySignature(authToken, signedURL string, form url.Values, signature str
 			params[k] = vs[0]
 		}
 	}
-	v := client.NewRequestValidator(authToken)
+	v := client.NewRequestValidator(s.token)
 	return v.Validate(signedURL, params, signature)
-}
-
-// Sign computes the X-Twilio-Signature Twilio sends for a form POST to signedURL: the URL,
-// then each parameter's name and first value in name order, HMAC-SHA1 with the auth
-// token, base64. `intake simulate` signs with it.
-func Sign(authToken, signedURL string, form url.Values) string {
-	// One buffer for the signed string, one Write: this runs on every webhook.
-	n := len(signedURL)
-	for k, v := range form {
-		n += len(k)
-		if len(v) > 0 {
-			n += len(v[0])
-		}
-	}
-	buf := make([]byte, 0, n)
-	buf = append(buf, signedURL...)
-	for _, k := range slices.Sorted(maps.Keys(form)) {
-		buf = append(buf, k...)
-		buf = append(buf, form.Get(k)...)
-	}
-	mac := hmac.New(sha1.New, []byte(authToken))
-	mac.Write(buf)
-	var sum [sha1.Size]byte
-	return base64.StdEncoding.EncodeToString(mac.Sum(sum[:0]))
 }
