@@ -174,6 +174,12 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 	if opts.WriteTimeout == 0 {
 		opts.WriteTimeout = 2 * time.Second
 	}
+	if opts.Protocol == 0 {
+		// RESP2: the gateway uses no RESP3 feature (push notifications, client-side
+		// caching), and with RESP2 go-redis skips its push-notification check on every
+		// pipeline. ?protocol=3 in the URL still chooses RESP3.
+		opts.Protocol = 2
+	}
 	if opts.DialerRetries == 0 {
 		// The drainer keeps trying; a write must not wait for five dials before spooling.
 		opts.DialerRetries = 2
