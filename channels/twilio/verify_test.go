@@ -2,9 +2,11 @@ package twilio
 
 import (
 	"bufio"
+	"fmt"
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/twilio/twilio-go/client"
@@ -141,4 +143,38 @@ func TestVerifySignatureAgreesWithTwilioGo(t *testing.T) {
 			}
 		}
 	}
+}
+
+// One Signer serves every request of the channel at once: its pooled HMACs and buffers
+// must never mix two requests. Each goroutine checks forms of its own length against a
+// fresh one-off signature, and a mismatched pair must still be refused.
+func TestSignerConcurrentUse(t *testing.T) {
+	const tok = "concurrent-token"
+	s := NewSigner(tok)
+	u := "https://intake.example.go.id/webhooks/twilio"
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 300 {
+				form := url.Values{"MessageSid": {fmt.Sprintf("SM%d-%d", g, i)}, "Body": {strings.Repeat("x", g*50+i)}}
+				sig := Sign(tok, u, form)
+				if !s.Verify(u, form, sig) {
+					t.Errorf("goroutine %d, form %d: a genuine signature is refused", g, i)
+					return
+				}
+				if s.Sign(u, form) != sig {
+					t.Errorf("goroutine %d, form %d: the shared Signer signs differently", g, i)
+					return
+				}
+				form.Set("Body", form.Get("Body")+"!")
+				if s.Verify(u, form, sig) {
+					t.Errorf("goroutine %d, form %d: a tampered form passes", g, i)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
