@@ -3,6 +3,7 @@ package normalizer
 import (
 	"mime"
 	"net/textproto"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -357,73 +358,6 @@ var bounceSubjects = []string{
 	"メールエラー", "配信エラー", "送信エラー", "未配達", "退信", "退回",
 }
 
-// bouncePhrases are boilerplate that mail systems put in delivery failure notices.
-var bouncePhrases = []string{
-	"this is the mail system at host",
-	"i'm sorry to have to inform you that your message could not",
-	"this message was created automatically by mail delivery software",
-	"a message that you sent could not be delivered to one or more of its",
-	"the following addresses had permanent fatal errors",
-	"the following addresses had delivery problems",
-	"the original message was received at",
-	"delivery to the following recipient failed permanently",
-	"delivery to the following recipients failed",
-	"your message wasn't delivered to",
-	"your message could not be delivered",
-	"your message couldn't be delivered",
-	"your message did not reach some or all of the intended recipients",
-	"your message to the following recipients could not be delivered",
-	"could not be delivered to the following recipients",
-	"message could not be delivered to",
-	"hi. this is the qmail-send program",
-	"i'm afraid i wasn't able to deliver your message",
-	"sorry, we were unable to deliver your message",
-	"unable to deliver your message",
-	"unable to deliver message to the following",
-	"delivery has failed to these recipients or groups",
-	"delivery has failed to these recipients or distribution lists",
-	"the following message to <",
-	"was undeliverable",
-	"undeliverable to the following",
-	"could not be delivered to:",
-	"delivery failed for the following",
-	"permanent delivery failure",
-	"this is an automatically generated delivery status notification",
-	"this is an automatically generated message",
-	"delivery status notification",
-	"your mail message to the following address(es) could not be delivered",
-	"message delivery failure",
-	"the message could not be delivered",
-	"the email you sent to",
-	"recipient address rejected",
-	"user unknown",
-	"mailbox unavailable",
-	"mailbox is full",
-	"mailbox full",
-	"no such user",
-	"host or domain name not found",
-	"----- transcript of session follows -----",
-	"------ this is a copy of the message, including all the headers.",
-	"--- below this line is a copy of the message.",
-	"----- original message -----",
-	"original message follows",
-	"diagnostic-code:",
-	"final-recipient:",
-	"status: 5.",
-	"status: 4.",
-	"smtp error from remote mail server",
-	"error message from remote server",
-	"remote server said",
-	"retry timeout exceeded",
-	"message has not been delivered",
-	"we have tried to deliver your message",
-	"has been returned",
-	"delivery failure",
-	// Indonesian (Gmail, Outlook and hosting panels in an Indonesian UI)
-	"pesan anda tidak terkirim", "pesan anda tidak dapat dikirim", "alamat tidak ditemukan",
-	"tidak dapat dikirim ke", "gagal dikirim ke", "kotak surat penuh", "pengguna tidak dikenal",
-}
-
 // strongBoilerplate are phrases only a mail system writes; they count even without other
 // signs of automation.
 var strongBoilerplate = []string{
@@ -444,6 +378,58 @@ var strongBoilerplate = []string{
 	"this is an automatically generated delivery status notification",
 	"your mail message to the following address(es) could not be delivered",
 }
+
+// bouncePhrases are boilerplate that mail systems put in delivery failure notices: the
+// strong phrases and these, which a person might also write.
+var bouncePhrases = slices.Concat(strongBoilerplate, []string{
+	"the original message was received at",
+	"delivery to the following recipients failed",
+	"your message wasn't delivered to",
+	"your message could not be delivered",
+	"your message couldn't be delivered",
+	"your message to the following recipients could not be delivered",
+	"could not be delivered to the following recipients",
+	"message could not be delivered to",
+	"i'm afraid i wasn't able to deliver your message",
+	"sorry, we were unable to deliver your message",
+	"unable to deliver your message",
+	"unable to deliver message to the following",
+	"the following message to <",
+	"was undeliverable",
+	"undeliverable to the following",
+	"could not be delivered to:",
+	"delivery failed for the following",
+	"permanent delivery failure",
+	"this is an automatically generated message",
+	"delivery status notification",
+	"message delivery failure",
+	"the message could not be delivered",
+	"the email you sent to",
+	"recipient address rejected",
+	"user unknown",
+	"mailbox unavailable",
+	"mailbox is full",
+	"mailbox full",
+	"no such user",
+	"host or domain name not found",
+	"----- original message -----",
+	"original message follows",
+	"diagnostic-code:",
+	"final-recipient:",
+	"status: 5.",
+	"status: 4.",
+	"smtp error from remote mail server",
+	"error message from remote server",
+	"remote server said",
+	"retry timeout exceeded",
+	"message has not been delivered",
+	"we have tried to deliver your message",
+	"has been returned",
+	"delivery failure",
+	// Indonesian (Gmail, Outlook and hosting panels in an Indonesian UI)
+	"pesan anda tidak terkirim", "pesan anda tidak dapat dikirim", "alamat tidak ditemukan",
+	"tidak dapat dikirim ke", "gagal dikirim ke", "kotak surat penuh", "pengguna tidak dikenal",
+})
 
 // bounceBoilerplate returns a bounce phrase found in text (already lower-cased), and whether
 // it is one only a mail system writes, found near the top (a person may quote a bounce

@@ -22,7 +22,11 @@ const followBlock = time.Second
 func (q *Queue) Follow(ctx context.Context, fromID string, fn func(id string, c *record.Complaint) error) error {
 	last := fromID
 	backoff := drainMinBackoff
-	wait := func() error {
+	// retry returns err when following cannot go on, else waits out the backoff.
+	retry := func(err error) error {
+		if err := q.followErr(ctx, err); err != nil {
+			return err
+		}
 		t := time.NewTimer(backoff)
 		defer t.Stop()
 		backoff = min(backoff*2, drainMaxBackoff)
@@ -38,10 +42,7 @@ func (q *Queue) Follow(ctx context.Context, fromID string, fn func(id string, c 
 			// Resolve "$" once: repeating it between reads would skip records.
 			msgs, err := q.rdb.XRevRangeN(ctx, q.keyStream, "+", "-", 1).Result()
 			if err != nil {
-				if err := q.followErr(ctx, err); err != nil {
-					return err
-				}
-				if err := wait(); err != nil {
+				if err := retry(err); err != nil {
 					return err
 				}
 				continue
@@ -58,10 +59,7 @@ func (q *Queue) Follow(ctx context.Context, fromID string, fn func(id string, c 
 			continue
 		}
 		if err != nil {
-			if err := q.followErr(ctx, err); err != nil {
-				return err
-			}
-			if err := wait(); err != nil {
+			if err := retry(err); err != nil {
 				return err
 			}
 			continue

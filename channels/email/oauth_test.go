@@ -70,7 +70,10 @@ func startOAuth(t *testing.T, user string) *oauthServer {
 	return o
 }
 
-func TestXOAuth2LoginAgainstDovecot(t *testing.T) {
+// startOAuthDovecot starts a token endpoint and a Dovecot that checks tokens against it,
+// and returns the mailbox with a password (admin) and the same mailbox over XOAUTH2.
+func startOAuthDovecot(t *testing.T) (*oauthServer, *testenv.Dovecot, Mailbox, Mailbox) {
+	t.Helper()
 	o := startOAuth(t, "intake")
 	d := testenv.StartDovecotWith(t, testenv.DovecotOptions{OAuth2IntrospectionURL: o.URL + "/introspect"})
 	admin := testMailbox(d)
@@ -78,6 +81,11 @@ func TestXOAuth2LoginAgainstDovecot(t *testing.T) {
 	mb.Auth, mb.Password = AuthXOAuth2, ""
 	mb.OAuthClientID, mb.OAuthClientSecret = "intake-client", channels.Secret("client-secret")
 	mb.OAuthTokenURL, mb.OAuthRefreshToken = o.URL+"/token", channels.Secret("refresh-1")
+	return o, d, admin, mb
+}
+
+func TestXOAuth2LoginAgainstDovecot(t *testing.T) {
+	o, d, admin, mb := startOAuthDovecot(t)
 
 	appendMail(t, admin, mailWithID("oauth@example.com", "Masuk lewat XOAUTH2."))
 	sink, m := newFakeSink(), metrics.New(nil)
@@ -99,13 +107,7 @@ func TestXOAuth2LoginAgainstDovecot(t *testing.T) {
 // Refused access tokens keep the mailbox down; it recovers by itself once tokens work
 // again, refreshing from the newest (rotated) refresh token, not the configured one.
 func TestXOAuth2RevokedGrantRecovers(t *testing.T) {
-	o := startOAuth(t, "intake")
-	d := testenv.StartDovecotWith(t, testenv.DovecotOptions{OAuth2IntrospectionURL: o.URL + "/introspect"})
-	admin := testMailbox(d)
-	mb := admin
-	mb.Auth, mb.Password = AuthXOAuth2, ""
-	mb.OAuthClientID, mb.OAuthClientSecret = "intake-client", channels.Secret("client-secret")
-	mb.OAuthTokenURL, mb.OAuthRefreshToken = o.URL+"/token", channels.Secret("refresh-1")
+	o, _, admin, mb := startOAuthDovecot(t)
 	o.mu.Lock()
 	o.revoked = true // tokens are issued but Dovecot refuses them
 	o.mu.Unlock()

@@ -158,19 +158,12 @@ func (p *poller) session(ctx context.Context) error {
 func (p *poller) wait(ctx context.Context, c *imapclient.Client, idle bool) error {
 	timer := time.NewTimer(p.mb.PollInterval)
 	defer timer.Stop()
-	if !idle {
-		select {
-		case <-ctx.Done():
-		case <-timer.C:
-		case <-p.wake:
-		case <-c.Closed():
-			return errConnClosed
+	var cmd *imapclient.IdleCommand
+	if idle {
+		var err error
+		if cmd, err = c.Idle(); err != nil {
+			return fmt.Errorf("idle: %w", err)
 		}
-		return nil
-	}
-	cmd, err := c.Idle()
-	if err != nil {
-		return fmt.Errorf("idle: %w", err)
 	}
 	select {
 	case <-ctx.Done():
@@ -178,6 +171,9 @@ func (p *poller) wait(ctx context.Context, c *imapclient.Client, idle bool) erro
 	case <-p.wake:
 	case <-c.Closed():
 		return errConnClosed
+	}
+	if cmd == nil {
+		return nil
 	}
 	if err := cmd.Close(); err != nil {
 		return fmt.Errorf("idle: %w", err)

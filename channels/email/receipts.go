@@ -144,7 +144,7 @@ func (r *receiptSender) build(m *record.Message, out channels.Outcome, to string
 	h.SetAddressList("From", []*mail.Address{{Name: r.fromAddr.Name, Address: r.fromAddr.Address}})
 	h.SetAddressList("To", []*mail.Address{{Name: m.Sender.Name, Address: to}})
 	h.SetSubject(receiptSubject(c.Subject, out.Reference, lang))
-	h.SetMessageID(newMessageID(r.fromAddr.Address))
+	h.SetMessageID(newMessageID("receipt", r.fromAddr.Address))
 	if id := m.ProviderMessageID; id != "" && !strings.HasSuffix(id, "@intake.invalid") {
 		h.SetMsgIDList("In-Reply-To", []string{id})
 		var refs []string
@@ -158,6 +158,11 @@ func (r *receiptSender) build(m *record.Message, out channels.Outcome, to string
 	}
 	h.Set("Auto-Submitted", "auto-replied")
 	h.Set("X-Auto-Response-Suppress", "All")
+	return plainTextMail(h, r.texts.Text(out.Reference, lang))
+}
+
+// plainTextMail renders a mail of h and one text/plain UTF-8 part, quoted-printable.
+func plainTextMail(h mail.Header, text string) ([]byte, error) {
 	h.Set("MIME-Version", "1.0")
 	h.SetContentType("text/plain", map[string]string{"charset": "utf-8"})
 	h.Set("Content-Transfer-Encoding", "quoted-printable")
@@ -166,7 +171,7 @@ func (r *receiptSender) build(m *record.Message, out channels.Outcome, to string
 	if err != nil {
 		return nil, err
 	}
-	if _, err := w.Write([]byte(r.texts.Text(out.Reference, lang) + "\r\n")); err != nil {
+	if _, err := w.Write([]byte(text + "\r\n")); err != nil {
 		return nil, err
 	}
 	if err := w.Close(); err != nil {
@@ -185,14 +190,15 @@ func receiptSubject(subject, reference, lang string) string {
 	return "Re: " + subject + " [" + reference + "]"
 }
 
-func newMessageID(from string) string {
+// newMessageID returns a fresh Message-ID, prefix.<random>@<the domain of from>.
+func newMessageID(prefix, from string) string {
 	domain := "intake.invalid"
 	if i := strings.LastIndexByte(from, '@'); i >= 0 && i+1 < len(from) {
 		domain = from[i+1:]
 	}
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	return "receipt." + hex.EncodeToString(b[:]) + "@" + domain
+	return prefix + "." + hex.EncodeToString(b[:]) + "@" + domain
 }
 
 // machineSender matches local parts that never read mail (RFC 3834 §2, peers' lists).

@@ -1,10 +1,7 @@
 package email
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -26,20 +23,12 @@ func SampleMail(text string) []byte {
 	h.SetAddressList("From", []*mail.Address{{Name: "Warga Contoh", Address: "warga.contoh@example.com"}})
 	h.SetAddressList("To", []*mail.Address{{Name: "Pengaduan", Address: "pengaduan@example.go.id"}})
 	h.SetSubject("Aduan: jalan rusak (simulasi)")
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	h.SetMessageID("sample." + hex.EncodeToString(b[:]) + "@example.com")
-	h.Set("MIME-Version", "1.0")
-	h.SetContentType("text/plain", map[string]string{"charset": "utf-8"})
-	h.Set("Content-Transfer-Encoding", "quoted-printable")
-	var buf bytes.Buffer
-	w, err := mail.CreateSingleInlineWriter(&buf, h)
+	h.SetMessageID(newMessageID("sample", "warga.contoh@example.com"))
+	raw, err := plainTextMail(h, text)
 	if err != nil {
 		panic(err) // only on a bad header, which the code above never builds
 	}
-	_, _ = w.Write([]byte(text + "\r\n"))
-	_ = w.Close()
-	return buf.Bytes()
+	return raw
 }
 
 // AppendSample APPENDs raw to the mailbox's inbox folder (mb.Mailbox), as a mail server
