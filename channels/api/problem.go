@@ -3,6 +3,8 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/lapor/intake/channels"
 )
 
 // ProblemTypeInvalidRequest is the RFC 9457 type of a 400 whose errors name each bad field.
@@ -24,7 +26,7 @@ type Problem struct {
 }
 
 // ProblemContentType is the media type of every error answer.
-const ProblemContentType = "application/problem+json"
+const ProblemContentType = channels.ProblemContentType
 
 // WriteProblem answers with p. The body never repeats a key, a header or the request text.
 func WriteProblem(w http.ResponseWriter, p Problem) {
@@ -36,15 +38,10 @@ func WriteProblem(w http.ResponseWriter, p Problem) {
 	}
 	b, err := json.Marshal(p)
 	if err != nil {
-		http.Error(w, p.Title, p.Status)
+		channels.WriteProblem(w, p.Status, p.Type, p.Detail)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", ProblemContentType)
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(p.Status)
-	_, _ = w.Write(append(b, '\n'))
+	channels.WriteProblemJSON(w, p.Status, b)
 }
 
 // writeUnauthorized answers 401 with the challenge of RFC 6750 §3: no error code when the
