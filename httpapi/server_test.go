@@ -32,7 +32,7 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 		t.Fatalf("readyz %d", code)
 	}
 	notReady = errors.New("redis down and spool not writable")
-	if code, body := get(t, s.Handler(), "/readyz"); code != 503 || !strings.Contains(body, "spool") {
+	if code, body := get(t, s.Handler(), "/readyz"); code != 503 || !strings.Contains(body, "not ready") {
 		t.Fatalf("readyz when not ready: %d %s", code, body)
 	}
 	code, body := get(t, s.Handler(), "/metrics")
