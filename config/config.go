@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/lapor/intake/channels"
 	"github.com/lapor/intake/channels/api"
@@ -18,7 +19,15 @@ import (
 
 // Config is every setting of CONTRACT §2.
 type Config struct {
-	HTTPAddr          string          `env:"INTAKE_HTTP_ADDR" yaml:"http_addr"`
+	HTTPAddr string `env:"INTAKE_HTTP_ADDR" yaml:"http_addr"`
+	// AdminAddr, when set, is a second listener for /metrics, /healthz and /readyz; the
+	// public listener then no longer serves /metrics (CONTRACT §10).
+	AdminAddr string `env:"INTAKE_ADMIN_ADDR" yaml:"admin_addr"`
+	// MaxInFlight bounds the requests handled at once; more get 503 with Retry-After.
+	MaxInFlight int `env:"INTAKE_MAX_IN_FLIGHT" yaml:"max_in_flight"`
+	// BodyTimeout bounds how long one request body may take to arrive, so a body trickled
+	// a byte at a time cannot hold a handler for long.
+	BodyTimeout       time.Duration   `env:"INTAKE_BODY_TIMEOUT" yaml:"body_timeout"`
 	PublicURL         string          `env:"INTAKE_PUBLIC_URL" yaml:"public_url"`
 	RedisURL          channels.Secret `env:"INTAKE_REDIS_URL" yaml:"redis_url"`
 	Stream            string          `env:"INTAKE_STREAM" yaml:"stream"`
@@ -42,7 +51,8 @@ type Config struct {
 	Email    email.Config       `yaml:"email"`
 	API      api.Config         `yaml:"api"`
 
-	// Dev is true in development mode: nothing configured for production (CONTRACT §1).
+	// Dev is true in development mode: nothing configured at all, or `intake serve --dev`
+	// (CONTRACT §1, §10).
 	Dev bool `yaml:"-"`
 }
 
@@ -55,6 +65,8 @@ func defaults() Config {
 		SpoolDir:       "./data/spool",
 		DefaultRegion:  "ID",
 		MaxBodyBytes:   10 << 20,
+		MaxInFlight:    256,
+		BodyTimeout:    15 * time.Second,
 		MediaDir:       "./data/media",
 		MaxMediaBytes:  25 << 20,
 		LogLevel:       "info",
@@ -66,29 +78,53 @@ func defaults() Config {
 }
 
 // Load reads the YAML file at path (none when path is ""), then the environment from
-// lookup (os.LookupEnv in production), applies development mode, and validates. The
-// error lists every problem at once.
+// lookup, and validates. Development mode is chosen only when nothing at all is set: no
+// file and no INTAKE_ variable; anything set means production, which refuses to start
+// without Redis and a channel. The error lists every problem at once.
 func Load(path string, lookup func(string) (string, bool)) (*Config, error) {
+	return load(source{path: path, lookup: lookup})
+}
+
+// LoadDev is Load for `intake serve --dev`: development mode whatever else is set, still
+// on loopback only, with the embedded Redis and the development secrets.
+func LoadDev(path string, lookup func(string) (string, bool)) (*Config, error) {
+	return load(source{path: path, lookup: lookup, dev: true})
+}
+
+// FromEnvironment is Load with the process environment. Any INTAKE_ variable, even one
+// the gateway does not know (a typo), counts as configuration.
+func FromEnvironment(path string) (*Config, error) {
+	return load(source{path: path, lookup: os.LookupEnv, names: environNames()})
+}
+
+// DevFromEnvironment is LoadDev with the process environment.
+func DevFromEnvironment(path string) (*Config, error) {
+	return load(source{path: path, lookup: os.LookupEnv, dev: true})
+}
+
+// source is where Load takes its settings from.
+type source struct {
+	path   string
+	lookup func(string) (string, bool)
+	names  []string // INTAKE_ variables present beyond the known ones (the process environment)
+	dev    bool     // development mode asked for (--dev)
+}
+
+func load(src source) (*Config, error) {
 	c := defaults()
+	path := src.path
 	if path == "" {
-		path, _ = lookup("INTAKE_CONFIG")
+		path, _ = src.lookup("INTAKE_CONFIG")
 	}
 	if path != "" {
 		if err := readYAML(path, &c); err != nil {
 			return nil, err
 		}
 	}
-	set := map[string]bool{}
-	errs := applyEnv(&c, func(k string) (string, bool) {
-		v, ok := lookup(k)
-		if ok && v != "" {
-			set[k] = true
-		}
-		return v, ok
-	})
-	c.Dev = c.RedisURL == "" && !c.Twilio.Enabled() && !c.WhatsApp.Enabled() && !c.Email.Enabled() && !c.API.Enabled()
+	errs := applyEnv(&c, src.lookup)
+	c.Dev = src.dev || (path == "" && len(src.names) == 0 && !anySet(&c, src.lookup))
 	if c.Dev {
-		c.applyDevMode(set)
+		errs = append(errs, c.applyDevMode(src.lookup)...)
 	}
 	errs = append(errs, c.validate()...)
 	if len(errs) > 0 {
@@ -97,31 +133,54 @@ func Load(path string, lookup func(string) (string, bool)) (*Config, error) {
 	return &c, nil
 }
 
-// FromEnvironment is Load with the process environment.
-func FromEnvironment(path string) (*Config, error) { return Load(path, os.LookupEnv) }
-
 // applyDevMode sets what development mode means: loopback only, the embedded Redis, and
-// the development secrets `intake simulate` uses.
-func (c *Config) applyDevMode(set map[string]bool) {
-	if !set["INTAKE_HTTP_ADDR"] && c.HTTPAddr == ":8080" {
+// the development secrets `intake simulate` uses. Settings that contradict it are errors,
+// never silently overridden.
+func (c *Config) applyDevMode(lookup func(string) (string, bool)) []error {
+	var errs []error
+	if c.RedisURL != "" {
+		errs = append(errs, errors.New("development mode uses an embedded in-memory Redis: unset INTAKE_REDIS_URL, or run without --dev for production"))
+	}
+	if c.Twilio.Enabled() || c.WhatsApp.Enabled() || c.API.Enabled() {
+		errs = append(errs, errors.New("development mode uses the public development secrets: unset the Twilio, WhatsApp and API secrets, or run without --dev for production"))
+	}
+	if _, set := lookup("INTAKE_HTTP_ADDR"); !set && c.HTTPAddr == ":8080" {
 		c.HTTPAddr = "127.0.0.1:8080"
+	}
+	for _, a := range []struct{ name, addr string }{{"INTAKE_HTTP_ADDR", c.HTTPAddr},
+		{"INTAKE_ADMIN_ADDR", c.AdminAddr}, {"INTAKE_DEV_REDIS_ADDR", c.DevRedisAddr}} {
+		if a.addr != "" && !loopback(a.addr) {
+			errs = append(errs, fmt.Errorf("%s=%q: development mode listens on loopback only, because its secrets are public: use 127.0.0.1:PORT or [::1]:PORT", a.name, a.addr))
+		}
 	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.HTTPAddr
 	}
-	if !set["INTAKE_LOG_FORMAT"] {
+	if _, set := lookup("INTAKE_LOG_FORMAT"); !set {
 		c.LogFormat = "text"
 	}
 	c.Twilio.AuthToken = twilio.DevAuthToken
 	c.WhatsApp.AppSecret = whatsapp.DevAppSecret
 	c.WhatsApp.VerifyToken = whatsapp.DevVerifyToken
 	c.API.Keys = api.DevKeys // so `intake simulate api` works out of the box
+	return errs
+}
+
+// loopback reports whether the host of addr is a loopback IP literal; a name such as
+// localhost is refused, since it may resolve elsewhere.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func (c *Config) validate() []error {
 	var errs []error
 	if !c.Dev && c.RedisURL == "" {
-		errs = append(errs, errors.New("INTAKE_REDIS_URL is required once any channel is configured for production: set redis://host:6379/0 (development mode, with no settings at all, uses an embedded server)"))
+		errs = append(errs, errors.New("INTAKE_REDIS_URL is required: settings are given, so this is production; set redis://host:6379/0 (for development with an embedded server, run `intake serve --dev` or set no INTAKE_ variable at all)"))
 	}
 	if c.RedisURL != "" {
 		if u, err := url.Parse(c.RedisURL.Reveal()); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
@@ -136,8 +195,21 @@ func (c *Config) validate() []error {
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		errs = append(errs, fmt.Errorf("INTAKE_HTTP_ADDR=%q must be host:port, e.g. :8080", c.HTTPAddr))
 	}
+	if c.AdminAddr != "" {
+		if _, _, err := net.SplitHostPort(c.AdminAddr); err != nil {
+			errs = append(errs, fmt.Errorf("INTAKE_ADMIN_ADDR=%q must be host:port, e.g. 127.0.0.1:9090", c.AdminAddr))
+		} else if c.AdminAddr == c.HTTPAddr {
+			errs = append(errs, errors.New("INTAKE_ADMIN_ADDR must differ from INTAKE_HTTP_ADDR: it is a second listener"))
+		}
+	}
 	if c.MaxBodyBytes <= 0 {
 		errs = append(errs, errors.New("INTAKE_MAX_BODY_BYTES must be above 0"))
+	}
+	if c.MaxInFlight <= 0 {
+		errs = append(errs, errors.New("INTAKE_MAX_IN_FLIGHT must be above 0"))
+	}
+	if c.BodyTimeout <= 0 {
+		errs = append(errs, errors.New("INTAKE_BODY_TIMEOUT must be above 0, e.g. 15s"))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
@@ -157,7 +229,7 @@ func (c *Config) validate() []error {
 	errs = append(errs, c.Email.Validate()...)
 	errs = append(errs, c.API.Validate()...)
 	if !c.Dev && !c.Twilio.Enabled() && !c.WhatsApp.Enabled() && !c.Email.Enabled() && !c.API.Enabled() {
-		errs = append(errs, errors.New("no channel is enabled: set INTAKE_TWILIO_AUTH_TOKEN, INTAKE_WHATSAPP_APP_SECRET, INTAKE_IMAP_ADDR or INTAKE_API_KEYS"))
+		errs = append(errs, errors.New("no channel is enabled: set INTAKE_TWILIO_AUTH_TOKEN, INTAKE_WHATSAPP_APP_SECRET, INTAKE_IMAP_ADDR or INTAKE_API_KEYS (or run `intake serve --dev` for development)"))
 	}
 	return errs
 }

@@ -46,7 +46,13 @@ func applyEnv(dst any, lookup func(string) (string, bool)) []error {
 	walk(reflect.ValueOf(dst).Elem(), func(f reflect.Value, name string) {
 		raw, ok := lookup(name)
 		if f.Type() == secretType {
-			if path, okFile := lookup(name + "_FILE"); okFile && path != "" {
+			if path, okFile := lookup(name + "_FILE"); okFile {
+				// An empty path or file is an error, not "unset": a secret that failed to
+				// render must stop the start, not quietly disable a channel.
+				if path == "" {
+					errs = append(errs, fmt.Errorf("%s_FILE is set but empty: name the secret file, or unset %s_FILE", name, name))
+					return
+				}
 				if ok && raw != "" {
 					errs = append(errs, fmt.Errorf("%s and %s_FILE are both set: keep one", name, name))
 					return
@@ -57,6 +63,10 @@ func applyEnv(dst any, lookup func(string) (string, bool)) []error {
 					return
 				}
 				raw, ok = strings.TrimRight(string(b), "\r\n"), true
+				if strings.TrimSpace(raw) == "" {
+					errs = append(errs, fmt.Errorf("%s_FILE: the secret file %s is empty: write the secret into it", name, path))
+					return
+				}
 			}
 		}
 		if !ok {
@@ -67,6 +77,34 @@ func applyEnv(dst any, lookup func(string) (string, bool)) []error {
 		}
 	})
 	return errs
+}
+
+// anySet reports whether lookup holds any variable the gateway reads (X or X_FILE), or
+// INTAKE_CONFIG, even set to "": then the gateway is configured, so not in development mode.
+func anySet(dst any, lookup func(string) (string, bool)) bool {
+	found := false
+	if _, ok := lookup("INTAKE_CONFIG"); ok {
+		return true
+	}
+	walk(reflect.ValueOf(dst).Elem(), func(_ reflect.Value, name string) {
+		_, ok := lookup(name)
+		_, okFile := lookup(name + "_FILE")
+		found = found || ok || okFile
+	})
+	return found
+}
+
+// environNames lists the INTAKE_ variables of the process environment, but for the test
+// harness's INTAKE_TEST_ ones.
+func environNames() []string {
+	var names []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "INTAKE_") && !strings.HasPrefix(name, "INTAKE_TEST_") {
+			names = append(names, name)
+		}
+	}
+	return names
 }
 
 // walk calls fn for every settable field carrying an `env` tag, descending into structs.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -24,6 +25,9 @@ func TestComposeFile(t *testing.T) {
 			Build       map[string]string `yaml:"build"`
 			Environment map[string]string `yaml:"environment"`
 			Secrets     []string          `yaml:"secrets"`
+			Ports       []string          `yaml:"ports"`
+			ReadOnly    bool              `yaml:"read_only"`
+			Tmpfs       []string          `yaml:"tmpfs"`
 		} `yaml:"services"`
 		Secrets map[string]map[string]string `yaml:"secrets"`
 	}
@@ -50,6 +54,17 @@ func TestComposeFile(t *testing.T) {
 		}
 		if strings.Contains(k, "TOKEN") || strings.Contains(k, "SECRET") || strings.Contains(k, "PASSWORD") || k == "INTAKE_API_KEYS" {
 			t.Errorf("%s is a secret written into the compose file: use %s_FILE", k, k)
+		}
+	}
+	if gw.ReadOnly && !slices.Contains(gw.Tmpfs, "/tmp") {
+		t.Error("a read-only gateway needs tmpfs: /tmp for temporary files")
+	}
+	if gw.Environment["INTAKE_ADMIN_ADDR"] == "" {
+		t.Error("INTAKE_ADMIN_ADDR must keep /metrics off the published port")
+	}
+	for _, p := range gw.Ports {
+		if _, port, _ := strings.Cut(gw.Environment["INTAKE_ADMIN_ADDR"], ":"); strings.HasSuffix(p, ":"+port) {
+			t.Errorf("the admin port is published: %s", p)
 		}
 	}
 	for _, s := range gw.Secrets {
@@ -94,4 +109,32 @@ func TestDockerfile(t *testing.T) {
 	if strings.Count(df, "FROM ") < 2 {
 		t.Error("Dockerfile must be multi-stage")
 	}
+	// H3: the image's own settings mark it production, so a container started without
+	// Redis or a channel refuses to start instead of running in development mode.
+	env := dockerfileEnv(df)
+	if len(env) == 0 {
+		t.Fatal("the Dockerfile sets no INTAKE_ variable: an unconfigured container would start in development mode")
+	}
+	_, err = config.Load("", func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err == nil || !strings.Contains(err.Error(), "INTAKE_REDIS_URL is required") {
+		t.Fatalf("the image alone must refuse to start for want of Redis: %v", err)
+	}
+}
+
+// dockerfileEnv reads the INTAKE_ variables of the Dockerfile's ENV instructions
+// (ENV K=V, several per instruction, continued lines).
+func dockerfileEnv(df string) map[string]string {
+	env := map[string]string{}
+	for _, instr := range strings.Split(strings.ReplaceAll(df, "\\\n", " "), "\n") {
+		fields := strings.Fields(instr)
+		if len(fields) < 2 || fields[0] != "ENV" {
+			continue
+		}
+		for _, kv := range fields[1:] {
+			if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "INTAKE_") {
+				env[k] = strings.Trim(v, `"`)
+			}
+		}
+	}
+	return env
 }

@@ -19,7 +19,7 @@ var version = "dev"
 const usage = `intake — the complaint intake gateway
 
 Usage:
-  intake serve [--config FILE]            run the gateway
+  intake serve [--config FILE] [--dev]    run the gateway (--dev: development mode, loopback only)
   intake simulate sms|whatsapp|email|api [flags] [TEXT]
                                           send a correctly signed sample message to a running gateway
   intake tail [flags]                     follow the complaint stream, readably

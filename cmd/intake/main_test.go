@@ -18,21 +18,29 @@ import (
 	"github.com/lapor/intake/logging"
 )
 
-// startDevGateway runs `intake serve` in development mode (no configuration but ports and
+// startDevGateway runs `intake serve --dev` (no configuration but loopback ports and
 // directories) in-process and returns its base URL and embedded Redis URL.
 func startDevGateway(t *testing.T) (base, redisURL string) {
+	return startDevGatewayWith(t, nil)
+}
+
+// startDevGatewayWith is startDevGateway with extra settings.
+func startDevGatewayWith(t *testing.T, extra map[string]string) (base, redisURL string) {
 	t.Helper()
 	dir := t.TempDir()
 	redisAddr := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
 	httpAddr := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
 	env := map[string]string{"INTAKE_DEV_REDIS_ADDR": redisAddr, "INTAKE_HTTP_ADDR": httpAddr,
 		"INTAKE_SPOOL_DIR": filepath.Join(dir, "spool"), "INTAKE_MEDIA_DIR": filepath.Join(dir, "media")}
-	cfg, err := config.Load("", func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	for k, v := range extra {
+		env[k] = v
+	}
+	cfg, err := config.LoadDev("", func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !cfg.Dev {
-		t.Fatal("no configuration must mean development mode")
+		t.Fatal("--dev must mean development mode")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var logs bytes.Buffer
@@ -51,8 +59,8 @@ func startDevGateway(t *testing.T) (base, redisURL string) {
 		if err := <-done; err != nil {
 			t.Errorf("serve returned %v", err)
 		}
-		if !strings.Contains(logs.String(), "DEVELOPMENT MODE") {
-			t.Errorf("development mode must warn loudly; logs:\n%s", logs.String())
+		if !strings.Contains(logs.String(), "DEVELOPMENT MODE: intake listens on loopback only, at "+httpAddr) {
+			t.Errorf("development mode must warn loudly, naming the address it listens on; logs:\n%s", logs.String())
 		}
 	})
 	return "http://" + httpAddr, "redis://" + redisAddr + "/0"

@@ -33,10 +33,15 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "YAML configuration file (or INTAKE_CONFIG); the environment wins over it")
+	dev := fs.Bool("dev", false, "development mode even with settings given: loopback only, embedded in-memory Redis, public development secrets")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := config.FromEnvironment(*configPath)
+	load := config.FromEnvironment
+	if *dev {
+		load = config.DevFromEnvironment
+	}
+	cfg, err := load(*configPath)
 	if err != nil {
 		return err
 	}
@@ -67,6 +72,7 @@ type gateway struct {
 	runners []channels.Runner
 	closers []func() error
 	stopDev func()
+	devAddr string // the embedded Redis of development mode
 }
 
 // serve runs the gateway until ctx ends. listening, when not nil, gets the HTTP address
@@ -89,12 +95,38 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, listening 
 			}
 		}(r)
 	}
-	err = g.http.Serve(ctx, cfg.HTTPAddr, func(a net.Addr) {
+	httpCtx, stopHTTP := context.WithCancel(ctx)
+	defer stopHTTP()
+	adminErr := make(chan error, 1)
+	if cfg.AdminAddr != "" {
+		go func() {
+			err := g.http.ServeAdmin(httpCtx, cfg.AdminAddr, func(a net.Addr) {
+				log.Info("intake admin listener (/metrics, /healthz, /readyz)", "addr", a.String())
+			})
+			if err != nil {
+				err = fmt.Errorf("admin listener INTAKE_ADMIN_ADDR=%s: %w", cfg.AdminAddr, err)
+				stopHTTP() // the gateway does not run without the listener it was asked for
+			}
+			adminErr <- err
+		}()
+	}
+	err = g.http.Serve(httpCtx, cfg.HTTPAddr, func(a net.Addr) {
+		if cfg.Dev {
+			log.Warn("DEVELOPMENT MODE: intake listens on loopback only, at "+a.String()+", keeps records in an "+
+				"embedded in-memory Redis that loses everything on exit, and uses public development secrets. "+
+				"For production set INTAKE_REDIS_URL and the channel secrets, without --dev.", "http", a.String(), "redis", g.devAddr)
+		}
 		log.Info("intake is listening", "addr", a.String(), "dev", cfg.Dev, "version", version)
 		if listening != nil {
 			listening(a)
 		}
 	})
+	stopHTTP()
+	if cfg.AdminAddr != "" {
+		if aerr := <-adminErr; err == nil {
+			err = aerr
+		}
+	}
 	// The HTTP server has finished its in-flight requests; now the workers, then Redis.
 	stopRunners()
 	wg.Wait()
@@ -115,11 +147,8 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 		if err != nil {
 			return nil, err
 		}
-		g.stopDev = stop
+		g.stopDev, g.devAddr = stop, addr
 		redisURL = "redis://" + addr + "/0"
-		log.Warn("DEVELOPMENT MODE: nothing is configured, so intake listens on loopback only, keeps records in an "+
-			"embedded in-memory Redis that loses everything on exit, and uses development secrets. Set INTAKE_REDIS_URL "+
-			"and the channel secrets for production.", "redis", addr, "http", cfg.HTTPAddr)
 	}
 	qcfg := queue.Config{
 		URL: redisURL, Stream: cfg.Stream, RejectedStream: cfg.RejectedStream, ConsumerGroup: cfg.ConsumerGroup,
@@ -155,7 +184,8 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 	}
 	g.sink = pipeline.New(pipeline.Options{Normalizer: norm, Queue: g.queue, Media: store, PublicURL: cfg.PublicURL,
 		FetchProviders: worker.Providers(), Metrics: m, Logger: log})
-	g.http = httpapi.New(httpapi.Options{MaxBodyBytes: cfg.MaxBodyBytes, Logger: log, Metrics: m, Ready: g.queue.Ready})
+	g.http = httpapi.New(httpapi.Options{MaxBodyBytes: cfg.MaxBodyBytes, BodyTimeout: cfg.BodyTimeout,
+		MaxInFlight: cfg.MaxInFlight, MetricsOnAdminOnly: cfg.AdminAddr != "", Logger: log, Metrics: m, Ready: g.queue.Ready})
 
 	var errs []error
 	add := func(w channels.Webhook, err error) {
