@@ -177,8 +177,13 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 		ch, err := api.New(cfg.API, g.sink, api.Options{Region: cfg.DefaultRegion, Logger: log})
 		add(ch, err)
 		if err == nil {
-			// The core fetches attachments with the same keys as the API.
-			g.http.Handle(http.MethodGet, "/media/*", ch.RequireKey(store.Handler()))
+			// The core fetches attachments with INTAKE_MEDIA_KEYS, or with the API keys when unset.
+			guard, err := api.MediaGuard(cfg.API, store.Handler())
+			if err != nil {
+				errs = append(errs, err)
+			} else {
+				g.http.Handle(http.MethodGet, "/media/*", guard)
+			}
 		}
 	}
 	if cfg.Email.Enabled() {
