@@ -145,10 +145,11 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 		PublicURL: cfg.PublicURL, Metrics: m, Logger: log}
 	if cfg.Twilio.Enabled() && cfg.Twilio.AccountSID != "" {
 		worker.Fetchers[record.ProviderTwilio] = twilio.NewMediaFetcher(cfg.Twilio.AccountSID, cfg.Twilio.AuthToken,
-			twilio.MediaOptions{MaxBytes: cfg.MaxMediaBytes})
+			twilio.MediaOptions{MaxBytes: cfg.MaxMediaBytes, AllowPrivate: cfg.MediaPrivateNetworks()})
 	}
 	if cfg.WhatsApp.DownloadsEnabled() {
-		worker.Fetchers[record.ProviderMeta] = whatsapp.NewMediaFetcher(cfg.WhatsApp, whatsapp.WithMaxMediaBytes(cfg.MaxMediaBytes))
+		worker.Fetchers[record.ProviderMeta] = whatsapp.NewMediaFetcher(cfg.WhatsApp, whatsapp.WithMaxMediaBytes(cfg.MaxMediaBytes),
+			whatsapp.WithPrivateNetworks(cfg.MediaPrivateNetworks()...))
 	}
 	if len(worker.Fetchers) > 0 {
 		g.runners = append(g.runners, worker)
