@@ -56,6 +56,9 @@ func maskEmails(s string) string {
 }
 
 func maskPhones(s string) string {
+	if !strings.ContainsAny(s, "0123456789") {
+		return s
+	}
 	locs := numberPattern.FindAllStringIndex(s, -1)
 	if locs == nil {
 		return s
