@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/lapor/intake/channels/email"
 	"github.com/lapor/intake/channels/twilio"
 	"github.com/lapor/intake/channels/whatsapp"
+	"github.com/lapor/intake/media"
 	"github.com/lapor/intake/normalizer"
 )
 
@@ -43,6 +45,9 @@ type Config struct {
 	LogFormat         string          `env:"INTAKE_LOG_FORMAT" yaml:"log_format"`
 	// DevRedisAddr is where development mode's embedded Redis listens.
 	DevRedisAddr string `env:"INTAKE_DEV_REDIS_ADDR" yaml:"dev_redis_addr"`
+	// MediaAllowPrivate are non-public networks (CIDR) media downloads may reach: an
+	// on-premises mirror. Empty: downloads reach public addresses only.
+	MediaAllowPrivate []string `env:"INTAKE_MEDIA_ALLOW_PRIVATE" yaml:"media_allow_private"`
 
 	Receipts channels.Receipts  `yaml:"receipts"`
 	Routing  normalizer.Routing `yaml:"routing"`
@@ -224,6 +229,9 @@ func (c *Config) validate() []error {
 	if _, err := normalizer.New(normalizer.Options{Routing: c.Routing}); err != nil {
 		errs = append(errs, fmt.Errorf("routing: %v", err))
 	}
+	if _, err := media.ParseNetworks(c.MediaAllowPrivate); err != nil {
+		errs = append(errs, fmt.Errorf("INTAKE_MEDIA_ALLOW_PRIVATE: %w", err))
+	}
 	errs = append(errs, c.Twilio.Validate(c.PublicURL)...)
 	errs = append(errs, c.WhatsApp.Validate()...)
 	errs = append(errs, c.Email.Validate()...)
@@ -232,6 +240,12 @@ func (c *Config) validate() []error {
 		errs = append(errs, errors.New("no channel is enabled: set INTAKE_TWILIO_AUTH_TOKEN, INTAKE_WHATSAPP_APP_SECRET, INTAKE_IMAP_ADDR or INTAKE_API_KEYS (or run `intake serve --dev` for development)"))
 	}
 	return errs
+}
+
+// MediaPrivateNetworks are the networks of INTAKE_MEDIA_ALLOW_PRIVATE (validated by Load).
+func (c *Config) MediaPrivateNetworks() []netip.Prefix {
+	nets, _ := media.ParseNetworks(c.MediaAllowPrivate)
+	return nets
 }
 
 // NormalizerOptions are the normalizer's settings drawn from c.

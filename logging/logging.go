@@ -6,7 +6,6 @@ package logging
 import (
 	"io"
 	"log/slog"
-	"regexp"
 	"strings"
 )
 
@@ -16,34 +15,29 @@ var redactedKeys = map[string]bool{
 	"password": true, "token": true, "secret": true, "authorization": true,
 }
 
-var (
-	emailPattern = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@([A-Za-z0-9\-]+\.)+[A-Za-z]{2,}`)
-	// Phone numbers: a run of 9+ digits, optionally with +, spaces, dots or dashes inside.
-	phonePattern = regexp.MustCompile(`\+?\d[\d .\-]{6,}\d`)
-)
+// Attribute keys whose values are identifiers an operator needs verbatim (stream entry
+// ids, spool file names, digests, ULIDs, host:port): the phone rule is not applied to them.
+// Email addresses are still masked; whatsapp_id is not here, it is a phone number.
+var idKeys = map[string]bool{
+	"file": true, "entry": true, "entry_id": true, "sha256": true, "id": true, "addr": true,
+	"stream": true, "group": true, "message_sid": true, "reference": true, "spool_dir": true,
+}
 
-// Mask hides emails (keeping the domain), and digit runs long enough to be a phone number
-// or a NIK (keeping the last two digits, enough to tell two apart in a log).
-func Mask(s string) string {
+// Attribute keys that usually hold an error's text, whose quoted parts may name a person.
+var errorKeys = map[string]bool{"err": true, "error": true, "cause": true}
+
+// maskAttr masks one attribute's text according to its key.
+func maskAttr(key, s string, isErr bool) string {
 	if s == "" {
 		return s
 	}
-	s = emailPattern.ReplaceAllStringFunc(s, func(m string) string {
-		at := strings.LastIndexByte(m, '@')
-		return "***" + m[at:]
-	})
-	return phonePattern.ReplaceAllStringFunc(s, func(m string) string {
-		digits := 0
-		for _, c := range m {
-			if c >= '0' && c <= '9' {
-				digits++
-			}
-		}
-		if digits < 9 { // dates (8 digits) stay; phone numbers and NIKs have more
-			return m
-		}
-		return "***" + m[len(m)-2:]
-	})
+	if isErr || errorKeys[key] {
+		s = maskQuoted(s)
+	}
+	if idKeys[key] {
+		return maskEmails(s)
+	}
+	return Mask(s)
 }
 
 // New returns a logger writing to w at level ("debug", "info", "warn", "error") in format
@@ -62,17 +56,18 @@ func replace(groups []string, a slog.Attr) slog.Attr {
 	if a.Key == slog.TimeKey || a.Key == slog.LevelKey || a.Key == slog.SourceKey {
 		return a
 	}
-	if redactedKeys[strings.ToLower(a.Key)] {
+	key := strings.ToLower(a.Key)
+	if redactedKeys[key] {
 		return slog.String(a.Key, "[redacted]")
 	}
 	switch a.Value.Kind() {
 	case slog.KindString:
-		return slog.String(a.Key, Mask(a.Value.String()))
+		return slog.String(a.Key, maskAttr(key, a.Value.String(), false))
 	case slog.KindAny:
 		if err, ok := a.Value.Any().(error); ok {
-			return slog.String(a.Key, Mask(err.Error()))
+			return slog.String(a.Key, maskAttr(key, err.Error(), true))
 		}
-		return slog.String(a.Key, Mask(a.Value.String()))
+		return slog.String(a.Key, maskAttr(key, a.Value.String(), false))
 	}
 	return a
 }

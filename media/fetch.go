@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -61,10 +61,24 @@ func (p HostPolicy) Allows(u *url.URL) bool {
 		case host != eHost:
 			continue
 		}
-		if ePath != "" && (!strings.HasPrefix(u.EscapedPath(), ePath) || strings.Contains(u.EscapedPath(), "/..")) {
+		if ePath != "" && (!strings.HasPrefix(u.EscapedPath(), ePath) || hasDotDot(u)) {
 			continue
 		}
 		return true
+	}
+	return false
+}
+
+// hasDotDot reports whether u's path climbs out of a prefix: a ".." segment, written
+// plainly or percent-encoded ("%2e%2e", "..%2f"), which a server may decode before it
+// resolves the path.
+func hasDotDot(u *url.URL) bool {
+	for _, p := range []string{u.Path, u.EscapedPath()} {
+		for _, seg := range strings.Split(p, "/") {
+			if seg == ".." {
+				return true
+			}
+		}
 	}
 	return false
 }
@@ -86,8 +100,13 @@ func (p HostPolicy) Check(u *url.URL) error {
 type ClientOptions struct {
 	// Timeout bounds one whole request, body included (60 s when 0).
 	Timeout time.Duration
-	// Transport is the round tripper (a dedicated clone of http.DefaultTransport when nil).
+	// Transport is the round tripper (a dedicated clone of http.DefaultTransport when nil,
+	// whose dialer refuses non-public addresses; a Transport given here is used as is).
 	Transport http.RoundTripper
+	// AllowPrivate lists the networks the dialer may reach although they are loopback,
+	// private, link-local, CGNAT or otherwise not public: an on-premises mirror
+	// (INTAKE_MEDIA_ALLOW_PRIVATE), or a test server on 127.0.0.1. Empty: none.
+	AllowPrivate []netip.Prefix
 }
 
 // NewClient returns an HTTP client that only talks to hosts p allows: the first request
@@ -101,7 +120,7 @@ func NewClient(p HostPolicy, o ClientOptions) *http.Client {
 	if o.Transport == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.Proxy = nil // a proxy would see the credentials; and tests must not leave loopback
-		t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+		t.DialContext = guardedDial(o.AllowPrivate)
 		t.ResponseHeaderTimeout = 30 * time.Second
 		o.Transport = t
 	}

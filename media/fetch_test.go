@@ -78,7 +78,7 @@ func TestClientRefusesRedirectsOffTheAllowList(t *testing.T) {
 		}
 	}))
 	defer good.Close()
-	c := NewClient(HostPolicy{good.URL}, ClientOptions{})
+	c := NewClient(HostPolicy{good.URL}, ClientOptions{AllowPrivate: loopback})
 
 	req, _ := http.NewRequest(http.MethodGet, good.URL+"/away", nil)
 	_, err := c.Do(req)

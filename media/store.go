@@ -80,30 +80,6 @@ func (s *Store) path(sum string) string { return filepath.Join(s.dir, sum) }
 
 var validSum = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
-// Handler serves GET /media/{sha256}. Authentication is the caller's: wrap it.
-func (s *Store) Handler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sum := strings.TrimPrefix(r.URL.Path, "/media/")
-		f, err := s.Open(sum)
-		if err != nil {
-			http.Error(w, "no attachment with that sha256", http.StatusNotFound)
-			return
-		}
-		defer f.Close()
-		head := make([]byte, 512)
-		k, _ := io.ReadFull(f, head)
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			http.Error(w, "cannot read the attachment", http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", http.DetectContentType(head[:k]))
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.Header().Set("Content-Disposition", "attachment")
-		w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
-		http.ServeContent(w, r, "", fileTime(f), f)
-	})
-}
-
 // contentType keeps a specific declared type and sniffs otherwise.
 func contentType(declared string, head []byte) string {
 	declared = strings.ToLower(strings.TrimSpace(strings.SplitN(declared, ";", 2)[0]))

@@ -142,12 +142,17 @@ func startGateway(t *testing.T) *gatewaytest.Gateway {
 	return gatewaytest.Start(t, gatewaytest.Options{
 		MaxBodyBytes: testLimit,
 		Mount: func(t testing.TB, g *gatewaytest.Gateway) {
-			ch, err := api.New(api.Config{Keys: "callcentre-jabar:" + jabarKey + ",webform:" + webformKey}, g.Sink, api.Options{})
+			cfg := api.Config{Keys: "callcentre-jabar:" + jabarKey + ",webform:" + webformKey}
+			ch, err := api.New(cfg, g.Sink, api.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			ch.Routes(g.Router)
-			g.Router.Handle(http.MethodGet, "/media/*", ch.RequireKey(g.Media.Handler()))
+			guard, err := api.MediaGuard(cfg, g.Media.Handler()) // serve.go's wiring; without media keys any API key reads
+			if err != nil {
+				t.Fatal(err)
+			}
+			g.Router.Handle(http.MethodGet, "/media/*", guard)
 		},
 	})
 }

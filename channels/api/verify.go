@@ -1,8 +1,10 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
 	"net/http"
 	"strings"
 )
@@ -74,4 +76,41 @@ func BearerToken(authorization string) (token string, present bool) {
 		return "", false
 	}
 	return token, true
+}
+
+// MediaGuard wraps next (GET /media/{sha256}) with the key scopes of cfg: without
+// INTAKE_MEDIA_KEYS any API key reads media (401 otherwise); with it only a media key
+// does, and an API key gets 403 insufficient_scope, so a key handed to a call centre to
+// submit complaints cannot download attachments. Both key sets are always checked, so the
+// time taken does not tell which set a key belongs to.
+func MediaGuard(cfg Config, next http.Handler) (http.Handler, error) {
+	submit, errs := cfg.ParseKeys()
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if cfg.MediaKeys == "" {
+		return requireKey(NewVerifier(submit), next), nil
+	}
+	read, errs := cfg.ParseMediaKeys()
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if len(read) == 0 {
+		return nil, errors.New("api: INTAKE_MEDIA_KEYS holds no name:key entry")
+	}
+	readers, submitters := NewVerifier(read), NewVerifier(submit)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name, canRead := readers.VerifyRequest(r)
+		_, canSubmit := submitters.VerifyRequest(r)
+		switch {
+		case canRead:
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyNameCtx{}, name)))
+		case canSubmit:
+			w.Header().Set("WWW-Authenticate", `Bearer realm="intake", error="insufficient_scope"`)
+			WriteProblem(w, Problem{Status: http.StatusForbidden,
+				Detail: "this API key may submit complaints but not read attachments: GET /media takes a key from INTAKE_MEDIA_KEYS"})
+		default:
+			writeUnauthorized(w, r)
+		}
+	}), nil
 }

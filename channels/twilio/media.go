@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"time"
 
@@ -44,6 +45,9 @@ type MediaOptions struct {
 	MaxBytes int64
 	// Transport is the HTTP transport (tests).
 	Transport http.RoundTripper
+	// AllowPrivate are the non-public networks downloads may reach (media.ClientOptions):
+	// INTAKE_MEDIA_ALLOW_PRIVATE, or a test's 127.0.0.1.
+	AllowPrivate []netip.Prefix
 }
 
 // NewMediaFetcher returns the fetcher for the account's media. Without accountSID the
@@ -58,7 +62,7 @@ func NewMediaFetcher(accountSID string, authToken channels.Secret, o MediaOption
 		accountSID: accountSID,
 		authToken:  authToken.Reveal(),
 		policy:     policy,
-		client:     media.NewClient(policy, media.ClientOptions{Timeout: o.Timeout, Transport: o.Transport}),
+		client:     media.NewClient(policy, media.ClientOptions{Timeout: o.Timeout, Transport: o.Transport, AllowPrivate: o.AllowPrivate}),
 		maxBytes:   o.MaxBytes,
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"testing"
 
@@ -45,7 +46,7 @@ func TestMediaFetcher(t *testing.T) {
 	}))
 	defer api.Close()
 
-	f := NewMediaFetcher("AC1", "tok", MediaOptions{Hosts: []string{api.URL, cdn.URL}})
+	f := NewMediaFetcher("AC1", "tok", MediaOptions{Hosts: []string{api.URL, cdn.URL}, AllowPrivate: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 	if f.Provider() != record.ProviderTwilio {
 		t.Fatal(f.Provider())
 	}
@@ -93,7 +94,7 @@ func TestMediaFetcher(t *testing.T) {
 	if _, _, err := fetch(f, ""); status(err) != record.MediaFailed {
 		t.Errorf("no MediaUrl: %v", err)
 	}
-	noAuth := NewMediaFetcher("", "tok", MediaOptions{Hosts: []string{api.URL}})
+	noAuth := NewMediaFetcher("", "tok", MediaOptions{Hosts: []string{api.URL}, AllowPrivate: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 	if _, _, err := fetch(noAuth, api.URL+"/direct"); status(err) != record.MediaFailed {
 		t.Errorf("401 without an account sid: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -45,6 +46,7 @@ type fetcherOptions struct {
 	transport http.RoundTripper
 	timeout   time.Duration
 	maxBytes  int64
+	private   []netip.Prefix
 }
 
 // WithMediaHosts replaces DefaultMediaHosts (the Graph host is always allowed). Entries
@@ -56,6 +58,12 @@ func WithMediaHosts(hosts ...string) FetcherOption {
 // WithMediaTransport sets the HTTP transport (tests).
 func WithMediaTransport(rt http.RoundTripper) FetcherOption {
 	return func(o *fetcherOptions) { o.transport = rt }
+}
+
+// WithPrivateNetworks lets downloads reach these non-public networks
+// (media.ClientOptions.AllowPrivate): INTAKE_MEDIA_ALLOW_PRIVATE, or a test's 127.0.0.1.
+func WithPrivateNetworks(nets ...netip.Prefix) FetcherOption {
+	return func(o *fetcherOptions) { o.private = nets }
 }
 
 // WithMediaTimeout bounds one request, body included (60 s by default).
@@ -87,7 +95,7 @@ func NewMediaFetcher(cfg Config, opts ...FetcherOption) *MediaFetcher {
 		graph:    graph,
 		token:    cfg.AccessToken.Reveal(),
 		policy:   policy,
-		client:   media.NewClient(policy, media.ClientOptions{Timeout: o.timeout, Transport: o.transport}),
+		client:   media.NewClient(policy, media.ClientOptions{Timeout: o.timeout, Transport: o.transport, AllowPrivate: o.private}),
 		maxBytes: o.maxBytes,
 	}
 }

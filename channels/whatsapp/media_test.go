@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -68,7 +69,9 @@ func newGraphStub(t *testing.T, file []byte) *graphStub {
 }
 
 func (g *graphStub) fetcher(opts ...FetcherOption) *MediaFetcher {
-	return NewMediaFetcher(Config{AccessToken: "graph-token", GraphURL: g.URL + "/v25.0"}, opts...)
+	// The stub listens on 127.0.0.1, which the dialer refuses unless the test opts in.
+	return NewMediaFetcher(Config{AccessToken: "graph-token", GraphURL: g.URL + "/v25.0"},
+		append([]FetcherOption{WithPrivateNetworks(netip.MustParsePrefix("127.0.0.0/8"))}, opts...)...)
 }
 
 func TestMediaFetcher(t *testing.T) {

@@ -174,10 +174,11 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 		PublicURL: cfg.PublicURL, Metrics: m, Logger: log}
 	if cfg.Twilio.Enabled() && cfg.Twilio.AccountSID != "" {
 		worker.Fetchers[record.ProviderTwilio] = twilio.NewMediaFetcher(cfg.Twilio.AccountSID, cfg.Twilio.AuthToken,
-			twilio.MediaOptions{MaxBytes: cfg.MaxMediaBytes})
+			twilio.MediaOptions{MaxBytes: cfg.MaxMediaBytes, AllowPrivate: cfg.MediaPrivateNetworks()})
 	}
 	if cfg.WhatsApp.DownloadsEnabled() {
-		worker.Fetchers[record.ProviderMeta] = whatsapp.NewMediaFetcher(cfg.WhatsApp, whatsapp.WithMaxMediaBytes(cfg.MaxMediaBytes))
+		worker.Fetchers[record.ProviderMeta] = whatsapp.NewMediaFetcher(cfg.WhatsApp, whatsapp.WithMaxMediaBytes(cfg.MaxMediaBytes),
+			whatsapp.WithPrivateNetworks(cfg.MediaPrivateNetworks()...))
 	}
 	if len(worker.Fetchers) > 0 {
 		g.runners = append(g.runners, worker)
@@ -207,8 +208,13 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 		ch, err := api.New(cfg.API, g.sink, api.Options{Region: cfg.DefaultRegion, Logger: log})
 		add(ch, err)
 		if err == nil {
-			// The core fetches attachments with the same keys as the API.
-			g.http.Handle(http.MethodGet, "/media/*", ch.RequireKey(store.Handler()))
+			// The core fetches attachments with INTAKE_MEDIA_KEYS, or with the API keys when unset.
+			guard, err := api.MediaGuard(cfg.API, store.Handler())
+			if err != nil {
+				errs = append(errs, err)
+			} else {
+				g.http.Handle(http.MethodGet, "/media/*", guard)
+			}
 		}
 	}
 	if cfg.Email.Enabled() {
