@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 )
 
@@ -23,10 +24,14 @@ func ReadBody(r *http.Request) ([]byte, error) {
 }
 
 // WriteBodyError answers a ReadBody error as problem+json: 413 for a body over the limit,
-// 400 otherwise.
+// 408 for one that did not arrive in time (the server's body deadline), 400 otherwise.
 func WriteBodyError(w http.ResponseWriter, err error) {
-	if errors.Is(err, ErrBodyTooLarge) {
+	switch {
+	case errors.Is(err, ErrBodyTooLarge):
 		WriteProblem(w, http.StatusRequestEntityTooLarge, "", "the request body is larger than this route accepts")
+		return
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		WriteProblem(w, http.StatusRequestTimeout, "", "the request body did not arrive in time (INTAKE_BODY_TIMEOUT); send it faster or raise the timeout")
 		return
 	}
 	WriteProblem(w, http.StatusBadRequest, "", "cannot read the request body")
