@@ -51,7 +51,9 @@ func TestTwilioRefusesOversizedAndMisshapenForms(t *testing.T) {
 	dup := signed("a second Body appended to a signed request", twilio.Path, url.Values{
 		"MessageSid": {"SMdup0001"}, "From": {"+6281234567801"}, "To": {"+6281190001000"}, "Body": {"lampu jalan mati"}})
 	sign := dup.Sign
-	dup.Sign = func(t testing.TB, req *http.Request, base string, body []byte) { sign(t, req, base, body[:len(body)-len("&Body=EVIL")]) }
+	dup.Sign = func(t testing.TB, req *http.Request, base string, body []byte) {
+		sign(t, req, base, body[:len(body)-len("&Body=EVIL")])
+	}
 	dup.Body = append(dup.Body, "&Body=EVIL"...)
 
 	gatewaytest.Run(t, g, []gatewaytest.Case{
