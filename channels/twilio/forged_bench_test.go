@@ -28,6 +28,19 @@ func forgedTwilioBody(n, size int) string {
 	return b.String()
 }
 
+// escaped percent-encodes every byte of s, the costliest form to decode.
+func escaped(s string) string {
+	var b strings.Builder
+	for i := range len(s) {
+		if s[i] == '&' || s[i] == '=' {
+			b.WriteByte(s[i])
+		} else {
+			fmt.Fprintf(&b, "%%%02X", s[i])
+		}
+	}
+	return b.String()
+}
+
 // forgedMetaBody is a JSON payload of about size bytes.
 func forgedMetaBody(size int) string {
 	return `{"object":"whatsapp_business_account","entry":[{"id":"` + strings.Repeat("1", size-60) + `"}]}`
@@ -39,7 +52,8 @@ func forgedMetaBody(size int) string {
 //   - 10MB: a declared 10 MB body is refused at once by each route's cap.
 //   - 10MB-chunked: no declared length; each route reads up to its cap, then 413.
 //   - at-cap: the largest forgery each route reads and verifies (Twilio 60 KB in 100
-//     parameters, the most it accepts; WhatsApp 60 KB, and 3 MB, its own cap).
+//     parameters, the most it accepts, plain or every byte %-escaped; WhatsApp 60 KB, and
+//     3 MB, its own cap).
 //   - twilio-go-validator: the refused verification as it was, twilio-go's Validate alone,
 //     over the same 60 KB form.
 func BenchmarkForgedPost(b *testing.B) {
@@ -52,7 +66,14 @@ func BenchmarkForgedPost(b *testing.B) {
 	whatsapp.New(whatsapp.Config{AppSecret: "app-secret", VerifyToken: "v"}, normalizingSink{}).Routes(srv)
 	h := srv.Handler()
 
+	// Forged signatures of the right shape, so that each channel computes its HMACs.
+	twSig := twilio.Sign("not-the-token", "https://intake.example.go.id"+twilio.Path, nil)
+	waSig := whatsapp.Sign("not-the-secret", nil)
 	run := func(b *testing.B, path, body string, chunked bool, header string, want int) {
+		sig := twSig
+		if header == whatsapp.SignatureHeader {
+			sig = waSig
+		}
 		b.SetBytes(int64(len(body)))
 		b.ReportAllocs()
 		for b.Loop() {
@@ -60,7 +81,7 @@ func BenchmarkForgedPost(b *testing.B) {
 			if chunked {
 				req.ContentLength = -1
 			}
-			req.Header.Set(header, "forged")
+			req.Header.Set(header, sig)
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, req)
 			if w.Code != want {
@@ -76,6 +97,9 @@ func BenchmarkForgedPost(b *testing.B) {
 	b.Run("10MB-chunked/twilio", func(b *testing.B) { run(b, twilio.Path, tw10, true, tsig, 413) })
 	b.Run("10MB-chunked/whatsapp", func(b *testing.B) { run(b, whatsapp.Path, wa10, true, wsig, 413) })
 	b.Run("at-cap/twilio-60KB-100params", func(b *testing.B) { run(b, twilio.Path, tw60, false, tsig, 403) })
+	b.Run("at-cap/twilio-60KB-100params-all-escaped", func(b *testing.B) {
+		run(b, twilio.Path, escaped(forgedTwilioBody(twilio.MaxParams, 20<<10)), false, tsig, 403)
+	})
 	b.Run("at-cap/whatsapp-60KB", func(b *testing.B) { run(b, whatsapp.Path, wa60, false, wsig, 403) })
 	b.Run("at-cap/whatsapp-3MB", func(b *testing.B) { run(b, whatsapp.Path, forgedMetaBody(3<<20), false, wsig, 403) })
 	b.Run("twilio-go-validator/60KB-100params", func(b *testing.B) {
@@ -88,7 +112,7 @@ func BenchmarkForgedPost(b *testing.B) {
 			for k, vs := range form {
 				params[k] = vs[0]
 			}
-			if v.Validate("https://intake.example.go.id"+twilio.Path, params, "forged") {
+			if v.Validate("https://intake.example.go.id"+twilio.Path, params, twSig) {
 				b.Fatal("a forgery validates")
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -26,6 +27,11 @@ func FuzzTwilioDecode(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
+		got, gotErr := parseQuery(string(raw))
+		want, wantErr := url.ParseQuery(string(raw))
+		if bytes.Count(raw, []byte("&")) < 10000 && ((gotErr == nil) != (wantErr == nil) || (gotErr != nil && gotErr.Error() != wantErr.Error()) || !reflect.DeepEqual(got, want)) {
+			t.Fatalf("parseQuery %v, %v; url.ParseQuery %v, %v", got, gotErr, want, wantErr)
+		}
 		form, err := parseForm(raw)
 		var refused *formRefusal
 		if errors.As(err, &refused) {
