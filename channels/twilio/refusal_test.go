@@ -112,3 +112,30 @@ func TestMaxBodyBytesSetting(t *testing.T) {
 		}
 	}
 }
+
+// failingSink cannot store anything, as when neither Redis nor the spool can.
+type failingSink struct{ eventSink }
+
+func (s *failingSink) Accept(context.Context, *record.Message) (channels.Outcome, error) {
+	return channels.Outcome{}, channels.ErrUnavailable
+}
+
+// A message that cannot be stored gets 503 problem+json, so Twilio retries.
+func TestUnstoredMessageIs503Problem(t *testing.T) {
+	const base = "https://intake.example.go.id"
+	ch, err := twilio.New(twilio.Config{AuthToken: token}, &failingSink{eventSink{t: t, events: map[string]int{}}},
+		twilio.Options{PublicURL: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h http.Handler
+	ch.Routes(routerFunc(func(_, _ string, handler http.Handler) { h = handler }))
+	form := fixture(t, "twilio-sms")
+	req := httptest.NewRequest(http.MethodPost, twilio.Path, strings.NewReader(form.Encode()))
+	req.Header.Set("X-Twilio-Signature", twilio.Sign(token, base+twilio.Path, form))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Content-Type") != channels.ProblemContentType {
+		t.Fatalf("status %d %s, want 503 problem+json: %s", w.Code, w.Header().Get("Content-Type"), w.Body)
+	}
+}

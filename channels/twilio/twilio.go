@@ -111,7 +111,7 @@ func (c *Channel) serve(w http.ResponseWriter, r *http.Request) {
 	out, err := c.sink.Accept(r.Context(), m)
 	if err != nil {
 		c.opts.Logger.Error("twilio message not stored; Twilio may retry", "message_sid", in.MessageSid, "err", err)
-		http.Error(w, "the complaint could not be stored; retry later", http.StatusServiceUnavailable)
+		channels.WriteProblem(w, http.StatusServiceUnavailable, "", "the complaint could not be stored; retry later")
 		return
 	}
 	writeTwiML(w, c.answer(out))
@@ -156,7 +156,7 @@ func (c *Channel) rejectAndAnswer(w http.ResponseWriter, r *http.Request, raw []
 	rej := &record.Rejection{Reason: record.ReasonUnparseable, Detail: cause.Error(), Channel: record.ChannelSMS,
 		Provider: record.ProviderTwilio, Raw: raw}
 	if err := c.sink.Reject(r.Context(), rej); err != nil {
-		http.Error(w, "the request could not be stored; retry later", http.StatusServiceUnavailable)
+		channels.WriteProblem(w, http.StatusServiceUnavailable, "", "the request could not be stored; retry later")
 		return
 	}
 	writeTwiML(w, emptyTwiML)

@@ -154,7 +154,7 @@ func (c *Channel) receive(w http.ResponseWriter, r *http.Request) {
 			Provider: record.ProviderMeta, ProviderMessageID: "sha256:" + hashHex(raw), Raw: raw}
 		if err := c.sink.Reject(ctx, rej); err != nil {
 			c.log.Error("unparseable whatsapp payload not stored; Meta will retry", "err", err)
-			http.Error(w, "the payload could not be stored; retry later", http.StatusInternalServerError)
+			channels.WriteProblem(w, http.StatusInternalServerError, "", "the payload could not be stored; retry later")
 			return
 		}
 		c.log.Warn("whatsapp payload is not a webhook body; kept in the rejected stream", "bytes", len(raw))
@@ -198,8 +198,8 @@ func (c *Channel) receive(w http.ResponseWriter, r *http.Request) {
 	c.log.Info("whatsapp webhook", "messages", len(d.items), "accepted", accepted, "rejected", rejected,
 		"failed", failed, "statuses", len(d.statuses), "errors", len(d.errors))
 	if failed > 0 {
-		http.Error(w, fmt.Sprintf("%d of %d messages could not be stored; retry later", failed, len(d.items)),
-			http.StatusInternalServerError)
+		channels.WriteProblem(w, http.StatusInternalServerError, "",
+			fmt.Sprintf("%d of %d messages could not be stored; retry later", failed, len(d.items)))
 	} else {
 		writeOK(w)
 	}

@@ -179,7 +179,7 @@ func TestReceiveAnswers500UnlessEveryMessageIsDurable(t *testing.T) {
 	srv := serveChannel(t, New(Config{AppSecret: testSecret, VerifyToken: "v"}, sink))
 	multi := fixture(t, "meta-multi")
 	code, body := post(t, srv.URL, multi, Sign(testSecret, multi))
-	if code != 500 || !strings.Contains(body, "1 of 2") {
+	if code != 500 || !strings.Contains(body, "1 of 2") || !strings.Contains(body, `"status":500`) {
 		t.Fatalf("%d %q", code, body)
 	}
 }
