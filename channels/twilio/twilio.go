@@ -70,7 +70,7 @@ func (c *Channel) Name() string { return "twilio" }
 
 // Routes implements channels.Webhook.
 func (c *Channel) Routes(r channels.Router) {
-	r.Handle(http.MethodPost, Path, http.HandlerFunc(c.serve))
+	r.Handle(http.MethodPost, Path, channels.LimitBody(c.cfg.maxBodyBytes(), http.HandlerFunc(c.serve)))
 }
 
 // emptyTwiML answers without sending the citizen anything. It is never modified.
@@ -82,12 +82,17 @@ func (c *Channel) serve(w http.ResponseWriter, r *http.Request) {
 		channels.WriteBodyError(w, err)
 		return
 	}
-	form, formErr := url.ParseQuery(string(raw))
+	form, formErr := parseForm(raw)
+	if refused := (*formRefusal)(nil); errors.As(formErr, &refused) {
+		c.refuse(w, http.StatusBadRequest, "refused_form", refused.detail)
+		return
+	}
 	if formErr != nil {
 		form = url.Values{} // still verified below: a bad body never passes a signature check
 	}
 	if !c.signer.Verify(SignedURL(c.opts.PublicURL, r.RequestURI), form, r.Header.Get("X-Twilio-Signature")) {
-		http.Error(w, "signature does not verify: check INTAKE_PUBLIC_URL matches the URL configured at Twilio", http.StatusForbidden)
+		c.refuse(w, http.StatusForbidden, "refused_signature",
+			"the X-Twilio-Signature does not verify: check that INTAKE_PUBLIC_URL matches the URL configured at Twilio")
 		return
 	}
 	m, in, err := Decode(form, raw)
@@ -106,10 +111,20 @@ func (c *Channel) serve(w http.ResponseWriter, r *http.Request) {
 	out, err := c.sink.Accept(r.Context(), m)
 	if err != nil {
 		c.opts.Logger.Error("twilio message not stored; Twilio may retry", "message_sid", in.MessageSid, "err", err)
-		http.Error(w, "the complaint could not be stored; retry later", http.StatusServiceUnavailable)
+		channels.WriteProblem(w, http.StatusServiceUnavailable, "", "the complaint could not be stored; retry later")
 		return
 	}
 	writeTwiML(w, c.answer(out))
+}
+
+// refuse answers a request refused before its signature verified and counts it in
+// intake_events_total{channel="twilio",kind}. Anyone can send such requests, so each one is
+// logged at debug level only: a warning per request would let any client flood the log
+// (audit L6).
+func (c *Channel) refuse(w http.ResponseWriter, status int, kind, detail string) {
+	c.sink.Event(c.Name(), kind)
+	c.opts.Logger.Debug("twilio webhook refused", "reason", kind)
+	channels.WriteProblem(w, status, "", detail)
 }
 
 // answer is the TwiML for an outcome: a receipt with the reference, or nothing.
@@ -141,7 +156,7 @@ func (c *Channel) rejectAndAnswer(w http.ResponseWriter, r *http.Request, raw []
 	rej := &record.Rejection{Reason: record.ReasonUnparseable, Detail: cause.Error(), Channel: record.ChannelSMS,
 		Provider: record.ProviderTwilio, Raw: raw}
 	if err := c.sink.Reject(r.Context(), rej); err != nil {
-		http.Error(w, "the request could not be stored; retry later", http.StatusServiceUnavailable)
+		channels.WriteProblem(w, http.StatusServiceUnavailable, "", "the request could not be stored; retry later")
 		return
 	}
 	writeTwiML(w, emptyTwiML)

@@ -8,10 +8,9 @@ import (
 	"hash"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
-
-	"github.com/twilio/twilio-go/client"
 )
 
 // SignedURL is the URL Twilio signed for a request: the configured public base plus the
@@ -42,9 +41,11 @@ type Signer struct {
 }
 
 type signState struct {
-	mac hash.Hash
-	buf []byte
-	sum [sha1.Size]byte
+	mac    hash.Hash
+	url    []byte // the signed URL, copied: hash.Hash.Write takes bytes
+	params []byte // the signed string after the URL
+	sum    [sha1.Size]byte
+	out    [32]byte // base64 of sum (28 bytes)
 }
 
 // NewSigner returns a Signer for authToken.
@@ -57,62 +58,102 @@ func NewSigner(authToken string) *Signer {
 // signatureLen is the length of a base64 HMAC-SHA1.
 var signatureLen = base64.StdEncoding.EncodedLen(sha1.Size)
 
-// sign writes the base64 signature for signedURL and form into out.
-func (s *Signer) sign(signedURL string, form url.Values, out []byte) {
-	st := s.pool.Get().(*signState)
+func (s *Signer) get() *signState { return s.pool.Get().(*signState) }
+
+func (s *Signer) put(st *signState) {
+	if cap(st.params) > 64<<10 || cap(st.url) > 4<<10 { // drop buffers an unusual request grew
+		st.params, st.url = nil, nil
+	}
+	s.pool.Put(st)
+}
+
+// setParams puts each parameter's name and first value, in name order, into st.params:
+// the part of the signed string after the URL. It is built once per request, sized
+// exactly, so its cost is linear in the body whatever the number of parameters.
+func (st *signState) setParams(form url.Values) {
 	keys := make([]string, 0, 32) // on the stack for any real webhook
-	for k := range form {
+	if len(form) > cap(keys) {
+		keys = make([]string, 0, len(form))
+	}
+	n := 0
+	for k, v := range form {
 		keys = append(keys, k)
+		n += len(k)
+		if len(v) > 0 {
+			n += len(v[0])
+		}
 	}
 	slices.Sort(keys)
-	// One buffer for the signed string, one Write: this runs on every webhook.
-	buf := append(st.buf[:0], signedURL...)
+	buf := slices.Grow(st.params[:0], n)
 	for _, k := range keys {
 		buf = append(buf, k...)
 		if v := form[k]; len(v) > 0 {
 			buf = append(buf, v[0]...)
 		}
 	}
+	st.params = buf
+}
+
+// signature is the base64 HMAC over signedURL and st.params, in st.out.
+func (st *signState) signature(signedURL string) []byte {
 	st.mac.Reset()
-	st.mac.Write(buf)
-	base64.StdEncoding.Encode(out, st.mac.Sum(st.sum[:0]))
-	if cap(buf) <= 64<<10 { // keep the buffer unless an unusual request grew it
-		st.buf = buf
-	}
-	s.pool.Put(st)
+	st.url = append(st.url[:0], signedURL...)
+	st.mac.Write(st.url)
+	st.mac.Write(st.params)
+	base64.StdEncoding.Encode(st.out[:], st.mac.Sum(st.sum[:0]))
+	return st.out[:signatureLen]
 }
 
 // Sign computes the X-Twilio-Signature for a form POST to signedURL (see Sign).
 func (s *Signer) Sign(signedURL string, form url.Values) string {
-	out := make([]byte, signatureLen)
-	s.sign(signedURL, form, out)
-	return string(out)
+	st := s.get()
+	st.setParams(form)
+	sig := string(st.signature(signedURL))
+	s.put(st)
+	return sig
 }
 
 // Verify checks X-Twilio-Signature for a form POST: HMAC-SHA1 over the signed URL and the
 // body's parameters (from the body only, never the query), compared in constant time.
 //
-// Twilio signs the URL exactly as configured, so one HMAC over that URL settles nearly
-// every genuine request. That URL is always one of the two forms twilio-go's validator
-// tries (with and without the default port), so this fast path accepts nothing the
-// validator would refuse; whatever it does not accept (a port variant, every forgery) is
-// decided by twilio-go's validator. The fast path halves the webhook's signature cost: the
-// validator computes both forms for every request.
+// It accepts what twilio-go's RequestValidator.Validate accepts: the URL with the default
+// port added and with the port removed, because Twilio signs one or the other. The signed
+// URL is always one of those two forms, so the first HMAC settles nearly every genuine
+// request and a refusal costs exactly two. Both HMACs share one parameter string, built
+// once: twilio-go's validator concatenates strings per parameter, which is quadratic in a
+// forged form's size.
 func (s *Signer) Verify(signedURL string, form url.Values, signature string) bool {
-	if s.token == "" || signature == "" {
+	if s.token == "" || len(signature) != signatureLen {
 		return false
 	}
-	var want [32]byte
-	s.sign(signedURL, form, want[:signatureLen])
-	if subtle.ConstantTimeCompare(want[:signatureLen], []byte(signature)) == 1 {
+	st := s.get()
+	defer s.put(st)
+	st.setParams(form)
+	if subtle.ConstantTimeCompare(st.signature(signedURL), []byte(signature)) == 1 {
 		return true
 	}
-	params := make(map[string]string, len(form))
-	for k, vs := range form {
-		if len(vs) > 0 {
-			params[k] = vs[0]
-		}
+	other := otherPortForm(signedURL)
+	return other != signedURL && subtle.ConstantTimeCompare(st.signature(other), []byte(signature)) == 1
+}
+
+// otherPortForm is the port variant of u that twilio-go also tries: u with the scheme's
+// default port added when it has no port, u without its port when it has one. It follows
+// twilio-go's addPort and removePort (client/request_validator.go), including the
+// re-encoding through url.URL.String, so both accept the same requests.
+func otherPortForm(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return u
 	}
-	v := client.NewRequestValidator(s.token)
-	return v.Validate(signedURL, params, signature)
+	if p.Port() == "" {
+		port := 80
+		if p.Scheme == "https" {
+			port = 443
+		}
+		p.Host += ":" + strconv.Itoa(port)
+		return p.String()
+	}
+	host, _, _ := strings.Cut(p.Host, ":")
+	p.Host = host
+	return p.String()
 }

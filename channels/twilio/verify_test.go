@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -121,27 +122,71 @@ func TestSignedURLKeepsTheRawQuery(t *testing.T) {
 	}
 }
 
-// The fast path must never accept what twilio-go's validator refuses, nor refuse what it
-// accepts: compare the two on genuine, port-variant, tampered and forged signatures.
+// Verify must accept exactly what twilio-go's validator accepts (the URL with and without
+// the port): compare the two on genuine, port-variant, tampered and forged signatures, over
+// URLs with and without a port, default or not, and with a query.
 func TestVerifySignatureAgreesWithTwilioGo(t *testing.T) {
 	sc := sidecar(t, "twilio-mms")
 	form, _ := fixtureForm(t, "twilio-mms")
 	tok, u := sc["auth_token"], sc["url"]
-	withPort := strings.Replace(u, ".go.id/", ".go.id:443/", 1)
-	sigs := []string{sc["X-Twilio-Signature"], Sign(tok, withPort, form), Sign(tok, u+"&x=1", form), Sign("other", u, form),
-		"", "AAAA", strings.ToLower(sc["X-Twilio-Signature"])}
-	for _, signedURL := range []string{u, withPort, strings.Replace(u, "https", "http", 1)} {
-		for _, sig := range sigs {
-			params := map[string]string{}
-			for k, v := range form {
-				params[k] = v[0]
-			}
-			v := client.NewRequestValidator(tok)
+	params := map[string]string{}
+	for k, v := range form {
+		params[k] = v[0]
+	}
+	urls := []string{u, strings.Replace(u, ".go.id/", ".go.id:443/", 1), strings.Replace(u, "https", "http", 1),
+		strings.Replace(u, ".go.id/", ".go.id:8443/", 1), "http://127.0.0.1:8080/webhooks/twilio",
+		"http://127.0.0.1/webhooks/twilio?tenant=a%20b", "https://intake.example.go.id/webhooks/twilio?x=1&y=%2F"}
+	sigs := []string{"", "AAAA", strings.ToLower(sc["X-Twilio-Signature"]), Sign("other", u, form)}
+	for _, signed := range urls {
+		sigs = append(sigs, Sign(tok, signed, form))
+	}
+	v := client.NewRequestValidator(tok)
+	for _, signedURL := range append(urls, u+"&x=1", otherPortForm(urls[3])+"/") {
+		for _, sig := range append(sigs, Sign(tok, otherPortForm(signedURL), form)) {
 			want := sig != "" && v.Validate(signedURL, params, sig)
 			if got := VerifySignature(tok, signedURL, form, sig); got != want {
 				t.Errorf("url %s sig %q: VerifySignature %v, twilio-go %v", signedURL, sig, got, want)
 			}
 		}
+	}
+}
+
+// forgedForm is the audit's H1 body: n parameters of valLen bytes each.
+func forgedForm(n, valLen int) url.Values {
+	form := make(url.Values, n)
+	v := strings.Repeat("a", valLen)
+	for i := range n {
+		form[fmt.Sprintf("k%05d", i)] = []string{v}
+	}
+	return form
+}
+
+// H1: refusing a forged signature must cost work linear in the form, not one string
+// concatenation per parameter (twilio-go's validator allocated about 4 GB for this form).
+// Allocations are counted, not timed: a handful of buffers, together at most a few times
+// the form's size.
+func TestVerifyForgedFormCostsLinearMemory(t *testing.T) {
+	const n, valLen = 2000, 1024
+	form := forgedForm(n, valLen)
+	size := n * (6 + valLen)
+	s := NewSigner("forged-token")
+	u := "https://intake.example.go.id/webhooks/twilio"
+	forged := Sign("not-the-token", u, form)
+	if s.Verify(u, form, forged) {
+		t.Fatal("a forged signature verifies")
+	}
+	allocs := testing.AllocsPerRun(5, func() { s.Verify(u, form, forged) })
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	s.Verify(u, form, forged)
+	runtime.ReadMemStats(&after)
+	bytes := after.TotalAlloc - before.TotalAlloc
+	t.Logf("forged %d x %d B form: %.0f allocations, %d bytes allocated per Verify", n, valLen, allocs, bytes)
+	if allocs > 20 {
+		t.Errorf("Verify made %.0f allocations for a forged form, want at most 20 (no per-parameter strings)", allocs)
+	}
+	if bytes > uint64(3*size) {
+		t.Errorf("Verify allocated %d bytes for a %d-byte forged form, want at most 3x the form", bytes, size)
 	}
 }
 

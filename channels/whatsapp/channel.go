@@ -87,7 +87,7 @@ func (c *Channel) Name() string { return record.ChannelWhatsApp }
 // Routes mounts GET and POST /webhooks/whatsapp.
 func (c *Channel) Routes(r channels.Router) {
 	r.Handle(http.MethodGet, Path, http.HandlerFunc(c.handshake))
-	r.Handle(http.MethodPost, Path, http.HandlerFunc(c.receive))
+	r.Handle(http.MethodPost, Path, channels.LimitBody(c.cfg.maxBodyBytes(), http.HandlerFunc(c.receive)))
 }
 
 // Run waits until ctx ends, then sends the receipts still waiting for their burst to end.
@@ -112,8 +112,8 @@ func (c *Channel) handshake(w http.ResponseWriter, r *http.Request) {
 	challenge := q.Get("hub.challenge")
 	if q.Get("hub.mode") != "subscribe" || challenge == "" || len(challenge) > 1024 ||
 		!equalSecret(q.Get("hub.verify_token"), c.cfg.VerifyToken.Reveal()) {
-		c.log.Warn("whatsapp subscription handshake refused: wrong mode or verify token (compare INTAKE_WHATSAPP_VERIFY_TOKEN with the token in Meta's App Dashboard)")
-		http.Error(w, "verification failed", http.StatusForbidden)
+		c.refuse(w, "refused_handshake", "refused_handshake",
+			"the subscription handshake failed: compare INTAKE_WHATSAPP_VERIFY_TOKEN with the verify token in Meta's App Dashboard")
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -121,6 +121,16 @@ func (c *Channel) handshake(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write([]byte(challenge))
 	c.log.Info("whatsapp subscription handshake answered")
+}
+
+// refuse answers 403 to a request that did not authenticate and counts it in
+// intake_events_total{channel="whatsapp",kind}. Anyone can send such requests, so each one
+// is logged at debug level only: a warning per request would let any client flood the log
+// (audit L6); the counter shows a misconfigured secret or token as well.
+func (c *Channel) refuse(w http.ResponseWriter, kind, reason, detail string) {
+	c.sink.Event(record.ChannelWhatsApp, kind)
+	c.log.Debug("whatsapp webhook request refused", "reason", reason)
+	channels.WriteProblem(w, http.StatusForbidden, "", detail)
 }
 
 // receive takes one signed POST: every message in it is made durable (or rejected
@@ -133,8 +143,8 @@ func (c *Channel) receive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := VerifySignature([]byte(c.cfg.AppSecret.Reveal()), raw, r.Header.Get(SignatureHeader)); err != nil {
-		c.log.Warn("whatsapp webhook refused", "reason", signatureReason(err))
-		http.Error(w, "the X-Hub-Signature-256 signature does not verify", http.StatusForbidden)
+		c.refuse(w, "refused_signature", signatureReason(err),
+			"the X-Hub-Signature-256 signature does not verify: check INTAKE_WHATSAPP_APP_SECRET is the App Secret of the Meta app")
 		return
 	}
 	ctx := r.Context()
@@ -144,7 +154,7 @@ func (c *Channel) receive(w http.ResponseWriter, r *http.Request) {
 			Provider: record.ProviderMeta, ProviderMessageID: "sha256:" + hashHex(raw), Raw: raw}
 		if err := c.sink.Reject(ctx, rej); err != nil {
 			c.log.Error("unparseable whatsapp payload not stored; Meta will retry", "err", err)
-			http.Error(w, "the payload could not be stored; retry later", http.StatusInternalServerError)
+			channels.WriteProblem(w, http.StatusInternalServerError, "", "the payload could not be stored; retry later")
 			return
 		}
 		c.log.Warn("whatsapp payload is not a webhook body; kept in the rejected stream", "bytes", len(raw))
@@ -188,8 +198,8 @@ func (c *Channel) receive(w http.ResponseWriter, r *http.Request) {
 	c.log.Info("whatsapp webhook", "messages", len(d.items), "accepted", accepted, "rejected", rejected,
 		"failed", failed, "statuses", len(d.statuses), "errors", len(d.errors))
 	if failed > 0 {
-		http.Error(w, fmt.Sprintf("%d of %d messages could not be stored; retry later", failed, len(d.items)),
-			http.StatusInternalServerError)
+		channels.WriteProblem(w, http.StatusInternalServerError, "",
+			fmt.Sprintf("%d of %d messages could not be stored; retry later", failed, len(d.items)))
 	} else {
 		writeOK(w)
 	}

@@ -150,7 +150,7 @@ func TestReceive(t *testing.T) {
 	if code, _ := post(t, srv.URL, status, Sign(testSecret, status)); code != 200 || len(sink.accepted) != 2 || len(sink.rejected) != 0 {
 		t.Fatalf("status: %d", code)
 	}
-	wantEvents := []string{"whatsapp:status_delivered", "whatsapp:status_read", "whatsapp:status_failed", "whatsapp:error"}
+	wantEvents := []string{"whatsapp:refused_signature", "whatsapp:refused_signature", "whatsapp:status_delivered", "whatsapp:status_read", "whatsapp:status_failed", "whatsapp:error"}
 	if strings.Join(sink.events, ",") != strings.Join(wantEvents, ",") {
 		t.Fatalf("events %v, want %v", sink.events, wantEvents)
 	}
@@ -179,7 +179,7 @@ func TestReceiveAnswers500UnlessEveryMessageIsDurable(t *testing.T) {
 	srv := serveChannel(t, New(Config{AppSecret: testSecret, VerifyToken: "v"}, sink))
 	multi := fixture(t, "meta-multi")
 	code, body := post(t, srv.URL, multi, Sign(testSecret, multi))
-	if code != 500 || !strings.Contains(body, "1 of 2") {
+	if code != 500 || !strings.Contains(body, "1 of 2") || !strings.Contains(body, `"status":500`) {
 		t.Fatalf("%d %q", code, body)
 	}
 }

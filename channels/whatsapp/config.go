@@ -29,6 +29,23 @@ type Config struct {
 	// MediaHosts are further hosts media may be downloaded from, beyond the Graph host and
 	// DefaultMediaHosts (entries as media.HostPolicy: "host", ".domain", "https://host:port").
 	MediaHosts []string `env:"INTAKE_WHATSAPP_MEDIA_HOSTS" yaml:"media_hosts"`
+	// MaxBodyBytes caps the webhook POST's body (DefaultMaxBodyBytes when 0), below the
+	// server-wide INTAKE_MAX_BODY_BYTES: the body is read whole before its signature can be
+	// checked, so an unauthenticated client decides how much is buffered.
+	MaxBodyBytes int64 `env:"INTAKE_WHATSAPP_MAX_BODY_BYTES" yaml:"max_body_bytes"`
+}
+
+// DefaultMaxBodyBytes is the default body cap of POST /webhooks/whatsapp. Meta documents
+// webhook payloads of up to 3 MB (a batch of messages; media are never inline), so a
+// smaller cap would refuse genuine batches, which Meta then retries for days.
+const DefaultMaxBodyBytes = 3 << 20
+
+// maxBodyBytes is MaxBodyBytes or its default.
+func (c Config) maxBodyBytes() int64 {
+	if c.MaxBodyBytes <= 0 {
+		return DefaultMaxBodyBytes
+	}
+	return c.MaxBodyBytes
 }
 
 // Enabled reports whether the channel is configured.
@@ -58,6 +75,9 @@ func (c Config) Validate() []error {
 		if u, err := url.Parse(c.GraphURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("INTAKE_WHATSAPP_GRAPH_URL=%q must be an absolute URL such as %s", c.GraphURL, DefaultGraphURL))
 		}
+	}
+	if c.MaxBodyBytes < 0 {
+		errs = append(errs, fmt.Errorf("INTAKE_WHATSAPP_MAX_BODY_BYTES=%d must be positive (default %d)", c.MaxBodyBytes, DefaultMaxBodyBytes))
 	}
 	return errs
 }

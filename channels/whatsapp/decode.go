@@ -379,6 +379,11 @@ func mapMessage(raw json.RawMessage, v *Value, wabaID string) item {
 	if w.GroupID != "" {
 		m.ChannelData["group_id"] = w.GroupID
 	}
+	if w.ID == "" {
+		// Meta gives every message a wamid; without one a retried POST would make a second record.
+		return item{rej: &record.Rejection{Reason: record.ReasonUnparseable, Channel: m.Channel, Provider: m.Provider,
+			Detail: "message without an id (wamid)", Raw: raw}}
+	}
 	mapper, ok := mappers[w.Type]
 	if !ok {
 		return item{rej: unsupported(m, &w, raw)}
