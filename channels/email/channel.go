@@ -7,7 +7,7 @@
 // kept (StateStore, Redis in production). A mail is fetched with BODY.PEEK[] (never marked
 // \Seen), accepted by the Sink (durable), the cursor is advanced, and only then is the mail
 // moved to the processed folder. A crash anywhere leaves either a mail that is fetched
-// again (and deduplicated by the queue on its Message-ID) or a mail at or below the cursor
+// again (and deduplicated by the queue on its content key, see identity.go) or a mail at or below the cursor
 // that is simply moved on the next pass.
 package email
 

@@ -64,7 +64,7 @@ func decodeAt(src io.ReaderAt, size int64, raw []byte, lim DecodeLimits, depth i
 	m = &record.Message{
 		Channel:           record.ChannelEmail,
 		Provider:          record.ProviderIMAP,
-		ProviderMessageID: strings.Trim(strings.TrimSpace(env.GetHeader("Message-Id")), "<>"),
+		ProviderMessageID: providerMessageID(env.Root.Header.Get("Message-Id")),
 		Subject:           env.GetHeader("Subject"),
 		Headers:           map[string][]string(env.Root.Header),
 		ContentType:       env.Root.ContentType,

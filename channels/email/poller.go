@@ -1,6 +1,7 @@
 package email
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -199,7 +200,7 @@ func (p *poller) loadCursor(ctx context.Context, validity uint32) {
 	}
 	if v != validity {
 		if v != 0 {
-			p.log.Warn("UIDVALIDITY changed: rescanning the whole mailbox; mail already taken in is dropped as duplicate by its Message-ID",
+			p.log.Warn("UIDVALIDITY changed: rescanning the whole mailbox; mail already taken in is dropped as duplicate by its content key",
 				"old_uidvalidity", v, "uidvalidity", validity)
 		}
 		last = 0
@@ -490,7 +491,7 @@ func (p *poller) handle(ctx context.Context, uid imap.UID, mail fetchedMail, hea
 		m, err = Decode(raw, p.opts.Limits)
 	}
 	if err != nil {
-		id := headerMessageID(raw)
+		id := providerMessageID(headerMessageID(raw))
 		if id == "" {
 			id = synthetic
 		}
@@ -504,6 +505,18 @@ func (p *poller) handle(ctx context.Context, uid imap.UID, mail fetchedMail, hea
 	}
 	if m.ProviderMessageID == "" {
 		m.ProviderMessageID = synthetic
+	}
+	var body [32]byte
+	switch {
+	case headerOnly:
+		body = headerOnlyDigest(raw, size)
+	case mail.file != nil:
+		body = bodyDigest(mail.file, mail.size)
+	default:
+		body = bodyDigest(bytes.NewReader(raw), int64(len(raw)))
+	}
+	if m.DedupeKey = contentKey(m, body); m.DedupeKey == "" {
+		m.DedupeKey = uidKey(synthetic)
 	}
 	if m.Recipient == "" && strings.Contains(p.mb.Username, "@") {
 		m.Recipient = strings.ToLower(p.mb.Username)
@@ -606,7 +619,7 @@ func headerMessageID(raw []byte) string {
 			return ""
 		}
 		if k := strings.IndexByte(string(line), ':'); k > 0 && strings.EqualFold(strings.TrimSpace(string(line[:k])), "Message-Id") {
-			return strings.Trim(strings.TrimSpace(string(line[k+1:])), "<>")
+			return string(line[k+1:])
 		}
 	}
 	return ""
