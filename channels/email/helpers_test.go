@@ -32,6 +32,8 @@ type fakeSink struct {
 	rejSeen  map[string]bool
 	events   map[string]int
 	fail     bool
+	// panicOn: Accept panics on a mail with this provider id (a bug hit by one mail).
+	panicOn string
 	// complaint, when set, shapes the Outcome's complaint (receipts).
 	complaint func(m *record.Message) *record.Complaint
 }
@@ -45,6 +47,9 @@ func (s *fakeSink) Accept(_ context.Context, m *record.Message) (channels.Outcom
 	defer s.mu.Unlock()
 	if s.fail {
 		return channels.Outcome{}, channels.ErrUnavailable
+	}
+	if s.panicOn != "" && m.ProviderMessageID == s.panicOn {
+		panic("fakeSink: a bug this mail hits")
 	}
 	s.accepts++
 	id := m.ProviderMessageID
