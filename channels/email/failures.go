@@ -52,6 +52,22 @@ type failure struct {
 	err      error
 }
 
+// forgetFailures drops the counts of mails no longer waiting (taken in, or gone).
+func (p *poller) forgetFailures(waiting []imap.UID) {
+	if len(p.failures) == 0 {
+		return
+	}
+	still := make(map[imap.UID]bool, len(waiting))
+	for _, uid := range waiting {
+		still[uid] = true
+	}
+	for uid := range p.failures {
+		if !still[uid] {
+			delete(p.failures, uid)
+		}
+	}
+}
+
 // retrying reports whether a failed mail waits for another attempt.
 func (p *poller) retrying() bool { return len(p.failures) > 0 }
 

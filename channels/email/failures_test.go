@@ -1,11 +1,14 @@
 package email
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-imap/v2"
 
 	"github.com/lapor/intake/internal/testenv"
 )
@@ -91,5 +94,24 @@ func TestTempDirCheckedAndClearedAtStart(t *testing.T) {
 	}
 	if _, err := os.Stat(other); err != nil {
 		t.Fatalf("another file was removed: %v", err)
+	}
+}
+
+// A mail that failed and was then taken in, or that someone else removed, no longer
+// keeps the poller on the short retry timer.
+func TestFailureCountsAreForgotten(t *testing.T) {
+	p := newPoller(Mailbox{Label: "x"}.withDefaults(), newFakeSink(), nil, Options{Logger: testLogger(t)}, nil)
+	p.failed(7, errors.New("disk full"))
+	p.failed(9, errors.New("disk full"))
+	if !p.retrying() {
+		t.Fatal("not retrying after failures")
+	}
+	p.forgetFailures([]imap.UID{9, 10})
+	if _, ok := p.failures[7]; ok || !p.retrying() {
+		t.Fatalf("failures %v: want 7 forgotten, 9 kept", p.failures)
+	}
+	p.forgetFailures(nil)
+	if p.retrying() {
+		t.Fatal("still retrying with nothing waiting")
 	}
 }

@@ -250,6 +250,7 @@ func (p *poller) sync(ctx context.Context, c *imapclient.Client) error {
 			fresh = append(fresh, uid)
 		}
 	}
+	p.forgetFailures(fresh)
 	if len(leftovers) > 0 {
 		var processed, failed []imap.UID
 		for _, uid := range leftovers {
@@ -385,6 +386,7 @@ func (p *poller) fetch(ctx context.Context, c *imapclient.Client, uids []imap.UI
 			// killed: what became durable meanwhile is fetched again and deduplicated
 		default:
 			durable[r.uid] = true
+			delete(p.failures, r.uid)
 			if p.afterDurable != nil {
 				if err := p.afterDurable(r.uid); err != nil {
 					firstErr = abortError{err}
