@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"mime"
 	"net"
+	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -91,7 +94,8 @@ func (p *poller) connect(ctx context.Context) (*imapclient.Client, error) {
 		return nil, err
 	}
 	if p.mb.Auth == AuthXOAuth2 && p.tokens == nil {
-		p.tokens = tokenSource(context.WithoutCancel(ctx), p.mb, p.refreshToken)
+		// Tied to the poller: a token endpoint that never answers cannot outlive shutdown.
+		p.tokens = tokenSource(ctx, p.mb, p.refreshToken)
 	}
 	stop := context.AfterFunc(ctx, func() { _ = c.Close() })
 	defer stop()
@@ -110,9 +114,14 @@ func (p *poller) connect(ctx context.Context) (*imapclient.Client, error) {
 	return c, nil
 }
 
+// tokenTimeout bounds one token refresh (the default HTTP client has no timeout).
+const tokenTimeout = 30 * time.Second
+
 // tokenSource refreshes XOAUTH2 access tokens from refresh (the mailbox's configured
 // refresh token when empty); a rotated refresh token is kept for the life of the process.
+// Every refresh is cut off when ctx ends or after tokenTimeout.
 func tokenSource(ctx context.Context, mb Mailbox, refresh string) oauth2.TokenSource {
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, &http.Client{Timeout: tokenTimeout})
 	if refresh == "" {
 		refresh = mb.OAuthRefreshToken.Reveal()
 	}
@@ -171,4 +180,22 @@ func (x *xoauth2Client) Next(challenge []byte) ([]byte, error) {
 	}
 	x.serverError = string(challenge)
 	return []byte{}, nil
+}
+
+// checkTokenURL requires https for the token endpoint (it receives the client secret and
+// the refresh token); plain http only on loopback, for tests.
+func checkTokenURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("oauth_token_url %q is not an absolute URL", raw)
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return nil
+	case "http":
+		if isLoopback(u.Host) || isLoopback(u.Hostname()) {
+			return nil
+		}
+	}
+	return fmt.Errorf("oauth_token_url %q must be https (plain http only on a loopback address)", raw)
 }

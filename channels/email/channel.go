@@ -7,7 +7,7 @@
 // kept (StateStore, Redis in production). A mail is fetched with BODY.PEEK[] (never marked
 // \Seen), accepted by the Sink (durable), the cursor is advanced, and only then is the mail
 // moved to the processed folder. A crash anywhere leaves either a mail that is fetched
-// again (and deduplicated by the queue on its Message-ID) or a mail at or below the cursor
+// again (and deduplicated by the queue on its content key, see identity.go) or a mail at or below the cursor
 // that is simply moved on the next pass.
 package email
 
@@ -54,7 +54,8 @@ type Options struct {
 	// larger mail is taken in alone).
 	Workers      int
 	MemoryBudget int64
-	// TempDir holds large mails while they are decoded (os.TempDir() when empty).
+	// TempDir holds large mails while they are decoded (os.TempDir() when empty);
+	// Config.TempDir wins.
 	TempDir string
 	// BackoffMin and BackoffMax bound the reconnect delay (1s and 2m when zero); each
 	// failure doubles it, with jitter.
@@ -70,8 +71,9 @@ type Channel struct {
 
 var _ channels.Runner = (*Channel)(nil)
 
-// New builds the channel for every mailbox of cfg; it does no I/O. state may be nil (the
-// cursor then lives in memory only).
+// New builds the channel for every mailbox of cfg. Its only I/O is the check of the
+// temporary directory (prepareTempDir). state may be nil (the cursor then lives in memory
+// only).
 func New(cfg Config, sink channels.Sink, state StateStore, opts Options) (*Channel, error) {
 	if errs := cfg.Validate(); len(errs) > 0 {
 		return nil, fmt.Errorf("email channel: %w", errors.Join(errs...))
@@ -97,6 +99,16 @@ func New(cfg Config, sink channels.Sink, state StateStore, opts Options) (*Chann
 	}
 	if opts.MemoryBudget <= 0 {
 		opts.MemoryBudget = 64 << 20
+	}
+	if cfg.TempDir != "" {
+		opts.TempDir = cfg.TempDir
+	}
+	if len(cfg.All()) > 0 {
+		dir, err := prepareTempDir(opts.TempDir)
+		if err != nil {
+			return nil, fmt.Errorf("email channel: %w", err)
+		}
+		opts.TempDir = dir
 	}
 	ch := &Channel{log: opts.Logger.With("channel", record.ChannelEmail)}
 	if opts.Receipts.Enabled && cfg.SMTP.Enabled() {

@@ -24,16 +24,23 @@ const (
 
 // Mailbox is one IMAP mailbox to read complaints from.
 type Mailbox struct {
-	// Name identifies the mailbox in logs, metrics and its Redis state
-	// (intake:imap:<name>/<folder>); default username@addr.
-	Name             string          `yaml:"name"`
+	// Name identifies the mailbox in its Redis state (intake:imap:<name>/<folder>) and in
+	// records' channel_data; default username@addr.
+	Name string `yaml:"name"`
+	// Label names the mailbox in logs and metrics (intake_mailbox_up{mailbox=…}): the
+	// configured name, else mailbox-<n> by its place in the configuration, never the login
+	// or the server (CONTRACT §10: /metrics carries no user or host names).
+	Label            string          `yaml:"-"`
 	Addr             string          `env:"INTAKE_IMAP_ADDR" yaml:"addr"`
 	Username         string          `env:"INTAKE_IMAP_USERNAME" yaml:"username"`
 	Password         channels.Secret `env:"INTAKE_IMAP_PASSWORD" yaml:"password"`
 	Security         string          `env:"INTAKE_IMAP_SECURITY" yaml:"security"`
 	Mailbox          string          `env:"INTAKE_IMAP_MAILBOX" yaml:"mailbox"`
 	ProcessedMailbox string          `env:"INTAKE_IMAP_PROCESSED_MAILBOX" yaml:"processed_mailbox"`
-	PollInterval     time.Duration   `env:"INTAKE_IMAP_POLL_INTERVAL" yaml:"poll_interval"`
+	// FailedMailbox receives mail that could not be taken in after several attempts
+	// (default Failed, created if missing); its rejected entry says why.
+	FailedMailbox string        `env:"INTAKE_IMAP_FAILED_MAILBOX" yaml:"failed_mailbox"`
+	PollInterval  time.Duration `env:"INTAKE_IMAP_POLL_INTERVAL" yaml:"poll_interval"`
 	// AllowInsecure permits Security none on a non-loopback address (a trusted private network).
 	AllowInsecure bool `yaml:"allow_insecure"`
 	// DisableIdle polls only, even where the server offers IDLE.
@@ -93,6 +100,10 @@ type Config struct {
 	Env       Mailbox   `yaml:"-"`
 	Mailboxes []Mailbox `yaml:"mailboxes"`
 	SMTP      SMTP      `yaml:"smtp"`
+	// TempDir holds mails over 4 MB while they are decoded; it must be writable (checked
+	// at start) and is cleared of leftover intake-mail-*.eml files then, as they hold
+	// personal data. Empty: Options.TempDir, which cmd/intake sets beside the spool.
+	TempDir string `env:"INTAKE_IMAP_TEMP_DIR" yaml:"temp_dir"`
 }
 
 // All returns every configured mailbox with defaults applied.
@@ -103,6 +114,12 @@ func (c Config) All() []Mailbox {
 	}
 	all = append(all, c.Mailboxes...)
 	for i := range all {
+		if all[i].Label == "" {
+			all[i].Label = all[i].Name
+		}
+		if all[i].Label == "" {
+			all[i].Label = fmt.Sprintf("mailbox-%d", i+1)
+		}
 		all[i] = all[i].withDefaults()
 	}
 	return all
@@ -120,6 +137,12 @@ func (m Mailbox) withDefaults() Mailbox {
 	}
 	if m.ProcessedMailbox == "" {
 		m.ProcessedMailbox = "Processed"
+	}
+	if m.FailedMailbox == "" {
+		m.FailedMailbox = "Failed"
+	}
+	if m.Label == "" {
+		m.Label = m.Name
 	}
 	if m.PollInterval == 0 {
 		m.PollInterval = 30 * time.Second
@@ -158,6 +181,8 @@ func (c Config) Validate() []error {
 		case AuthXOAuth2:
 			if m.Username == "" || m.OAuthClientID == "" || m.OAuthTokenURL == "" || m.OAuthRefreshToken == "" {
 				errs = append(errs, fmt.Errorf("mailbox %s: auth xoauth2 needs username, oauth_client_id, oauth_token_url and oauth_refresh_token", m.Name))
+			} else if err := checkTokenURL(m.OAuthTokenURL); err != nil {
+				errs = append(errs, fmt.Errorf("mailbox %s: %w", m.Name, err))
 			}
 		default:
 			errs = append(errs, fmt.Errorf("mailbox %s: auth %q: use login or xoauth2", m.Name, m.Auth))
@@ -173,6 +198,9 @@ func (c Config) Validate() []error {
 		}
 		if m.ProcessedMailbox == m.Mailbox {
 			errs = append(errs, fmt.Errorf("mailbox %s: INTAKE_IMAP_PROCESSED_MAILBOX must differ from INTAKE_IMAP_MAILBOX", m.Name))
+		}
+		if m.FailedMailbox == m.Mailbox {
+			errs = append(errs, fmt.Errorf("mailbox %s: INTAKE_IMAP_FAILED_MAILBOX must differ from INTAKE_IMAP_MAILBOX", m.Name))
 		}
 	}
 	if s := c.SMTP; s.Addr != "" || s.From != "" {

@@ -16,14 +16,18 @@ import (
 
 // DecodeLimits bound what one mail may cost to decode (MIME bombs).
 type DecodeLimits struct {
-	// MaxDepth is how deep message/rfc822 parts are decoded into Embedded.
+	// MaxDepth is how deep message/rfc822 parts are decoded into Embedded: at most 1 (the
+	// default). Of the messages attached to a mail, the first is decoded (the normalizer
+	// reads a forward's text from it) and the others only for their headers (bounce and
+	// report detection); messages attached to those are kept as attachments only.
 	MaxDepth int
 	// MaxAttachmentBytes: a larger part is kept as an attachment with status too_large.
 	MaxAttachmentBytes int64
 	// MaxMessageBytes: a larger mail is taken in from its header alone (DecodeHeaderOnly).
 	MaxMessageBytes int64
 	// MaxParts and MaxNesting bound the MIME tree (MIME bombs): the mail is cut where a
-	// limit is crossed, and the record's channel_data says mime_truncated.
+	// limit is crossed, and the record's channel_data says mime_truncated. MaxParts is
+	// one budget for the mail and the messages attached to it together.
 	MaxParts   int
 	MaxNesting int
 }
@@ -34,16 +38,17 @@ var DefaultDecodeLimits = DecodeLimits{}.withDefaults()
 // Decode parses one raw RFC 5322 message into a channel-neutral message. It fails only
 // when nothing of the mail can be read; the caller then rejects it as unparseable.
 func Decode(raw []byte, lim DecodeLimits) (*record.Message, error) {
-	return decode(raw, lim.withDefaults(), 0)
+	lim = lim.withDefaults()
+	return decode(raw, lim, 0, newMailBudget(lim))
 }
 
-func decode(raw []byte, lim DecodeLimits, depth int) (m *record.Message, err error) {
-	return decodeAt(bytes.NewReader(raw), int64(len(raw)), raw, lim, depth)
+func decode(raw []byte, lim DecodeLimits, depth int, b *mailBudget) (m *record.Message, err error) {
+	return decodeAt(bytes.NewReader(raw), int64(len(raw)), raw, lim, depth, b)
 }
 
 // decodeAt decodes the mail in src (size bytes); raw is the same bytes when they are in
 // memory (kept as Message.Raw), else a prefix of them for a rejection.
-func decodeAt(src io.ReaderAt, size int64, raw []byte, lim DecodeLimits, depth int) (m *record.Message, err error) {
+func decodeAt(src io.ReaderAt, size int64, raw []byte, lim DecodeLimits, depth int, b *mailBudget) (m *record.Message, err error) {
 	defer func() {
 		// enmime is robust, but a hostile mail must never take the gateway down.
 		if r := recover(); r != nil {
@@ -54,7 +59,7 @@ func decodeAt(src io.ReaderAt, size int64, raw []byte, lim DecodeLimits, depth i
 	if int64(len(raw)) == size {
 		inMemory = raw
 	}
-	env, truncated, err := readEnvelope(src, size, inMemory, lim)
+	env, truncated, err := readEnvelope(src, size, inMemory, lim, b)
 	if err != nil {
 		return nil, fmt.Errorf("read mail: %w", err)
 	}
@@ -64,7 +69,7 @@ func decodeAt(src io.ReaderAt, size int64, raw []byte, lim DecodeLimits, depth i
 	m = &record.Message{
 		Channel:           record.ChannelEmail,
 		Provider:          record.ProviderIMAP,
-		ProviderMessageID: strings.Trim(strings.TrimSpace(env.GetHeader("Message-Id")), "<>"),
+		ProviderMessageID: providerMessageID(env.Root.Header.Get("Message-Id")),
 		Subject:           env.GetHeader("Subject"),
 		Headers:           map[string][]string(env.Root.Header),
 		ContentType:       env.Root.ContentType,
@@ -108,19 +113,49 @@ func decodeAt(src io.ReaderAt, size int64, raw []byte, lim DecodeLimits, depth i
 	// message/delivery-status, an inline message/rfc822, a cid image without disposition).
 	parts = append(parts, env.OtherParts...)
 	for _, p := range parts {
-		if p.ContentType == "message/rfc822" && depth < lim.MaxDepth {
+		if p.ContentType == "message/rfc822" && depth < min(lim.MaxDepth, 1) {
 			// decoded for the normalizer (forwards, bounces), and still listed as one
 			// attachment: the message as it was attached.
-			if inner, err := decode(p.Content, lim, depth+1); err == nil {
+			if inner := embedded(p.Content, lim, len(m.Embedded) == 0, b); inner != nil {
 				m.Embedded = append(m.Embedded, inner)
 			}
 		}
 		if strings.HasPrefix(p.ContentType, "text/") && p.FileName == "" {
 			continue // an inline text alternative, already in Text/HTML
 		}
-		m.Attachments = append(m.Attachments, attachmentOf(p, lim))
+		a := attachmentOf(p, lim)
+		if depth > 0 {
+			a.Data = nil // only the mail's own attachments are stored
+		}
+		m.Attachments = append(m.Attachments, a)
 	}
 	return m, nil
+}
+
+// embedded decodes an attached message within the mail's budget b: whole when it is the
+// first, else its header block alone; nil when the budget is spent or it is unreadable.
+func embedded(content []byte, lim DecodeLimits, first bool, b *mailBudget) *record.Message {
+	if b.parts <= 0 {
+		return nil
+	}
+	if first {
+		inner, err := decode(content, lim, 1, b)
+		if err != nil {
+			return nil
+		}
+		return inner
+	}
+	hb := headerBlock(content[:min(len(content), maxHeaderLen)])
+	if int64(len(hb)) > b.headerBytes {
+		return nil
+	}
+	b.headerBytes -= int64(len(hb))
+	inner, err := decode(append(hb[:len(hb):len(hb)], "\r\n"...), lim, 1, b)
+	if err != nil {
+		return nil
+	}
+	inner.Text, inner.HTML, inner.Attachments = "", "", nil
+	return inner
 }
 
 func attachmentOf(p *enmime.Part, lim DecodeLimits) record.Attachment {

@@ -26,12 +26,15 @@ var parserOptions = []enmime.Option{enmime.SkipMalformedParts(true), enmime.MaxS
 const fastText = "x-intake-utf8+"
 
 // readEnvelope parses the mail in src (size bytes; raw is the same bytes when they are in
-// memory, else nil) within lim, as planned by planMIME. truncated reports a cut.
-func readEnvelope(src io.ReaderAt, size int64, raw []byte, lim DecodeLimits) (env *enmime.Envelope, truncated bool, err error) {
+// memory, else nil) within lim and what is left of the mail's part budget b, as planned
+// by planMIME. truncated reports a cut.
+func readEnvelope(src io.ReaderAt, size int64, raw []byte, lim DecodeLimits, b *mailBudget) (env *enmime.Envelope, truncated bool, err error) {
+	lim.MaxParts = max(b.parts, 1)
 	plan, err := planMIME(src, size, lim)
 	if err != nil {
 		return nil, false, err
 	}
+	b.spend(plan.parts + 1)
 	spilled := make([][]byte, len(plan.spills))
 	for i, s := range plan.spills {
 		if spilled[i], err = decodeSpill(src, raw, s); err != nil {

@@ -25,13 +25,15 @@ import (
 // (one record per provider message id).
 type fakeSink struct {
 	mu       sync.Mutex
-	records  map[string]*record.Message // by provider id
+	records  map[string]*record.Message // by dedupe key
 	order    []string
 	accepts  int
 	rejected []*record.Rejection
 	rejSeen  map[string]bool
 	events   map[string]int
 	fail     bool
+	// panicOn: Accept panics on a mail with this provider id (a bug hit by one mail).
+	panicOn string
 	// complaint, when set, shapes the Outcome's complaint (receipts).
 	complaint func(m *record.Message) *record.Complaint
 }
@@ -46,20 +48,27 @@ func (s *fakeSink) Accept(_ context.Context, m *record.Message) (channels.Outcom
 	if s.fail {
 		return channels.Outcome{}, channels.ErrUnavailable
 	}
+	if s.panicOn != "" && m.ProviderMessageID == s.panicOn {
+		panic("fakeSink: a bug this mail hits")
+	}
 	s.accepts++
 	id := m.ProviderMessageID
+	key := m.DedupeKey // as the queue: the channel's dedupe key, else the provider id
+	if key == "" {
+		key = id
+	}
 	c := &record.Complaint{Channel: m.Channel, ProviderMessageID: id, Subject: m.Subject, Language: "id",
 		Sender: &record.Party{Email: strings.ToLower(m.Sender.Email)}}
 	if s.complaint != nil {
 		c = s.complaint(m)
 	}
-	if _, dup := s.records[id]; dup {
-		return channels.Outcome{ID: "rec-" + id, Reference: "AAAA-1111", Duplicate: true, Complaint: c}, nil
+	if _, dup := s.records[key]; dup {
+		return channels.Outcome{ID: "rec-" + key, Reference: "AAAA-1111", Duplicate: true, Complaint: c}, nil
 	}
-	s.records[id] = m
-	s.order = append(s.order, id)
+	s.records[key] = m
+	s.order = append(s.order, key)
 	c.Reference = fmt.Sprintf("7KQ2-%04d", len(s.order))
-	return channels.Outcome{ID: "rec-" + id, Reference: c.Reference, Complaint: c}, nil
+	return channels.Outcome{ID: "rec-" + key, Reference: c.Reference, Complaint: c}, nil
 }
 
 func (s *fakeSink) Reject(_ context.Context, r *record.Rejection) error {
@@ -93,10 +102,16 @@ func (s *fakeSink) rejections() []*record.Rejection {
 	return append([]*record.Rejection(nil), s.rejected...)
 }
 
+// get returns the first record whose provider id is id.
 func (s *fakeSink) get(id string) *record.Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.records[id]
+	for _, k := range s.order {
+		if s.records[k].ProviderMessageID == id {
+			return s.records[k]
+		}
+	}
+	return nil
 }
 
 func (s *fakeSink) all() []*record.Message {
@@ -287,4 +302,18 @@ func statOwner(fi os.FileInfo) ([2]int, bool) {
 		return [2]int{}, false
 	}
 	return [2]int{int(st.Uid), int(st.Gid)}, true
+}
+
+// keyOf is the dedupe key the poller gives raw (a mail with a Message-ID or a Date).
+func keyOf(t testing.TB, raw []byte) string {
+	t.Helper()
+	m, err := Decode(raw, DecodeLimits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := contentKey(m, bodyDigest(bytes.NewReader(raw), int64(len(raw))))
+	if k == "" {
+		t.Fatal("no content key")
+	}
+	return k
 }

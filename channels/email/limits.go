@@ -9,7 +9,7 @@ import (
 
 // Limits applied when a DecodeLimits field is zero.
 const (
-	defaultMaxDepth           = 3
+	defaultMaxDepth           = 1
 	defaultMaxAttachmentBytes = 25 << 20
 	// defaultMaxMessageBytes: a 25 MB attachment is about 34 MB in base64.
 	defaultMaxMessageBytes = 64 << 20
@@ -19,6 +19,28 @@ const (
 
 // ChannelData key set when a mail's MIME tree was cut at MaxParts or MaxNesting.
 const channelDataTruncated = "mime_truncated"
+
+// maxEmbeddedHeaderBytes bounds, per mail, the header bytes of attached messages parsed
+// for their headers alone.
+const maxEmbeddedHeaderBytes = 1 << 20
+
+// mailBudget is what one mail may still spend on decoding, shared by the mail and every
+// message attached to it: the limits are per mail, not per nested part (MIME bombs of
+// attached messages).
+type mailBudget struct {
+	parts       int   // MIME parts left to parse
+	headerBytes int64 // attached messages' header bytes left to parse
+	parsed      int   // parts parsed so far
+}
+
+func newMailBudget(lim DecodeLimits) *mailBudget {
+	return &mailBudget{parts: lim.MaxParts, headerBytes: maxEmbeddedHeaderBytes}
+}
+
+func (b *mailBudget) spend(parts int) {
+	b.parts -= parts
+	b.parsed += parts
+}
 
 func (l DecodeLimits) withDefaults() DecodeLimits {
 	if l.MaxDepth <= 0 {
@@ -51,7 +73,7 @@ func DecodeHeaderOnly(header []byte, size int64, lim DecodeLimits) (*record.Mess
 		header = header[:i+1]
 	}
 	raw := append(append([]byte{}, header...), "\r\n"...)
-	m, err := decode(raw, lim, 0)
+	m, err := decode(raw, lim, 0, newMailBudget(lim))
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +91,8 @@ const rawPrefixBytes = 1<<20 + 1
 // DecodeAt decodes a mail read from src (size bytes), e.g. a large mail kept in a file:
 // only its decoded large parts take memory. Message.Raw holds its first rawPrefixBytes.
 func DecodeAt(src io.ReaderAt, size int64, lim DecodeLimits) (*record.Message, error) {
-	return decodeAt(src, size, rawPrefix(src, size), lim.withDefaults(), 0)
+	lim = lim.withDefaults()
+	return decodeAt(src, size, rawPrefix(src, size), lim, 0, newMailBudget(lim))
 }
 
 func rawPrefix(src io.ReaderAt, size int64) []byte {

@@ -27,6 +27,7 @@ const (
 )
 
 type mimePlan struct {
+	parts  int      // parts found before any cut (the root not counted)
 	cut    int64    // -1: no cut
 	open   []string // multipart boundaries open at the cut, innermost last
 	spills []spill
@@ -160,6 +161,7 @@ func planMIME(src io.ReaderAt, size int64, lim DecodeLimits) (mimePlan, error) {
 			break
 		}
 	}
+	plan.parts = min(parts, lim.MaxParts)
 	if plan.cut >= 0 {
 		plan.open = append([]string(nil), stack...)
 		// Spills past the cut are gone with it.

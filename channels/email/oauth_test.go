@@ -1,6 +1,7 @@
 package email
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -123,4 +124,65 @@ func TestXOAuth2RevokedGrantRecovers(t *testing.T) {
 	o.revoked = false
 	o.mu.Unlock()
 	waitFor(t, 15*time.Second, "record after the grant works again", func() bool { return sink.count() == 1 })
+}
+
+// L7: a token endpoint that accepts and never answers does not hold the poller after its
+// context ends (shutdown), and Token() itself returns then.
+func TestXOAuth2HangingTokenEndpointStopsWithThePoller(t *testing.T) {
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer hang.Close()
+	defer close(release)
+	d := testenv.StartDovecot(t)
+	mb := testMailbox(d)
+	mb.Auth, mb.Password = AuthXOAuth2, ""
+	mb.OAuthClientID, mb.OAuthTokenURL, mb.OAuthRefreshToken = "intake-client", hang.URL+"/token", channels.Secret("refresh-1")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	got := make(chan error, 1)
+	go func() { _, err := tokenSource(ctx, mb.withDefaults(), "").Token(); got <- err }()
+	time.Sleep(200 * time.Millisecond) // the request is in flight
+	cancel()
+	select {
+	case err := <-got:
+		if err == nil {
+			t.Fatal("a token from an endpoint that never answered")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Token() still blocked 10 s after the poller's context ended")
+	}
+
+	r := startChannel(t, Config{Mailboxes: []Mailbox{mb}}, newFakeSink(), nil, Options{})
+	time.Sleep(300 * time.Millisecond) // connected, waiting for the token
+	stopped := make(chan struct{})
+	go func() { r.stop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the channel did not stop while its token endpoint hung")
+	}
+}
+
+func TestOAuthTokenURLMustBeHTTPS(t *testing.T) {
+	for raw, ok := range map[string]bool{
+		"https://oauth2.googleapis.com/token":  true,
+		"http://127.0.0.1:8080/token":          true,
+		"http://localhost/token":               true,
+		"http://[::1]:9/token":                 true,
+		"http://login.example.com/oauth/token": false,
+		"ftp://example.com/token":              false,
+		"/token":                               false,
+	} {
+		mb := Mailbox{Addr: "imap.example.go.id:993", Username: "u", Auth: AuthXOAuth2, OAuthClientID: "c",
+			OAuthTokenURL: raw, OAuthRefreshToken: "r"}
+		errs := Config{Mailboxes: []Mailbox{mb}}.Validate()
+		if (len(errs) == 0) != ok {
+			t.Errorf("%s: errors %v, want ok=%v", raw, errs, ok)
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package email
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -55,6 +56,11 @@ type poller struct {
 	validity uint32
 	lastUID  uint32
 
+	// failures counts failed attempts per UID (failures.go); setAside holds the UIDs moved
+	// to the failed folder. Both are for the current UIDVALIDITY.
+	failures map[imap.UID]failure
+	setAside map[imap.UID]bool
+
 	// Test hooks standing for a process killed at that point: afterDurable runs once a
 	// mail's record or rejection is durable, beforeMove after the cursor is saved and
 	// before durable mail is moved. An error ends the session right there.
@@ -67,18 +73,18 @@ type abortError struct{ error }
 
 func newPoller(mb Mailbox, sink channels.Sink, state StateStore, opts Options, rs *receiptSender) *poller {
 	return &poller{mb: mb, sink: sink, state: state, opts: opts, receipts: rs,
-		log:  opts.Logger.With("channel", record.ChannelEmail, "mailbox", mb.Name),
+		log:  opts.Logger.With("channel", record.ChannelEmail, "mailbox", mb.Label),
 		wake: make(chan struct{}, 1)}
 }
 
 // run keeps a session open until ctx ends, reconnecting with exponential backoff and jitter.
 func (p *poller) run(ctx context.Context) {
-	p.opts.Metrics.MailboxUp(p.mb.Name, false)
+	p.opts.Metrics.MailboxUp(p.mb.Label, false)
 	delay := p.opts.BackoffMin
 	for {
 		start := time.Now()
 		err := p.session(ctx)
-		p.opts.Metrics.MailboxUp(p.mb.Name, false)
+		p.opts.Metrics.MailboxUp(p.mb.Label, false)
 		if ctx.Err() != nil {
 			p.log.Info("mailbox poller stopped")
 			return
@@ -127,13 +133,14 @@ func (p *poller) session(ctx context.Context) error {
 	}()
 
 	p.ensureFolder(c, p.mb.ProcessedMailbox)
+	p.ensureFolder(c, p.mb.FailedMailbox)
 	sel, err := c.Select(p.mb.Mailbox, nil).Wait()
 	if err != nil {
 		return fmt.Errorf("select %q: %w", p.mb.Mailbox, err)
 	}
 	p.loadCursor(ctx, sel.UIDValidity)
 	idle := !p.mb.DisableIdle && (c.Caps().Has(imap.CapIdle) || c.Caps().Has(imap.CapIMAP4rev2))
-	p.opts.Metrics.MailboxUp(p.mb.Name, true)
+	p.opts.Metrics.MailboxUp(p.mb.Label, true)
 	p.log.Info("mailbox connected", "idle", idle, "messages", sel.NumMessages,
 		"uidvalidity", sel.UIDValidity, "last_uid", p.lastUID)
 	for {
@@ -156,7 +163,11 @@ func (p *poller) session(ctx context.Context) error {
 
 // wait blocks until new mail is announced, the poll interval passes, or ctx ends.
 func (p *poller) wait(ctx context.Context, c *imapclient.Client, idle bool) error {
-	timer := time.NewTimer(p.mb.PollInterval)
+	wait := p.mb.PollInterval
+	if p.retrying() {
+		wait = min(wait, retryDelay)
+	}
+	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	var cmd *imapclient.IdleCommand
 	if idle {
@@ -199,10 +210,13 @@ func (p *poller) loadCursor(ctx context.Context, validity uint32) {
 	}
 	if v != validity {
 		if v != 0 {
-			p.log.Warn("UIDVALIDITY changed: rescanning the whole mailbox; mail already taken in is dropped as duplicate by its Message-ID",
+			p.log.Warn("UIDVALIDITY changed: rescanning the whole mailbox; mail already taken in is dropped as duplicate by its content key",
 				"old_uidvalidity", v, "uidvalidity", validity)
 		}
 		last = 0
+	}
+	if validity != p.validity {
+		p.failures, p.setAside = nil, nil
 	}
 	p.known, p.validity, p.lastUID = true, validity, last
 	p.saveCursor(ctx)
@@ -236,9 +250,21 @@ func (p *poller) sync(ctx context.Context, c *imapclient.Client) error {
 			fresh = append(fresh, uid)
 		}
 	}
+	p.forgetFailures(fresh)
 	if len(leftovers) > 0 {
+		var processed, failed []imap.UID
+		for _, uid := range leftovers {
+			if p.setAside[uid] {
+				failed = append(failed, uid)
+			} else {
+				processed = append(processed, uid)
+			}
+		}
 		p.log.Info("moving mail taken in before but not yet moved", "count", len(leftovers))
-		if err := p.move(c, leftovers); err != nil {
+		if err := p.move(c, processed, p.mb.ProcessedMailbox); err != nil {
+			return err
+		}
+		if err := p.move(c, failed, p.mb.FailedMailbox); err != nil {
 			return err
 		}
 	}
@@ -261,21 +287,27 @@ func (p *poller) batch(ctx context.Context, c *imapclient.Client, uids []imap.UI
 		return fmt.Errorf("fetch sizes: %w", err)
 	}
 	size := make(map[imap.UID]int64, len(sizes))
-	var whole, headerOnly []imap.UID
+	var whole, headerOnly, failed []imap.UID
 	for _, s := range sizes {
 		size[s.UID] = s.RFC822Size
 	}
+	durable := make(map[imap.UID]bool, len(uids))
 	for _, uid := range uids {
 		s, ok := size[uid]
 		switch {
 		case !ok: // expunged by someone else meanwhile
+		case p.exhausted(uid):
+			if err := p.setAsideMail(ctx, c, uid); err != nil {
+				return err
+			}
+			durable[uid] = true
+			failed = append(failed, uid)
 		case s > p.opts.Limits.MaxMessageBytes:
 			headerOnly = append(headerOnly, uid)
 		default:
 			whole = append(whole, uid)
 		}
 	}
-	durable := make(map[imap.UID]bool, len(uids))
 	t1 := time.Now()
 	err = p.fetch(ctx, c, whole, false, size, durable)
 	if err == nil {
@@ -301,7 +333,7 @@ func (p *poller) batch(ctx context.Context, c *imapclient.Client, uids []imap.UI
 	}()
 	var moving []imap.UID
 	for _, uid := range uids {
-		if durable[uid] {
+		if durable[uid] && !p.setAside[uid] {
 			moving = append(moving, uid)
 		}
 	}
@@ -311,9 +343,12 @@ func (p *poller) batch(ctx context.Context, c *imapclient.Client, uids []imap.UI
 				return herr
 			}
 		}
-		if merr := p.move(c, moving); merr != nil && err == nil {
+		if merr := p.move(c, moving, p.mb.ProcessedMailbox); merr != nil && err == nil {
 			err = merr
 		}
+	}
+	if merr := p.move(c, failed, p.mb.FailedMailbox); merr != nil && err == nil {
+		err = merr
 	}
 	return err
 }
@@ -341,6 +376,8 @@ func (p *poller) fetch(ctx context.Context, c *imapclient.Client, uids []imap.UI
 	var firstErr error
 	collect := func(r result) {
 		switch {
+		case errors.As(r.err, new(mailError)):
+			p.failed(r.uid, r.err)
 		case r.err != nil:
 			if firstErr == nil {
 				firstErr = r.err
@@ -349,6 +386,7 @@ func (p *poller) fetch(ctx context.Context, c *imapclient.Client, uids []imap.UI
 			// killed: what became durable meanwhile is fetched again and deduplicated
 		default:
 			durable[r.uid] = true
+			delete(p.failures, r.uid)
 			if p.afterDurable != nil {
 				if err := p.afterDurable(r.uid); err != nil {
 					firstErr = abortError{err}
@@ -377,7 +415,10 @@ func (p *poller) fetch(ctx context.Context, c *imapclient.Client, uids []imap.UI
 		if err != nil || uid == 0 {
 			mail.discard()
 			budget.release(n)
-			if err != nil {
+			switch {
+			case errors.As(err, new(mailError)) && uid != 0:
+				p.failed(uid, err) // the next mails go on; this one is tried again
+			case err != nil:
 				firstErr = fmt.Errorf("fetch: %w", err)
 			}
 			continue
@@ -387,7 +428,7 @@ func (p *poller) fetch(ctx context.Context, c *imapclient.Client, uids []imap.UI
 			defer wg.Done()
 			defer budget.release(n)
 			defer mail.discard()
-			results <- result{uid, p.handle(ctx, uid, mail, headerOnly, size[uid])}
+			results <- result{uid, p.handleSafe(ctx, uid, mail, headerOnly, size[uid])}
 		}()
 	}
 	closeErr := cmd.Close()
@@ -425,16 +466,22 @@ const diskThreshold = 4 << 20
 // once the budget allows. n is the bytes taken from the budget; the caller releases them
 // with the slot.
 func (p *poller) readMessage(msg *imapclient.FetchMessageData, b *budget) (uid imap.UID, mail fetchedMail, n int64, err error) {
+	// A local failure is kept until the whole response is read: the UID may come after
+	// the body, and the stream must stay in step for the next mail.
+	var local error
 	for {
 		item := msg.Next()
 		if item == nil {
+			if local != nil {
+				return uid, mail, n, mailError{local}
+			}
 			return uid, mail, n, nil
 		}
 		switch it := item.(type) {
 		case imapclient.FetchItemDataUID:
 			uid = it.UID
 		case imapclient.FetchItemDataBodySection:
-			if it.Literal == nil || mail.raw != nil || mail.file != nil {
+			if it.Literal == nil || mail.raw != nil || mail.file != nil || local != nil {
 				continue
 			}
 			size := it.Literal.Size()
@@ -445,27 +492,57 @@ func (p *poller) readMessage(msg *imapclient.FetchMessageData, b *budget) (uid i
 			if size > diskThreshold {
 				n = size * 3 / 4 // what its decoded parts will hold
 				b.grow(n)
-				f, err := os.CreateTemp(p.opts.TempDir, "intake-mail-*.eml")
+				f, err := os.CreateTemp(p.opts.TempDir, tempPattern)
 				if err != nil {
-					return 0, mail, n, fmt.Errorf("temporary file for a large mail: %w", err)
-				}
-				mail.file, mail.size = f, size
-				if _, err := io.CopyN(f, it.Literal, size); err != nil {
-					return 0, mail, n, err
+					local = fmt.Errorf("temporary file for a large mail: %w", err)
+				} else {
+					mail.file, mail.size = f, size
+					w := &fileWriter{f: f}
+					if _, err := io.CopyN(w, it.Literal, size); err != nil {
+						if w.err == nil {
+							return uid, mail, n, err
+						}
+						local = fmt.Errorf("temporary file for a large mail: %w", w.err)
+					}
 				}
 			} else {
 				n = size
 				b.grow(n)
 				mail.raw, mail.size = make([]byte, size), size
 				if _, err := io.ReadFull(it.Literal, mail.raw); err != nil {
-					return 0, mail, n, err
+					return uid, mail, n, err
 				}
 			}
 			if _, err := io.Copy(io.Discard, it.Literal); err != nil {
-				return 0, mail, n, err
+				return uid, mail, n, err
 			}
 		}
 	}
+}
+
+// fileWriter writes to a temporary file and remembers a write error (a full or read-only
+// disk is the mail's problem here, not the connection's).
+type fileWriter struct {
+	f   *os.File
+	err error
+}
+
+func (w *fileWriter) Write(b []byte) (int, error) {
+	n, err := w.f.Write(b)
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	return n, err
+}
+
+// handleSafe is handle with a panic turned into a failure of this mail.
+func (p *poller) handleSafe(ctx context.Context, uid imap.UID, mail fetchedMail, headerOnly bool, size int64) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = mailError{fmt.Errorf("panic while taking the mail in: %v", r)}
+		}
+	}()
+	return p.handle(ctx, uid, mail, headerOnly, size)
 }
 
 // handle decodes one mail and makes its record or rejection durable.
@@ -505,6 +582,18 @@ func (p *poller) handle(ctx context.Context, uid imap.UID, mail fetchedMail, hea
 	if m.ProviderMessageID == "" {
 		m.ProviderMessageID = synthetic
 	}
+	var body [32]byte
+	switch {
+	case headerOnly:
+		body = headerOnlyDigest(raw, size)
+	case mail.file != nil:
+		body = bodyDigest(mail.file, mail.size)
+	default:
+		body = bodyDigest(bytes.NewReader(raw), int64(len(raw)))
+	}
+	if m.DedupeKey = contentKey(m, body); m.DedupeKey == "" {
+		m.DedupeKey = uidKey(synthetic)
+	}
 	if m.Recipient == "" && strings.Contains(p.mb.Username, "@") {
 		m.Recipient = strings.ToLower(p.mb.Username)
 	}
@@ -534,16 +623,19 @@ func (p *poller) syntheticID(uid imap.UID) string {
 // remove other \Deleted mail); the mail stays flagged \Deleted and is no longer searched.
 // A server refusal (NO) is logged and retried on the next pass; a connection error ends
 // the session.
-func (p *poller) move(c *imapclient.Client, uids []imap.UID) error {
-	err := p.moveOnce(c, uids)
+func (p *poller) move(c *imapclient.Client, uids []imap.UID, folder string) error {
+	if len(uids) == 0 {
+		return nil
+	}
+	err := p.moveOnce(c, uids, folder)
 	var ie *imap.Error
 	if errors.As(err, &ie) && ie.Code == imap.ResponseCodeTryCreate {
-		p.ensureFolder(c, p.mb.ProcessedMailbox)
-		err = p.moveOnce(c, uids)
+		p.ensureFolder(c, folder)
+		err = p.moveOnce(c, uids, folder)
 	}
 	if errors.As(err, &ie) {
 		p.log.Error("mail is durable but could not be moved out of the inbox; retrying on the next pass",
-			"count", len(uids), "folder", p.mb.ProcessedMailbox, "err", err)
+			"count", len(uids), "folder", folder, "err", err)
 		return nil
 	}
 	if err != nil {
@@ -552,14 +644,14 @@ func (p *poller) move(c *imapclient.Client, uids []imap.UID) error {
 	return nil
 }
 
-func (p *poller) moveOnce(c *imapclient.Client, uids []imap.UID) error {
+func (p *poller) moveOnce(c *imapclient.Client, uids []imap.UID, folder string) error {
 	set := imap.UIDSetNum(uids...)
 	caps := c.Caps()
 	if caps.Has(imap.CapMove) || caps.Has(imap.CapIMAP4rev2) {
-		_, err := c.Move(set, p.mb.ProcessedMailbox).Wait()
+		_, err := c.Move(set, folder).Wait()
 		return err
 	}
-	if _, err := c.Copy(set, p.mb.ProcessedMailbox).Wait(); err != nil {
+	if _, err := c.Copy(set, folder).Wait(); err != nil {
 		return err
 	}
 	if err := c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close(); err != nil {
@@ -582,11 +674,11 @@ func (p *poller) ensureFolder(c *imapclient.Client, folder string) {
 	var ie *imap.Error
 	if err == nil || (errors.As(err, &ie) && ie.Code == imap.ResponseCodeAlreadyExists) {
 		if err == nil {
-			p.log.Info("created the processed folder", "folder", folder)
+			p.log.Info("created a folder", "folder", folder)
 		}
 		return
 	}
-	p.log.Error("cannot create the processed folder; mail is taken in but stays in the inbox", "folder", folder, "err", err)
+	p.log.Error("cannot create a folder; mail is taken in but stays in the inbox", "folder", folder, "err", err)
 }
 
 // headerMessageID finds the Message-ID in a raw header block that could not be parsed
@@ -606,7 +698,7 @@ func headerMessageID(raw []byte) string {
 			return ""
 		}
 		if k := strings.IndexByte(string(line), ':'); k > 0 && strings.EqualFold(strings.TrimSpace(string(line[:k])), "Message-Id") {
-			return strings.Trim(strings.TrimSpace(string(line[k+1:])), "<>")
+			return providerMessageID(string(line[k+1:]))
 		}
 	}
 	return ""

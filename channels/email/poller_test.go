@@ -268,10 +268,11 @@ func TestUIDValidityChangeRescans(t *testing.T) {
 	d := testenv.StartDovecot(t)
 	mb := testMailbox(d)
 	sink, state := newFakeSink(), newMemState()
-	appendMail(t, mb, mailWithID("old@example.com", "Sudah diterima."))
+	old := mailWithID("old@example.com", "Sudah diterima.")
+	appendMail(t, mb, old)
 	appendMail(t, mb, mailWithID("new@example.com", "Belum diterima."))
 	// The first was taken in under another UIDVALIDITY, with a cursor far ahead.
-	_, _ = sink.Accept(context.Background(), &record.Message{ProviderMessageID: "old@example.com"})
+	_, _ = sink.Accept(context.Background(), &record.Message{ProviderMessageID: "old@example.com", DedupeKey: keyOf(t, old)})
 	_ = state.SetMailboxState(context.Background(), mb.withDefaults().StateKey(), 1, 1000)
 	startChannel(t, Config{Mailboxes: []Mailbox{mb}}, sink, state, Options{})
 	waitFor(t, 10*time.Second, "inbox empty", func() bool { return folderCount(t, mb, "INBOX") == 0 })

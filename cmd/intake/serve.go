@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"sync"
 
@@ -225,7 +226,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 		}
 		g.closers = append(g.closers, state.Close)
 		ch, err := email.New(cfg.Email, g.sink, state, email.Options{Logger: log, Metrics: m, Receipts: cfg.Receipts,
-			Limits: email.DecodeLimits{MaxAttachmentBytes: cfg.MaxMediaBytes}})
+			Limits: email.DecodeLimits{MaxAttachmentBytes: cfg.MaxMediaBytes}, TempDir: filepath.Join(filepath.Dir(cfg.SpoolDir), "tmp")})
 		if err != nil {
 			errs = append(errs, err)
 		} else {
