@@ -55,6 +55,7 @@ func (n *Normalizer) Normalize(m *record.Message) (*record.Complaint, *record.Re
 		Provider:          m.Provider,
 		ProviderMessageID: m.ProviderMessageID,
 		DedupeKey:         m.DedupeKey,
+		RequestHash:       m.RequestHash,
 		Location:          m.Location,
 		Forwarded:         m.Forwarded,
 		Flags:             append([]string(nil), m.Flags...),
