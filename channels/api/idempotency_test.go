@@ -13,6 +13,7 @@ import (
 // M7, CONTRACT §10: an Idempotency-Key reused with a different body is refused with 422
 // and writes nothing; the same body again is a repeat (200, the first record).
 func TestIdempotencyKeyReusedWithAnotherBody(t *testing.T) {
+	s := loadSpec(t)
 	g := startGateway(t)
 	post := func(body string) (*http.Response, string) {
 		t.Helper()
@@ -45,6 +46,7 @@ func TestIdempotencyKeyReusedWithAnotherBody(t *testing.T) {
 	if other.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("same key, other body: %d %s; want 422", other.StatusCode, body)
 	}
+	s.checkResponse(t, other, body) // the 422 is one docs/openapi.yaml describes
 	if ct := other.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
 		t.Errorf("422 Content-Type %q, want application/problem+json", ct)
 	}
