@@ -18,6 +18,7 @@
 //	intake:seen:<channel>:rid:<record id>    the same, for a record without provider id (retries and replays)
 //	intake:seen-rejected:<channel>:<id>      "rejected:<entry id>", expires after SeenTTL
 //	intake:ref:<reference>                   the record id holding the reference, kept for good
+//	intake:released:<rejected entry id>      "<record id> <reference>[ published]", kept for good (rejected.go)
 //
 // Consumer groups: Config.ConsumerGroup ("core") on the complaint stream and
 // Config.PendingGroup ("media") on the pending stream, both created from id 0 at Open.
@@ -286,7 +287,9 @@ func (q *Queue) loadScripts(ctx context.Context) error {
 // intake:seen:<channel>:<provider id> and XADDs the record in one atomic step. A duplicate
 // gets the first record's ID and Reference and writes nothing. On return c.ID and
 // c.Reference hold the values in Result. A record without ProviderMessageID is never
-// treated as a duplicate.
+// treated as a duplicate of another record; it is deduplicated by its own ID, so a retried
+// or replayed write of it is recognised. A dedupe key already used with another
+// RequestHash is refused with record.ErrKeyReused.
 func (q *Queue) Publish(ctx context.Context, c *record.Complaint) (Result, error) {
 	return q.write(ctx, opPublish, c)
 }
