@@ -65,7 +65,21 @@ func (s *Store) Put(r io.Reader, declaredType string) (Blob, error) {
 	if err := os.Rename(tmp.Name(), s.path(b.SHA256)); err != nil {
 		return Blob{}, fmt.Errorf("media: store: %w", err)
 	}
+	// The record names the blob once Put returns: the directory entry must survive a power
+	// loss as surely as the bytes do.
+	if err := syncDir(s.dir); err != nil {
+		return Blob{}, fmt.Errorf("media: sync directory %s: %w", s.dir, err)
+	}
 	return b, nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // Open returns the stored attachment with the given sha256.

@@ -55,7 +55,10 @@ type Worker struct {
 	// Concurrency is how many records are worked on at once (4 when 0).
 	Concurrency int
 	// MinIdle is how long a claimed record may go uncompleted before another worker takes
-	// it over (5 min when 0). Keep it above Attempts × (FetchTimeout + MaxBackoff).
+	// it over. It must exceed Attempts × (FetchTimeout + MaxBackoff), the longest one
+	// attachment can take, or a slow record is taken over and downloaded twice: Run
+	// refuses a shorter one. When 0: that budget plus 2 min, at least 15 min (15 min with
+	// the defaults, whose budget is 12.5 min).
 	MinIdle time.Duration
 	// PollInterval is the least time between two empty claims (1 s when 0).
 	PollInterval time.Duration
@@ -95,9 +98,6 @@ func (w *Worker) defaults() {
 	if w.Concurrency <= 0 {
 		w.Concurrency = 4
 	}
-	if w.MinIdle <= 0 {
-		w.MinIdle = 5 * time.Minute
-	}
 	if w.PollInterval <= 0 {
 		w.PollInterval = time.Second
 	}
@@ -116,6 +116,9 @@ func (w *Worker) defaults() {
 	if w.FetchTimeout <= 0 {
 		w.FetchTimeout = 2 * time.Minute
 	}
+	if w.MinIdle <= 0 {
+		w.MinIdle = max(15*time.Minute, w.attachmentBudget()+2*time.Minute)
+	}
 	w.mu.Lock()
 	w.inflight = map[string]bool{}
 	w.mu.Unlock()
@@ -128,6 +131,10 @@ func (w *Worker) Run(ctx context.Context) error {
 		return errors.New("media worker: Queue and Store are required")
 	}
 	w.defaults()
+	if b := w.attachmentBudget(); w.MinIdle <= b {
+		return fmt.Errorf("media worker: MinIdle %s must exceed Attempts × (FetchTimeout + MaxBackoff) = %d × (%s + %s) = %s, or a slow download is taken over by another instance and fetched twice; raise MinIdle or lower the others",
+			w.MinIdle, w.Attempts, w.FetchTimeout, w.MaxBackoff, b)
+	}
 	w.Logger.Info("media worker started", "consumer", w.Consumer, "providers", len(w.Fetchers))
 	slots := make(chan struct{}, w.Concurrency)
 	var wg sync.WaitGroup
@@ -178,6 +185,12 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	w.Logger.Info("media worker stopped", "consumer", w.Consumer)
 	return nil
+}
+
+// attachmentBudget is the longest one attachment can take: every attempt timing out, with
+// the longest backoff between attempts.
+func (w *Worker) attachmentBudget() time.Duration {
+	return time.Duration(w.Attempts) * (w.FetchTimeout + w.MaxBackoff)
 }
 
 func (w *Worker) begin(id string) bool {

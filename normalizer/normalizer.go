@@ -43,8 +43,19 @@ func New(opts Options) (*Normalizer, error) {
 // complaint's ID, Reference and ReceivedAt are left empty: they are the caller's (they
 // need a clock and Redis).
 func (n *Normalizer) Normalize(m *record.Message) (*record.Complaint, *record.Rejection) {
+	return n.normalize(m, true)
+}
+
+// NormalizeReleased maps m to a complaint even when it looks machine-made: an operator
+// released it from the rejected stream (intake rejected release).
+func (n *Normalizer) NormalizeReleased(m *record.Message) *record.Complaint {
+	c, _ := n.normalize(m, false)
+	return c
+}
+
+func (n *Normalizer) normalize(m *record.Message, classify bool) (*record.Complaint, *record.Rejection) {
 	m, truncated := boundText(m)
-	if m.Channel == record.ChannelEmail {
+	if classify && m.Channel == record.ChannelEmail {
 		if reason, detail := ClassifyMachineMail(m); reason != "" {
 			return nil, n.reject(m, reason, detail)
 		}
@@ -55,6 +66,7 @@ func (n *Normalizer) Normalize(m *record.Message) (*record.Complaint, *record.Re
 		Provider:          m.Provider,
 		ProviderMessageID: m.ProviderMessageID,
 		DedupeKey:         m.DedupeKey,
+		RequestHash:       m.RequestHash,
 		Location:          m.Location,
 		Forwarded:         m.Forwarded,
 		Flags:             append([]string(nil), m.Flags...),

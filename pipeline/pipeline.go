@@ -96,6 +96,9 @@ func (p *Pipeline) Accept(ctx context.Context, m *record.Message) (channels.Outc
 		res, err = p.o.Queue.Publish(ctx, c)
 	}
 	took := p.o.Now().Sub(start)
+	if errors.Is(err, record.ErrKeyReused) {
+		return channels.Outcome{}, err // the caller's mistake, not an outage: no error log
+	}
 	if err != nil {
 		p.o.Metrics.Message(c.Channel, metrics.Failed, took)
 		p.o.Logger.Error("record not stored", "channel", c.Channel, "provider_message_id", c.ProviderMessageID, "err", err)

@@ -140,7 +140,7 @@ func (q *Queue) Complete(ctx context.Context, p Pending, c *record.Complaint) er
 		return fmt.Errorf("queue: encode complaint %s: %w", c.ID, err)
 	}
 	n, err := completeScript.Run(ctx, q.rdb, []string{q.keyPending, q.keyStream},
-		q.cfg.PendingGroup, p.EntryID, c.ID, c.Channel, o.body).Int()
+		q.cfg.PendingGroup, p.EntryID, c.ID, c.Channel, o.body, q.cfg.ConsumerGroup).Int()
 	if err != nil {
 		if unreachable(err) {
 			return fmt.Errorf("queue: complete record %s: %w at %s: %w; the entry stays pending and is re-claimed later", c.ID, ErrRedisUnreachable, q.addr, err)

@@ -14,9 +14,11 @@
 //	intake:complaints                        stream of complaint records (Config.Stream)
 //	intake:rejected                          stream of rejected inputs (Config.RejectedStream)
 //	intake:pending                           records waiting for their media (Config.PendingStream)
-//	intake:seen:<channel>:<provider id>      "<record id> <reference>", expires after SeenTTL (7 days)
+//	intake:seen:<channel>:<provider id>      "<record id> <reference>[ <request sha256>]", expires after SeenTTL (10 days)
+//	intake:seen:<channel>:rid:<record id>    the same, for a record without provider id (retries and replays)
 //	intake:seen-rejected:<channel>:<id>      "rejected:<entry id>", expires after SeenTTL
 //	intake:ref:<reference>                   the record id holding the reference, kept for good
+//	intake:released:<rejected entry id>      "<record id> <reference>[ published]", kept for good (rejected.go)
 //
 // Consumer groups: Config.ConsumerGroup ("core") on the complaint stream and
 // Config.PendingGroup ("media") on the pending stream, both created from id 0 at Open.
@@ -28,6 +30,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,7 +47,12 @@ const (
 	DefaultConsumerGroup  = "core"
 	DefaultPendingGroup   = "media"
 	DefaultSpoolDir       = "./data/spool"
-	DefaultSeenTTL        = 7 * 24 * time.Hour
+	// DefaultSeenTTL: Meta retries a webhook for up to 7 days, and a mailbox rescan or a
+	// spool replay after a long outage can come later still; 10 days leaves a margin over
+	// the longest retry window (CONTRACT §5 asks for at least 7).
+	DefaultSeenTTL = 10 * 24 * time.Hour
+	// MinSeenTTL is the shortest SeenTTL accepted: Meta's retry window.
+	MinSeenTTL = 7 * 24 * time.Hour
 )
 
 // MaxRawBytes is the most of a rejected input's raw payload kept on the rejected stream;
@@ -72,7 +80,7 @@ type Config struct {
 	PendingStream  string        // intake:pending: records waiting for their media
 	ConsumerGroup  string        // core
 	SpoolDir       string        // ./data/spool
-	SeenTTL        time.Duration // 7 days at least
+	SeenTTL        time.Duration // 10 days by default, 7 at least
 	// KeyPrefix is prepended to every key this package writes (tests use it to share a server).
 	KeyPrefix string
 	// PendingGroup is the consumer group on PendingStream that ClaimPending reads with
@@ -105,7 +113,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.URL == "" {
 		errs = append(errs, errors.New("no Redis URL: set INTAKE_REDIS_URL (redis://host:port/db), or start the embedded server with StartEmbedded in development"))
 	}
-	if c.SeenTTL < DefaultSeenTTL {
+	if c.SeenTTL < MinSeenTTL {
 		errs = append(errs, fmt.Errorf("SeenTTL %s is shorter than 7 days: Meta retries a webhook for up to 7 days, so duplicates would slip through", c.SeenTTL))
 	}
 	if c.Stream == c.RejectedStream || c.Stream == c.PendingStream || c.RejectedStream == c.PendingStream {
@@ -181,6 +189,13 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 		// caching), and with RESP2 go-redis skips its push-notification check on every
 		// pipeline. ?protocol=3 in the URL still chooses RESP3.
 		opts.Protocol = 2
+	}
+	if !strings.Contains(cfg.URL, "max_retries=") {
+		// No command is retried by go-redis: a pipeline that timed out may have run, and the
+		// writer hands records it could not confirm to the spool, whose replay the publish
+		// script recognises by the record's dedupe key. go-redis's own retry would run the
+		// script again behind the writer's back (and blocks the caller meanwhile).
+		opts.MaxRetries = -1
 	}
 	if opts.DialerRetries == 0 {
 		// The drainer keeps trying; a write must not wait for five dials before spooling.
@@ -272,7 +287,9 @@ func (q *Queue) loadScripts(ctx context.Context) error {
 // intake:seen:<channel>:<provider id> and XADDs the record in one atomic step. A duplicate
 // gets the first record's ID and Reference and writes nothing. On return c.ID and
 // c.Reference hold the values in Result. A record without ProviderMessageID is never
-// treated as a duplicate.
+// treated as a duplicate of another record; it is deduplicated by its own ID, so a retried
+// or replayed write of it is recognised. A dedupe key already used with another
+// RequestHash is refused with record.ErrKeyReused.
 func (q *Queue) Publish(ctx context.Context, c *record.Complaint) (Result, error) {
 	return q.write(ctx, opPublish, c)
 }
@@ -306,11 +323,17 @@ func (q *Queue) write(ctx context.Context, kind opKind, c *record.Complaint) (Re
 	o := getOp()
 	o.kind = kind
 	o.id, o.ref, o.counter, o.channel = c.ID, c.Reference, counter, c.Channel
-	if c.DedupeKey != "" {
+	switch {
+	case c.DedupeKey != "":
 		o.dedupe = c.Channel + ":" + c.DedupeKey
-	} else if c.ProviderMessageID != "" {
+	case c.ProviderMessageID != "":
 		o.dedupe = c.Channel + ":" + c.ProviderMessageID
+	default:
+		// No provider id: the record's own id still makes a retried pipeline or a replayed
+		// spool answer "D" with this id instead of writing the record twice.
+		o.dedupe = c.Channel + ":rid:" + c.ID
 	}
+	o.hash = c.RequestHash
 	if err := o.encode(c); err != nil {
 		putOp(o)
 		return Result{}, fmt.Errorf("queue: encode complaint %s: %w", c.ID, err)
@@ -406,6 +429,11 @@ func (q *Queue) Ready(ctx context.Context) error {
 
 // SpoolSize is the number of records waiting in the local spool for Redis.
 func (q *Queue) SpoolSize() int { return int(q.spool.size()) }
+
+// SpoolQuarantined is the number of quarantined spool files (*.corrupt) in the spool
+// directory: records in them were acknowledged but are not delivered until an operator
+// replays them.
+func (q *Queue) SpoolQuarantined() int { return int(q.spool.corrupt.Load()) }
 
 // Close drains nothing further and closes Redis. Writes already handed to the queue are
 // finished first (to Redis, or to the spool); records left in the spool stay on disk for

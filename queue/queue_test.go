@@ -103,8 +103,9 @@ func TestPublishDuplicateConcurrent(t *testing.T) {
 	if err != nil || !strings.HasPrefix(seen, results[0].ID+" ") {
 		t.Errorf("seen key = %q, %v; want it to start with the record id", seen, err)
 	}
-	if ttl := e.rdb.TTL(ctx, e.key("intake:seen:sms:SMdup")).Val(); ttl < 7*24*time.Hour-time.Minute {
-		t.Errorf("seen key TTL %s, want at least 7 days", ttl)
+	// Meta retries for up to 7 days: the key must outlive that window with a margin (L5).
+	if ttl := e.rdb.TTL(ctx, e.key("intake:seen:sms:SMdup")).Val(); ttl <= 7*24*time.Hour {
+		t.Errorf("seen key TTL %s, want more than 7 days", ttl)
 	}
 	// A counter-issued reference is unique by construction: no claim key per complaint.
 	if n := e.rdb.Exists(ctx, e.key("intake:ref:"+results[0].Reference)).Val(); n != 0 {

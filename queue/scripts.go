@@ -4,13 +4,16 @@ import "github.com/redis/go-redis/v9"
 
 // The scripts answer with short strings so a reply costs one allocation to read:
 //
-//	"N"            written now
-//	"D<id> <ref>"  the provider message (or this very record, on a retry) was written before
-//	"R"            the reference is taken by another record: pick another and try again
+//	"N"                   written now
+//	"D<id> <ref>[ <sha>]" the provider message (or this very record, on a retry) was written before
+//	"K<id> <ref> <sha>"   the dedupe key was taken by a request with another body (an
+//	                      Idempotency-Key reused for a different complaint): nothing written
+//	"R"                   the reference is taken by another record: pick another and try again
 //
 // Every script is idempotent for a record that carries the same id: a retried or
 // replayed write finds its own id and answers "D" with it, so the caller can tell "mine,
-// already written" (same id) from "someone else's" (another id).
+// already written" (same id) from "someone else's" (another id). Every record has a dedupe
+// key for this (its provider id, or "<channel>:rid:<record id>" without one).
 
 // publishScript publishes a batch of records to one stream. For each record, in order,
 // it claims the provider message's seen key and the reference (SET NX: one call each on
@@ -20,22 +23,35 @@ import "github.com/redis/go-redis/v9"
 // sees an undone claim. One call per batch keeps the per-script cost off each record.
 // Each record gets its own answer (see above; "E<error>" when its XADD failed).
 //
+// A stream that does not exist (Redis restarted without persistence, or was flushed) is
+// created with its consumer group first, so the core's group is never missing when a
+// record arrives (XGROUP CREATE from 0 on the new, empty stream).
+//
 //	KEYS[1]            the stream (complaints, or pending for Stage)
-//	KEYS[2i], [2i+1]   intake:seen:<channel>:<provider id> ("" without provider id),
+//	KEYS[2i], [2i+1]   intake:seen:<channel>:<dedupe key> ("" without dedupe),
 //	                   intake:ref:<reference> ("" when the reference is not claimed)
 //	ARGV[1]            seen TTL in seconds
-//	ARGV[5i-3 .. 5i+1] id, reference, channel, complaint JSON, flags: "d" to dedupe, "c" to
-//	                   claim the reference (one the counter did not issue)
+//	ARGV[2]            the stream's consumer group
+//	ARGV[6i-3 .. 6i+2] id, reference, channel, complaint JSON, flags ("d" to dedupe, "c" to
+//	                   claim the reference, one the counter did not issue), request hash
+//	                   ("" when the caller gave none)
 var publishScript = redis.NewScript(`
 local stream, ttl = KEYS[1], ARGV[1]
+if redis.call('EXISTS', stream) == 0 then
+  redis.pcall('XGROUP', 'CREATE', stream, ARGV[2], '0', 'MKSTREAM')
+end
 local out = {}
 for i = 1, (#KEYS - 1) / 2 do
   local seenKey, refKey = KEYS[2 * i], KEYS[2 * i + 1]
-  local a = 5 * i - 3
-  local id, ref, flags = ARGV[a], ARGV[a + 1], ARGV[a + 4]
+  local a = 6 * i - 3
+  local id, ref, flags, hash = ARGV[a], ARGV[a + 1], ARGV[a + 4], ARGV[a + 5]
   local dedupe, claim = flags == 'd' or flags == 'dc', flags == 'c' or flags == 'dc'
-  if dedupe and not redis.call('SET', seenKey, id .. ' ' .. ref, 'NX', 'EX', ttl) then
-    out[i] = 'D' .. redis.call('GET', seenKey)
+  local seenVal = id .. ' ' .. ref
+  if hash ~= '' then seenVal = seenVal .. ' ' .. hash end
+  if dedupe and not redis.call('SET', seenKey, seenVal, 'NX', 'EX', ttl) then
+    local seen = redis.call('GET', seenKey)
+    local had = string.match(seen, '^%S+ %S+ (%S+)$')
+    if hash ~= '' and had and had ~= hash then out[i] = 'K' .. seen else out[i] = 'D' .. seen end
   elseif claim and not redis.call('SET', refKey, id, 'NX') then
     if dedupe then redis.call('DEL', seenKey) end
     if redis.call('GET', refKey) == id then out[i] = 'D' .. id .. ' ' .. ref else out[i] = 'R' end
@@ -72,10 +88,14 @@ return 'N'
 //
 //	KEYS[1] the pending stream
 //	KEYS[2] the complaint stream
-//	ARGV    pending group, pending entry id, record id, channel, complaint JSON
+//	ARGV    pending group, pending entry id, record id, channel, complaint JSON, the
+//	        complaint stream's consumer group (created with the stream when it is missing)
 var completeScript = redis.NewScript(`
 local e = redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2])
 if #e == 0 then return 0 end
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  redis.pcall('XGROUP', 'CREATE', KEYS[2], ARGV[6], '0', 'MKSTREAM')
+end
 local f = e[1][2]
 for i = 1, #f, 2 do
   if f[i] == 'id' and f[i + 1] ~= ARGV[3] then

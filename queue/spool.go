@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/lapor/intake/record"
 )
 
 // The spool keeps records while Redis is unreachable. It is a directory of append-only
@@ -42,6 +44,7 @@ type spoolLine struct {
 	Channel   string          `json:"channel,omitempty"`
 	Dedupe    string          `json:"dedupe,omitempty"`
 	Token     string          `json:"token,omitempty"`
+	Hash      string          `json:"hash,omitempty"` // request hash (Complaint.RequestHash)
 	Complaint json.RawMessage `json:"complaint,omitempty"`
 	Reject    *rejectEntry    `json:"reject,omitempty"`
 }
@@ -51,6 +54,12 @@ type spoolFile struct {
 	items   int
 	keys    []string // index keys first spooled in this file
 	damaged bool     // some lines did not parse: quarantine after delivering the rest
+}
+
+// spooled is what the spool's index knows of a spooled record.
+type spooled struct {
+	res  Result
+	hash string // the request hash it was spooled with
 }
 
 type spool struct {
@@ -63,19 +72,30 @@ type spool struct {
 	activeFile *spoolFile
 	activeSize int64
 	files      []*spoolFile // closed files waiting for the drainer, oldest first
-	index      map[string]Result
+	index      map[string]spooled
 	seq        uint64
 	buf        bytes.Buffer
 	enc        *json.Encoder
 
 	count atomic.Int64
+	// corrupt counts the quarantined (*.corrupt) files in the directory: each holds records
+	// that were answered but never delivered, so an operator must look (a metric).
+	corrupt atomic.Int64
 }
 
 func openSpool(dir string, log *slog.Logger) (*spool, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("queue: cannot create spool directory %s: %w (set INTAKE_SPOOL_DIR to a writable directory)", dir, err)
 	}
-	s := &spool{dir: dir, log: log, index: map[string]Result{}}
+	// A directory that existed before keeps its own mode; the spool holds personal data, so
+	// it is narrowed to the owner (the files themselves are created 0600).
+	if fi, err := os.Stat(dir); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("queue: spool directory %s is readable by others (mode %v) and cannot be narrowed to 0700: %w (chmod 700 it, or set INTAKE_SPOOL_DIR to a directory this user owns)", dir, fi.Mode().Perm(), err)
+		}
+		log.Warn("spool directory was readable by others; its mode is now 0700", "spool_dir", dir, "was", fi.Mode().Perm().String())
+	}
+	s := &spool{dir: dir, log: log, index: map[string]spooled{}}
 	s.enc = json.NewEncoder(&s.buf)
 	s.enc.SetEscapeHTML(false)
 	if err := s.probe(); err != nil {
@@ -98,6 +118,11 @@ func (s *spool) load() error {
 	names, err := s.list()
 	if err != nil {
 		return fmt.Errorf("queue: cannot list spool directory %s: %w", s.dir, err)
+	}
+	if old, _ := filepath.Glob(filepath.Join(s.dir, spoolPrefix+"*"+corruptSuffix)); len(old) > 0 {
+		s.corrupt.Store(int64(len(old)))
+		s.log.Error("spool directory holds quarantined files from earlier runs; inspect them and replay their records by hand",
+			"count", len(old), "spool_dir", s.dir)
 	}
 	total := 0
 	for _, name := range names {
@@ -123,7 +148,7 @@ func (s *spool) load() error {
 			o := l.op()
 			if k := o.indexKey(); k != "" {
 				if _, ok := s.index[k]; !ok {
-					s.index[k] = Result{ID: o.id, Reference: o.ref, Spooled: true}
+					s.index[k] = spooled{Result{ID: o.id, Reference: o.ref, Spooled: true}, o.hash}
 					f.keys = append(f.keys, k)
 				}
 			}
@@ -190,7 +215,7 @@ func (l *spoolLine) valid() bool {
 }
 
 func (l *spoolLine) op() *op {
-	o := &op{id: l.ID, ref: l.Ref, counter: l.Counter, channel: l.Channel, dedupe: l.Dedupe, token: l.Token}
+	o := &op{id: l.ID, ref: l.Ref, counter: l.Counter, channel: l.Channel, dedupe: l.Dedupe, token: l.Token, hash: l.Hash, replay: true}
 	switch l.Op {
 	case "publish":
 		o.kind, o.body = opPublish, l.Complaint
@@ -212,11 +237,22 @@ func (s *spool) lookup(batch []*op) {
 		if o.state != stateTodo {
 			continue
 		}
-		if r, ok := s.index[o.indexKey()]; ok && o.dedupe != "" {
-			r.Duplicate = true
-			o.finish(r, nil)
+		if e, ok := s.index[o.indexKey()]; ok && o.dedupe != "" {
+			e.answer(o)
 		}
 	}
+}
+
+// answer settles o, whose dedupe key e holds: a repeat of e, or (another request hash) a
+// reused key.
+func (e spooled) answer(o *op) {
+	if o.hash != "" && e.hash != "" && o.hash != e.hash {
+		o.finish(Result{ID: e.res.ID, Reference: e.res.Reference}, fmt.Errorf("queue: record %s: %w (the key was first used by spooled record %s)", o.id, record.ErrKeyReused, e.res.ID))
+		return
+	}
+	r := e.res
+	r.Duplicate = true
+	o.finish(r, nil)
 }
 
 // append writes the ops of batch still to do as one fsynced append. A provider message
@@ -233,15 +269,14 @@ func (s *spool) append(batch []*op) error {
 		}
 		k := o.indexKey()
 		if k != "" {
-			if r, ok := s.index[k]; ok {
-				r.Duplicate = true
-				o.finish(r, nil)
+			if e, ok := s.index[k]; ok {
+				e.answer(o)
 				continue
 			}
-			s.index[k] = Result{ID: o.id, Reference: o.ref, Spooled: true}
+			s.index[k] = spooled{Result{ID: o.id, Reference: o.ref, Spooled: true}, o.hash}
 			added = append(added, k)
 		}
-		l := spoolLine{Op: o.kind.String(), ID: o.id, Ref: o.ref, Counter: o.counter, Channel: o.channel, Dedupe: o.dedupe, Token: o.token}
+		l := spoolLine{Op: o.kind.String(), ID: o.id, Ref: o.ref, Counter: o.counter, Channel: o.channel, Dedupe: o.dedupe, Token: o.token, Hash: o.hash}
 		if o.kind == opReject {
 			l.Reject = o.rej
 		} else {
@@ -377,8 +412,9 @@ func (s *spool) quarantine(name string, cause error) {
 		return
 	}
 	_ = syncDir(s.dir)
+	s.corrupt.Add(1)
 	s.log.Error("spool file quarantined: it could not be read; inspect it and replay its records by hand",
-		"file", filepath.Base(to), "cause", cause)
+		"file", filepath.Base(to), "spool_dir", s.dir, "cause", cause)
 }
 
 // probe checks that the spool directory takes a durable write.

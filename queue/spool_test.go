@@ -277,6 +277,14 @@ func TestCorruptSpoolFileQuarantined(t *testing.T) {
 	if logs := e.logs.String(); !strings.Contains(logs, "quarantined") {
 		t.Errorf("quarantine not logged:\n%s", logs)
 	}
+	// The operator is told by a metric, not only by a log line (L8), also after a restart.
+	if n := q.SpoolQuarantined(); n != 2 {
+		t.Errorf("SpoolQuarantined = %d, want 2", n)
+	}
+	q.Close()
+	if n := e.open().SpoolQuarantined(); n != 2 {
+		t.Errorf("SpoolQuarantined after a restart = %d, want 2", n)
+	}
 }
 
 func TestReadyFailsWhenNeitherRedisNorSpool(t *testing.T) {

@@ -52,8 +52,15 @@ type op struct {
 	// counter: ref was issued by the counter (unique by construction, no claim needed).
 	counter bool
 	channel string
-	// dedupe is "<channel>:<provider id>" when the record has a provider id.
+	// dedupe is "<channel>:<provider id>" (or the channel's DedupeKey); for a record
+	// without either, "<channel>:rid:<record id>", so a retried or replayed write of the
+	// same record is recognised.
 	dedupe string
+	// hash is the SHA-256 of the request behind the record (record.Complaint.RequestHash):
+	// the same dedupe key with another hash is a reused key, not a repeat.
+	hash string
+	// replay: the op comes from the spool; its caller was answered long ago.
+	replay bool
 	// token makes a rejection without a provider id idempotent across retries and replays.
 	token string
 	body  []byte // complaint JSON
@@ -172,6 +179,7 @@ func (q *Queue) rejectArgs(o *op) []any {
 // group is the records of one batch bound for one stream: one EVALSHA of publishScript.
 type group struct {
 	stream any
+	cgroup any // the stream's consumer group, created with the stream when it is missing
 	ops    []*op
 	args   []any
 	cmd    *redis.Cmd
@@ -186,9 +194,10 @@ type pipeline struct {
 func (q *Queue) newPipeline() *pipeline {
 	p := &pipeline{pipe: q.rdb.Pipeline()}
 	p.groups[0].stream, p.groups[1].stream = q.argStream, q.argPending
+	p.groups[0].cgroup, p.groups[1].cgroup = q.cfg.ConsumerGroup, q.cfg.PendingGroup
 	for i := range p.groups {
 		p.groups[i].ops = make([]*op, 0, maxBatch)
-		p.groups[i].args = make([]any, 0, 4+7*maxBatch)
+		p.groups[i].args = make([]any, 0, 5+8*maxBatch)
 	}
 	return p
 }
@@ -211,9 +220,9 @@ func (q *Queue) queueGroup(ctx context.Context, pipe redis.Pipeliner, g *group) 
 		}
 		a = append(a, &o.seenKey, &o.refKey)
 	}
-	a = append(a, q.argTTL)
+	a = append(a, q.argTTL, g.cgroup)
 	for _, o := range g.ops {
-		a = append(a, &o.id, &o.ref, &o.channel, (*bodyArg)(o), publishFlags[boolIndex(o.dedupe != "")+2*boolIndex(!o.counter)])
+		a = append(a, &o.id, &o.ref, &o.channel, (*bodyArg)(o), publishFlags[boolIndex(o.dedupe != "")+2*boolIndex(!o.counter)], &o.hash)
 	}
 	g.args = a
 	g.cmd = pipe.Do(ctx, a...)
@@ -240,9 +249,20 @@ func (q *Queue) settle(o *op, reply string) {
 			o.finish(Result{}, nil)
 			return
 		}
-		id, ref, _ := strings.Cut(reply[1:], " ")
+		id, ref := seenValue(reply[1:])
 		// Our own id means a retried or replayed write that had landed: not a duplicate.
 		o.finish(Result{ID: id, Reference: ref, Duplicate: id != o.id}, nil)
+	case strings.HasPrefix(reply, "K"):
+		id, ref := seenValue(reply[1:])
+		if o.replay {
+			// The caller was answered (from the spool) long ago: the record is a complaint of
+			// its own, kept under its record id rather than lost.
+			q.log.Warn("spooled record reused an Idempotency-Key with another body while redis was down; it is kept as a record of its own",
+				"id", o.id, "channel", o.channel, "kept_id", id)
+			o.dedupe, o.hash = o.channel+":rid:"+o.id, ""
+			return
+		}
+		o.finish(Result{ID: id, Reference: ref}, fmt.Errorf("queue: record %s: %w (the key was first used by record %s)", o.id, record.ErrKeyReused, id))
 	case strings.HasPrefix(reply, "E"):
 		o.finish(Result{}, fmt.Errorf("queue: redis refused to add record %s to the stream: %s", o.id, reply[1:]))
 	case reply == "R" && o.kind != opReject:
@@ -260,6 +280,13 @@ func (q *Queue) settle(o *op, reply string) {
 	default:
 		o.finish(Result{}, fmt.Errorf("queue: unexpected script reply %q for record %s", reply, o.id))
 	}
+}
+
+// seenValue splits a seen key's value, "<id> <ref>[ <request hash>]".
+func seenValue(v string) (id, ref string) {
+	id, rest, _ := strings.Cut(v, " ")
+	ref, _, _ = strings.Cut(rest, " ")
+	return id, ref
 }
 
 // replaceReference swaps the top-level "reference" of a complaint's JSON. The record's

@@ -4,7 +4,14 @@
 // no dependencies, so every package can share it without pulling in another's.
 package record
 
-import "time"
+import (
+	"errors"
+	"time"
+)
+
+// ErrKeyReused: the record's dedupe key (an API Idempotency-Key) was first used for a
+// request with another body; nothing was written (CONTRACT §10).
+var ErrKeyReused = errors.New("the idempotency key was already used for a request with a different body")
 
 // SchemaVersion is the complaint record's schema version (CONTRACT §4).
 const SchemaVersion = 1
@@ -76,6 +83,10 @@ type Complaint struct {
 	// DedupeKey, when set, replaces ProviderMessageID as the key a repeat is recognised by
 	// (intake:seen:<channel>:<DedupeKey>). It is not part of the record.
 	DedupeKey string `json:"-"`
+	// RequestHash is the SHA-256 (hex) of the request the record came from, where the key
+	// is the caller's own (API Idempotency-Key): the same key with another hash is refused
+	// with ErrKeyReused instead of being answered as a repeat. It is not part of the record.
+	RequestHash string `json:"-"`
 }
 
 // HasFlag reports whether the complaint carries flag f.
@@ -182,6 +193,8 @@ type Message struct {
 	// DedupeKey narrows what counts as a repeat when the provider id alone is not unique
 	// across senders (see Complaint.DedupeKey). Empty: the provider message id.
 	DedupeKey string
+	// RequestHash: see Complaint.RequestHash.
+	RequestHash string
 	// Raw is the provider payload, kept for the rejected stream.
 	Raw []byte
 }

@@ -8,11 +8,15 @@
 // provider_message_id exactly (CONTRACT §4). Repeats are recognised per API key: the queue
 // deduplicates on intake:seen:api:<key name>:<Idempotency-Key>, so a repeat from the same
 // caller answers 200 with the first record's id and reference and writes nothing, while
-// another call centre using the same Idempotency-Key gets a record of its own.
+// another call centre using the same Idempotency-Key gets a record of its own. The same key
+// with a different body (compared by RequestHash) answers 422 and writes nothing.
 package api
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +28,7 @@ import (
 	"time"
 
 	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/record"
 )
 
 // Path is where complaints are posted.
@@ -157,7 +162,17 @@ func (c *Channel) serve(w http.ResponseWriter, r *http.Request) {
 			Detail: invalidDetail(errs), Errors: errs})
 		return
 	}
-	out, err := c.sink.Accept(r.Context(), req.Message(keyName, idemKey, raw))
+	m := req.Message(keyName, idemKey, raw)
+	if idemKey != "" {
+		m.RequestHash = RequestHash(raw)
+	}
+	out, err := c.sink.Accept(r.Context(), m)
+	if errors.Is(err, record.ErrKeyReused) {
+		WriteProblem(w, Problem{Type: ProblemTypeKeyReused, Title: "Idempotency-Key reused",
+			Status: http.StatusUnprocessableEntity,
+			Detail: "this Idempotency-Key was already used for a complaint with a different body; nothing was stored: send a new complaint with a new key"})
+		return
+	}
 	if err != nil {
 		c.opts.Logger.Error("api complaint not stored; the caller may retry", "key", keyName, "err", err)
 		w.Header().Set("Retry-After", "5")
@@ -179,6 +194,28 @@ func (c *Channel) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n'))
+}
+
+// ProblemTypeKeyReused is the type of the 422 for an Idempotency-Key reused with another
+// body (CONTRACT §10, as the IETF idempotency-key draft recommends).
+const ProblemTypeKeyReused = "tag:intake.lapor.go.id,2025:problem:idempotency-key-reused"
+
+// RequestHash is the SHA-256 (hex) of a request body in a canonical form: the JSON
+// decoded and encoded again (object keys sorted, insignificant white space gone, numbers
+// as written), so a client that re-serialises the same complaint is still a repeat. A
+// body that is not JSON is hashed as sent.
+func RequestHash(raw []byte) string {
+	canon := raw
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err == nil {
+		if b, err := json.Marshal(v); err == nil {
+			canon = b
+		}
+	}
+	sum := sha256.Sum256(canon)
+	return hex.EncodeToString(sum[:])
 }
 
 func invalidDetail(errs []FieldError) string {

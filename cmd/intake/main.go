@@ -52,6 +52,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = tailCmd(ctx, args[1:], stdout, stderr)
 	case "normalize", "normalise":
 		err = normalizeCmd(args[1:], stdout, stderr)
+	case "rejected":
+		err = rejectedCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "intake", version)
 	case "help", "-h", "--help":

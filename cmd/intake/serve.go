@@ -168,6 +168,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 		return nil, err
 	}
 	m := metrics.New(func() float64 { return float64(g.queue.SpoolSize()) })
+	m.SpoolQuarantined(func() float64 { return float64(g.queue.SpoolQuarantined()) })
 
 	// Media downloads: a record with remote media is staged until a worker has settled
 	// them. A provider without download credentials keeps its media "pending".
