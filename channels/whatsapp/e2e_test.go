@@ -149,6 +149,11 @@ func (e *env) worker(t *testing.T, consumer string, minIdle time.Duration) (stop
 		Attempts: 3, BaseBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
 		MinIdle: minIdle, PollInterval: 10 * time.Millisecond,
 	}
+	if minIdle > 0 {
+		// The worker refuses a MinIdle within its download budget (Attempts × (FetchTimeout +
+		// MaxBackoff)): a short MinIdle needs a short FetchTimeout.
+		w.FetchTimeout = minIdle / 4
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = w.Run(ctx); close(done) }()
@@ -487,14 +492,14 @@ func TestCrashBetweenAnswerAndDownload(t *testing.T) {
 
 	// A new worker (another consumer, as after a restart) reclaims it once idle.
 	close(release)
-	stop2 := e.worker(t, "restarted", 100*time.Millisecond)
+	stop2 := e.worker(t, "restarted", time.Second)
 	recs := e.waitFor(t, 1, 0)
 	stop2()
 	if a := recs[0].Attachments[0]; a.Status != record.MediaStored || a.SHA256 == "" {
 		t.Fatalf("attachment %+v", a)
 	}
 	// Exactly once: nothing more arrives and nothing stays staged.
-	stop3 := e.worker(t, "another", 100*time.Millisecond)
+	stop3 := e.worker(t, "another", time.Second)
 	time.Sleep(300 * time.Millisecond) // give a wrong second publication the chance to show
 	stop3()
 	if n := len(e.Records(t)); n != 1 || e.pendingLen(t) != 0 {
