@@ -147,13 +147,13 @@ func TestReceiptIsSentThreadedAndMarkedAutomatic(t *testing.T) {
 	body, _ := io.ReadAll(msg.Body)
 	ref := "7KQ2-0001"
 	checks := map[string]bool{
-		"the gateway's own subject":      h.Get("Subject") == "Aduan diterima ["+ref+"]",
-		"body has the reference":         strings.Contains(string(body), ref) && strings.Contains(string(body), "Terima kasih"),
-		"In-Reply-To the citizen's mail": h.Get("In-Reply-To") == "<m2@example.com>",
-		"References the whole thread":    strings.Join(strings.Fields(h.Get("References")), " ") == "<m0@example.com> <m1@example.go.id> <m2@example.com>",
-		"Auto-Submitted: auto-replied":   h.Get("Auto-Submitted") == "auto-replied",
-		"X-Auto-Response-Suppress":       h.Get("X-Auto-Response-Suppress") == "All",
-		"own Message-ID":                 strings.HasSuffix(h.Get("Message-Id"), "@example.go.id>"),
+		"the gateway's own subject":       h.Get("Subject") == "Aduan diterima ["+ref+"]",
+		"body has the reference":          strings.Contains(string(body), ref) && strings.Contains(string(body), "Terima kasih"),
+		"In-Reply-To the citizen's mail":  h.Get("In-Reply-To") == "<m2@example.com>",
+		"References the whole thread":     strings.Join(strings.Fields(h.Get("References")), " ") == "<m0@example.com> <m1@example.go.id> <m2@example.com>",
+		"Auto-Submitted: auto-replied":    h.Get("Auto-Submitted") == "auto-replied",
+		"X-Auto-Response-Suppress":        h.Get("X-Auto-Response-Suppress") == "All",
+		"own Message-ID":                  strings.HasSuffix(h.Get("Message-Id"), "@example.go.id>"),
 		"To the citizen, no display name": h.Get("To") == "<budi@example.com>",
 	}
 	for what, ok := range checks {
