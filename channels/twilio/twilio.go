@@ -25,6 +25,9 @@ type Options struct {
 	PublicURL string
 	Receipts  channels.Receipts
 	Logger    *slog.Logger
+	// ReceiptGate holds the per-citizen receipt budget (shared in Redis in production);
+	// nil: a gate in this process's memory.
+	ReceiptGate *channels.ReceiptGate
 }
 
 // Channel is the Twilio webhook channel.
@@ -49,6 +52,9 @@ func New(cfg Config, sink channels.Sink, opts Options) (*Channel, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.ReceiptGate == nil {
+		opts.ReceiptGate = &channels.ReceiptGate{Log: opts.Logger}
 	}
 	c := &Channel{cfg: cfg, opts: opts, sink: sink, signer: NewSigner(cfg.AuthToken.Reveal()), receipts: map[string][]string{}}
 	for _, lang := range []string{"id", "en"} {
@@ -107,6 +113,10 @@ func (c *Channel) serve(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		c.opts.Logger.Error("twilio message not stored; Twilio may retry", "message_sid", in.MessageSid, "err", err)
 		http.Error(w, "the complaint could not be stored; retry later", http.StatusServiceUnavailable)
+		return
+	}
+	if !c.receiptAllowed(r.Context(), m, out) {
+		writeTwiML(w, emptyTwiML)
 		return
 	}
 	writeTwiML(w, c.answer(out))
