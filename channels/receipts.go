@@ -52,7 +52,8 @@ type ReceiptLimit struct {
 // in Redis).
 type ReceiptLimiter interface {
 	// ClaimReceipt counts one receipt against every limit, all or none: it returns "" when
-	// each had room, else the Reason of the first full one, and then counts nothing.
+	// each had room, else the Reason of the first full one, and then counts nothing (a
+	// lone limit may count on past its max: it stays refused to the window's end).
 	ClaimReceipt(ctx context.Context, limits ...ReceiptLimit) (refused string, err error)
 }
 

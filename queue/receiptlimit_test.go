@@ -124,3 +124,24 @@ func TestReceiptLimitsAtomic(t *testing.T) {
 		t.Fatalf("%d receipts granted, want exactly 10", granted)
 	}
 }
+
+// Redis forgetting the script (a restart, SCRIPT FLUSH) costs no claim; after Close a
+// claim fails at once instead of hanging.
+func TestReceiptLimitsScriptFlushAndClose(t *testing.T) {
+	l, e := openLimits(t)
+	ctx := context.Background()
+	lim := channels.ReceiptLimit{Reason: "citizen", Key: "sms:+6281", Max: 1, Window: time.Hour}
+	if err := e.rdb.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := l.ClaimReceipt(ctx, lim); err != nil || r != "" {
+		t.Fatalf("claim after SCRIPT FLUSH: %q %v", r, err)
+	}
+	if r, err := l.ClaimReceipt(ctx, lim); err != nil || r != "citizen" {
+		t.Fatalf("second claim: %q %v", r, err)
+	}
+	_ = l.Close()
+	if _, err := l.ClaimReceipt(ctx, lim); err == nil {
+		t.Fatal("a claim after Close succeeded")
+	}
+}
