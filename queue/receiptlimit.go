@@ -43,8 +43,8 @@ type receiptClaim struct {
 	// is cheaper for Redis than the script.
 	single *channels.ReceiptLimit
 	n      int
-	err  error
-	done chan struct{}
+	err    error
+	done   chan struct{}
 }
 
 // maxClaimBatch bounds how many claims share one pipeline.
