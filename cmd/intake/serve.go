@@ -190,6 +190,10 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 			g.http.Handle(http.MethodGet, "/media/*", ch.RequireKey(store.Handler()))
 		}
 	}
+	if cfg.Email.Enabled() && len(cfg.TrustedForwarders) > 0 && len(cfg.Email.AuthservIDs()) == 0 {
+		log.Warn("INTAKE_TRUSTED_FORWARDERS has no effect without INTAKE_EMAIL_AUTHSERV_ID: a forward counts as " +
+			"the call centre's only when the receiving mail server authenticated it; such forwards are flagged forward_unverified")
+	}
 	if cfg.Email.Enabled() {
 		// Each mailbox's UIDVALIDITY and last UID live in Redis.
 		state, err := queue.OpenMailState(qcfg)
