@@ -31,12 +31,12 @@ func (c *countingLimiter) ClaimReceipt(_ context.Context, limits ...ReceiptLimit
 func TestReceiptGateInMemory(t *testing.T) {
 	var limited []string
 	g := &ReceiptGate{Limited: func(ch, reason string) { limited = append(limited, ch+"/"+reason) }}
-	citizen := Receipts{PerCitizen: 2, PerCitizenWindow: time.Hour}.CitizenLimit("sms", "+6281")
+	citizen := Receipts{PerCitizen: 2, PerCitizenWindow: time.Hour}.CitizenLimits("sms", "+6281")[0]
 	ctx := context.Background()
 	if !g.Allow(ctx, "sms", citizen) || !g.Allow(ctx, "sms", citizen) || g.Allow(ctx, "sms", citizen) {
 		t.Fatal("want 2 receipts per citizen, then none")
 	}
-	if !g.Allow(ctx, "sms", Receipts{}.CitizenLimit("sms", "+6282")) {
+	if !g.Allow(ctx, "sms", Receipts{}.CitizenLimits("sms", "+6282")...) {
 		t.Fatal("another citizen's receipt refused")
 	}
 	if strings.Join(limited, ",") != "sms/citizen" {
@@ -55,6 +55,9 @@ func TestReceiptGateInMemory(t *testing.T) {
 	if g.claimMem(now, []ReceiptLimit{short}) != "" || g.claimMem(now.Add(59*time.Second), []ReceiptLimit{short}) == "" ||
 		g.claimMem(now.Add(61*time.Second), []ReceiptLimit{short}) != "" {
 		t.Fatal("the window does not end after its length")
+	}
+	if off := (Receipts{PerCitizen: -1}).CitizenLimits("sms", "+6281"); off != nil {
+		t.Fatalf("a negative PerCitizen still limits: %v", off)
 	}
 	var nilGate *ReceiptGate
 	if !nilGate.Allow(ctx, "sms", citizen) {

@@ -14,7 +14,8 @@ type Receipts struct {
 	TemplateEN string `env:"INTAKE_RECEIPT_TEMPLATE_EN" yaml:"template_en"`
 	// PerCitizen caps the SMS and WhatsApp receipts one citizen gets (they are billed, and
 	// a sender can be spoofed): at most PerCitizen per PerCitizenWindow (default 5 per
-	// hour). Beyond it the message is still taken in; only the receipt is skipped.
+	// hour). Beyond it the message is still taken in; only the receipt is skipped. A
+	// negative value turns the cap off (and its Redis round trip per message).
 	PerCitizen       int           `env:"INTAKE_RECEIPT_LIMIT" yaml:"limit"`
 	PerCitizenWindow time.Duration `env:"INTAKE_RECEIPT_LIMIT_WINDOW" yaml:"limit_window"`
 }
@@ -25,16 +26,20 @@ const (
 	DefaultReceiptLimitWindow = time.Hour
 )
 
-// CitizenLimit is the receipt budget of one citizen on channel (phone number, WhatsApp id).
-func (r Receipts) CitizenLimit(channel, citizen string) ReceiptLimit {
+// CitizenLimits are the receipt budgets of one citizen on channel (phone number, WhatsApp
+// id): one, or none when PerCitizen is negative.
+func (r Receipts) CitizenLimits(channel, citizen string) []ReceiptLimit {
+	if r.PerCitizen < 0 {
+		return nil
+	}
 	l := ReceiptLimit{Reason: "citizen", Key: channel + ":" + citizen, Max: r.PerCitizen, Window: r.PerCitizenWindow}
-	if l.Max <= 0 {
+	if l.Max == 0 {
 		l.Max = DefaultReceiptLimit
 	}
 	if l.Window <= 0 {
 		l.Window = DefaultReceiptLimitWindow
 	}
-	return l
+	return []ReceiptLimit{l}
 }
 
 // ReceiptLimit is one budget a receipt counts against: at most Max receipts per Window

@@ -20,5 +20,5 @@ func (c *Channel) receiptAllowed(ctx context.Context, m *record.Message, out cha
 	if out.Complaint != nil && out.Complaint.Sender != nil && out.Complaint.Sender.Phone != "" {
 		citizen = out.Complaint.Sender.Phone
 	}
-	return c.opts.ReceiptGate.Allow(ctx, m.Channel, c.opts.Receipts.CitizenLimit(m.Channel, citizen))
+	return c.opts.ReceiptGate.Allow(ctx, m.Channel, c.opts.Receipts.CitizenLimits(m.Channel, citizen)...)
 }

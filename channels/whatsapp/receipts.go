@@ -143,7 +143,7 @@ type outbound struct {
 }
 
 func (r *receipter) send(ctx context.Context, key burstKey, b *burst) {
-	if !r.gate.Allow(ctx, record.ChannelWhatsApp, r.texts.CitizenLimit(record.ChannelWhatsApp, key.to)) {
+	if !r.gate.Allow(ctx, record.ChannelWhatsApp, r.texts.CitizenLimits(record.ChannelWhatsApp, key.to)...) {
 		r.log.Debug("whatsapp receipt held back: the citizen's receipt budget is spent", "references", len(b.refs))
 		return
 	}
