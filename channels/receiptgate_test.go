@@ -36,7 +36,7 @@ func TestReceiptGateInMemory(t *testing.T) {
 	if !g.Allow(ctx, "sms", citizen) || !g.Allow(ctx, "sms", citizen) || g.Allow(ctx, "sms", citizen) {
 		t.Fatal("want 2 receipts per citizen, then none")
 	}
-	if !g.Allow(ctx, "sms", Receipts{}.CitizenLimits("sms", "+6282")...) {
+	if !g.Allow(ctx, "sms", Receipts{PerCitizen: 2}.CitizenLimits("sms", "+6282")...) {
 		t.Fatal("another citizen's receipt refused")
 	}
 	if strings.Join(limited, ",") != "sms/citizen" {
@@ -56,8 +56,8 @@ func TestReceiptGateInMemory(t *testing.T) {
 		g.claimMem(now.Add(61*time.Second), []ReceiptLimit{short}) != "" {
 		t.Fatal("the window does not end after its length")
 	}
-	if off := (Receipts{PerCitizen: -1}).CitizenLimits("sms", "+6281"); off != nil {
-		t.Fatalf("a negative PerCitizen still limits: %v", off)
+	if off := (Receipts{}).CitizenLimits("sms", "+6281"); off != nil {
+		t.Fatalf("PerCitizen 0 (off) still limits: %v", off)
 	}
 	var nilGate *ReceiptGate
 	if !nilGate.Allow(ctx, "sms", citizen) {

@@ -14,8 +14,8 @@ type Receipts struct {
 	TemplateEN string `env:"INTAKE_RECEIPT_TEMPLATE_EN" yaml:"template_en"`
 	// PerCitizen caps the SMS and WhatsApp receipts one citizen gets (they are billed, and
 	// a sender can be spoofed): at most PerCitizen per PerCitizenWindow (default 5 per
-	// hour). Beyond it the message is still taken in; only the receipt is skipped. A
-	// negative value turns the cap off (and its Redis round trip per message).
+	// hour; the configuration's default). Beyond it the message is still taken in; only the
+	// receipt is skipped. 0 turns the cap off, and with it a Redis round trip per message.
 	PerCitizen       int           `env:"INTAKE_RECEIPT_LIMIT" yaml:"limit"`
 	PerCitizenWindow time.Duration `env:"INTAKE_RECEIPT_LIMIT_WINDOW" yaml:"limit_window"`
 }
@@ -27,15 +27,12 @@ const (
 )
 
 // CitizenLimits are the receipt budgets of one citizen on channel (phone number, WhatsApp
-// id): one, or none when PerCitizen is negative.
+// id): one, or none when PerCitizen is 0 (off).
 func (r Receipts) CitizenLimits(channel, citizen string) []ReceiptLimit {
-	if r.PerCitizen < 0 {
+	if r.PerCitizen <= 0 {
 		return nil
 	}
 	l := ReceiptLimit{Reason: "citizen", Key: channel + ":" + citizen, Max: r.PerCitizen, Window: r.PerCitizenWindow}
-	if l.Max == 0 {
-		l.Max = DefaultReceiptLimit
-	}
 	if l.Window <= 0 {
 		l.Window = DefaultReceiptLimitWindow
 	}
