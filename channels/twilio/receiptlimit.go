@@ -7,18 +7,26 @@ import (
 	"github.com/lapor/intake/record"
 )
 
-// receiptAllowed reports whether the TwiML answer may carry a receipt: each fresh record's
-// receipt counts against its citizen's budget (receipt SMS are billed, and a sender number
-// can be spoofed). Over the budget the message is still stored; only the receipt is left
-// out. A repeat (a Twilio retry) is counted again, so it gets the first's answer: the
-// budget that refused the first still refuses it.
-func (c *Channel) receiptAllowed(ctx context.Context, m *record.Message, out channels.Outcome) bool {
-	if !c.opts.Receipts.Enabled || out.Rejection != nil || out.Reference == "" {
-		return true
+// claimReceipt starts counting m's receipt against its citizen's budget (receipt SMS are
+// billed, and a sender number can be spoofed) beside the store, so the budget's round
+// trip to Redis adds nothing to the answer's latency. The returned func tells, once the
+// outcome is known, whether the TwiML answer may carry the receipt; over the budget the
+// message is stored all the same and only the receipt is left out. Every attempt counts,
+// a Twilio retry too, so a retry gets the first's answer.
+func (c *Channel) claimReceipt(ctx context.Context, m *record.Message) func(channels.Outcome) bool {
+	limits := c.opts.Receipts.CitizenLimits(m.Channel, m.Sender.Phone)
+	if !c.opts.Receipts.Enabled || len(limits) == 0 {
+		return func(channels.Outcome) bool { return true }
 	}
-	citizen := m.Sender.Phone
-	if out.Complaint != nil && out.Complaint.Sender != nil && out.Complaint.Sender.Phone != "" {
-		citizen = out.Complaint.Sender.Phone
+	res := make(chan bool, 1)
+	// Not cancelled with the request: an answer that needs no receipt does not wait, and
+	// its claim must not end as a false "limits unavailable".
+	ctx = context.WithoutCancel(ctx)
+	go func() { res <- c.opts.ReceiptGate.Allow(ctx, m.Channel, limits...) }()
+	return func(out channels.Outcome) bool {
+		if out.Rejection != nil || out.Reference == "" {
+			return true // the answer carries no receipt anyway
+		}
+		return <-res
 	}
-	return c.opts.ReceiptGate.Allow(ctx, m.Channel, c.opts.Receipts.CitizenLimits(m.Channel, citizen)...)
 }

@@ -109,13 +109,14 @@ func (c *Channel) serve(w http.ResponseWriter, r *http.Request) {
 		c.rejectAndAnswer(w, r, raw, err)
 		return
 	}
+	receipt := c.claimReceipt(r.Context(), m)
 	out, err := c.sink.Accept(r.Context(), m)
 	if err != nil {
 		c.opts.Logger.Error("twilio message not stored; Twilio may retry", "message_sid", in.MessageSid, "err", err)
 		http.Error(w, "the complaint could not be stored; retry later", http.StatusServiceUnavailable)
 		return
 	}
-	if !c.receiptAllowed(r.Context(), m, out) {
+	if !receipt(out) {
 		writeTwiML(w, emptyTwiML)
 		return
 	}
