@@ -1,6 +1,10 @@
 package channels
 
-import "strings"
+import (
+	"context"
+	"strings"
+	"time"
+)
 
 // Receipts configures the acknowledgement a citizen gets with the complaint's reference.
 type Receipts struct {
@@ -8,6 +12,51 @@ type Receipts struct {
 	// TemplateID and TemplateEN are the receipt texts; {reference} is replaced.
 	TemplateID string `env:"INTAKE_RECEIPT_TEMPLATE_ID" yaml:"template_id"`
 	TemplateEN string `env:"INTAKE_RECEIPT_TEMPLATE_EN" yaml:"template_en"`
+	// PerCitizen caps the SMS and WhatsApp receipts one citizen gets (they are billed, and
+	// a sender can be spoofed): at most PerCitizen per PerCitizenWindow (default 5 per
+	// hour; the configuration's default). Beyond it the message is still taken in; only the
+	// receipt is skipped. 0 turns the cap off, and with it a Redis round trip per message.
+	PerCitizen       int           `env:"INTAKE_RECEIPT_LIMIT" yaml:"limit"`
+	PerCitizenWindow time.Duration `env:"INTAKE_RECEIPT_LIMIT_WINDOW" yaml:"limit_window"`
+}
+
+// Default per-citizen receipt budget of SMS and WhatsApp.
+const (
+	DefaultReceiptLimit       = 5
+	DefaultReceiptLimitWindow = time.Hour
+)
+
+// CitizenLimits are the receipt budgets of one citizen on channel (phone number, WhatsApp
+// id): one, or none when PerCitizen is 0 (off).
+func (r Receipts) CitizenLimits(channel, citizen string) []ReceiptLimit {
+	if r.PerCitizen <= 0 {
+		return nil
+	}
+	l := ReceiptLimit{Reason: "citizen", Key: channel + ":" + citizen, Max: r.PerCitizen, Window: r.PerCitizenWindow}
+	if l.Window <= 0 {
+		l.Window = DefaultReceiptLimitWindow
+	}
+	return []ReceiptLimit{l}
+}
+
+// ReceiptLimit is one budget a receipt counts against: at most Max receipts per Window
+// for Key (fixed windows). Reason names the budget in the metric: recipient, citizen,
+// domain, global.
+type ReceiptLimit struct {
+	Reason string
+	// Key is what is counted; the store keeps only its hash, so it may hold an address.
+	Key    string
+	Max    int
+	Window time.Duration
+}
+
+// ReceiptLimiter keeps receipt budgets where every replica sees them (queue.ReceiptLimits,
+// in Redis).
+type ReceiptLimiter interface {
+	// ClaimReceipt counts one receipt against every limit, all or none: it returns "" when
+	// each had room, else the Reason of the first full one, and then counts nothing (a
+	// lone limit may count on past its max: it stays refused to the window's end).
+	ClaimReceipt(ctx context.Context, limits ...ReceiptLimit) (refused string, err error)
 }
 
 // Default receipt texts. Indonesian unless the message was written in English.

@@ -77,7 +77,7 @@ func defaults() Config {
 		LogLevel:       "info",
 		LogFormat:      "json",
 		DevRedisAddr:   "127.0.0.1:6379",
-		Receipts:       channels.Receipts{Enabled: true},
+		Receipts:       channels.Receipts{Enabled: true, PerCitizen: channels.DefaultReceiptLimit},
 		WhatsApp:       whatsapp.Config{GraphURL: whatsapp.DefaultGraphURL},
 	}
 }

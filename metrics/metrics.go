@@ -30,6 +30,7 @@ type Metrics struct {
 	events   *prometheus.CounterVec
 	media    *prometheus.CounterVec
 	mailbox  *prometheus.GaugeVec
+	limited  *prometheus.CounterVec
 
 	// Series of the known channels, resolved once: a label lookup hashes its values on
 	// every call, and these are counted on every message.
@@ -62,7 +63,11 @@ func New(spoolSize func() float64) *Metrics {
 		Name: "intake_mailbox_up",
 		Help: "1 while an IMAP mailbox is connected, 0 while it is reconnecting.",
 	}, []string{"mailbox"})
-	m.Registry.MustRegister(m.messages, m.latency, m.events, m.media, m.mailbox,
+	m.limited = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "intake_receipts_limited_total",
+		Help: "Receipts held back (the message itself was taken in), by channel and reason: citizen, recipient, domain or global budget spent, or unauthenticated email sender.",
+	}, []string{"channel", "reason"})
+	m.Registry.MustRegister(m.messages, m.latency, m.events, m.media, m.mailbox, m.limited,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if spoolSize != nil {
 		m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -78,6 +83,12 @@ func New(spoolSize func() float64) *Metrics {
 		m.latencies[ch] = m.latency.WithLabelValues(ch)
 		for _, s := range []string{"stored", "failed", "too_large", "blocked"} {
 			m.media.WithLabelValues(ch, s)
+		}
+	}
+	for ch, reasons := range map[string][]string{"sms": {"citizen"}, "whatsapp": {"citizen"},
+		"email": {"recipient", "domain", "global", "unauthenticated"}} {
+		for _, r := range reasons {
+			m.limited.WithLabelValues(ch, r)
 		}
 	}
 	return m
@@ -104,6 +115,14 @@ func (m *Metrics) Message(channel, outcome string, took time.Duration) {
 func (m *Metrics) Event(channel, kind string) {
 	if m != nil {
 		m.events.WithLabelValues(channel, kind).Inc()
+	}
+}
+
+// ReceiptLimited counts a receipt held back on channel for reason (a spent budget, or an
+// email sender the receiving server did not authenticate).
+func (m *Metrics) ReceiptLimited(channel, reason string) {
+	if m != nil {
+		m.limited.WithLabelValues(channel, reason).Inc()
 	}
 }
 

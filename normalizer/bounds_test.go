@@ -3,6 +3,7 @@ package normalizer
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/lapor/intake/record"
 )
@@ -45,5 +46,27 @@ func TestAlreadyCleanAgreesWithCleanText(t *testing.T) {
 		if alreadyClean(s) && CleanText(s) != s {
 			t.Errorf("alreadyClean(%q) but CleanText changes it", s)
 		}
+	}
+}
+
+// L4: a 5 MB subject is cut to MaxSubjectChars characters, at a rune boundary, and flagged.
+func TestOverlongSubjectIsCapped(t *testing.T) {
+	n, _ := New(Options{})
+	subject := strings.Repeat("Jalan rusak é ", 5<<20/15)
+	for _, channel := range []string{record.ChannelEmail, record.ChannelAPI} {
+		c, rej := n.Normalize(&record.Message{Channel: channel, Provider: channel, Subject: subject, Text: "Tolong diperbaiki."})
+		if rej != nil {
+			t.Fatal(rej)
+		}
+		if got := utf8.RuneCountInString(c.Subject); got > MaxSubjectChars || got < MaxSubjectChars-20 || !utf8.ValidString(c.Subject) {
+			t.Fatalf("%s: subject of %d characters (valid UTF-8: %v), want at most %d", channel, got, utf8.ValidString(c.Subject), MaxSubjectChars)
+		}
+		if !c.HasFlag(FlagSubjectTruncated) {
+			t.Fatalf("%s: flags %v, want %s", channel, c.Flags, FlagSubjectTruncated)
+		}
+	}
+	short, _ := n.Normalize(&record.Message{Channel: record.ChannelEmail, Provider: "imap", Subject: strings.Repeat("é", MaxSubjectChars), Text: "x"})
+	if short.HasFlag(FlagSubjectTruncated) || utf8.RuneCountInString(short.Subject) != MaxSubjectChars {
+		t.Fatalf("a subject of exactly %d characters was cut: %d, flags %v", MaxSubjectChars, utf8.RuneCountInString(short.Subject), short.Flags)
 	}
 }

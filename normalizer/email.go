@@ -21,8 +21,9 @@ const maxEmbeddedNote = 400
 // the body is the forwarded message's text, forwarded.note the forwarder's own words,
 // forwarded.by the forwarder and forwarded.original_sender the author named in the
 // forwarded header. The sender stays the mailbox that sent the mail to us (a forwarded
-// header can be forged by anyone), except for a configured trusted forwarder, whose
-// forwards make the original author the sender.
+// header can be forged by anyone), except for a configured trusted forwarder whose domain
+// the receiving server authenticated: its forwards make the original author the sender.
+// An unauthenticated one keeps the sender and gets the flag forward_unverified.
 func (n *Normalizer) email(m *record.Message, c *record.Complaint, sender *record.Party) {
 	c.Subject = CleanSubject(m.Subject)
 	full, visible := emailTexts(m)
@@ -66,7 +67,13 @@ func (n *Normalizer) email(m *record.Message, c *record.Complaint, sender *recor
 			Note:           fwNote,
 		}
 		if n.trustedForwarder(sender.Email) && fwFrom != nil && fwFrom.Email != "" {
-			*sender = n.party(*fwFrom)
+			// From: is only a claim: the forwarder is trusted when the receiving server
+			// vouched for its domain, else anyone could name any citizen as the sender.
+			if authenticatedAs(m, sender.Email) {
+				*sender = n.party(*fwFrom)
+			} else {
+				addFlag(c, FlagForwardUnverified)
+			}
 		}
 	}
 	if c.Body != fullClean {
@@ -147,6 +154,13 @@ func forwardedDate(s string, outer time.Time) string {
 		return ""
 	}
 	return s
+}
+
+// authenticatedAs reports whether the email channel found addr's domain authenticated
+// (DMARC, or SPF/DKIM aligned with From) in the mail's trusted Authentication-Results.
+func authenticatedAs(m *record.Message, addr string) bool {
+	i := strings.LastIndexByte(addr, '@')
+	return i >= 0 && m.AuthenticatedDomain != "" && strings.EqualFold(addr[i+1:], m.AuthenticatedDomain)
 }
 
 // trustedForwarder reports whether addr is configured as a trusted forwarder, by address

@@ -18,6 +18,12 @@ const gmailForward = "Tolong ditindaklanjuti.\n\n---------- Pesan terusan ------
 	"Dari: Yohanes Wenda <Yohanes.Wenda@example.id>\nTanggal: Sen, 23 Nov 2026 pukul 19.47\n" +
 	"Subjek: Atap bocor\nKepada: Komite <komite@example.id>\n\n\nAtap kelas 4 bocor.\n\nTerima kasih,\nYohanes\n"
 
+// authenticated marks m as the email channel does when the receiving server vouched for domain.
+func authenticated(m *record.Message, domain string) *record.Message {
+	m.AuthenticatedDomain = domain
+	return m
+}
+
 func TestEmailForward(t *testing.T) {
 	callCentre := record.Party{Name: "Agen 112", Email: "agen@callcentre.example.go.id"}
 	tests := []struct {
@@ -41,7 +47,7 @@ func TestEmailForward(t *testing.T) {
 		{
 			name:       "trusted forwarder by address: the original author becomes the sender",
 			trusted:    []string{"agen@callcentre.example.go.id"},
-			m:          emailMsg(callCentre, "Fwd: Atap bocor", gmailForward),
+			m:          authenticated(emailMsg(callCentre, "Fwd: Atap bocor", gmailForward), "callcentre.example.go.id"),
 			wantSender: "yohanes.wenda@example.id", wantBy: "agen@callcentre.example.go.id", wantOrig: "yohanes.wenda@example.id",
 			wantBody: "Atap kelas 4 bocor.\n\nTerima kasih,\nYohanes", wantNote: "Tolong ditindaklanjuti.",
 			wantSentAt: "2026-11-23T12:47:00Z",
@@ -49,7 +55,7 @@ func TestEmailForward(t *testing.T) {
 		{
 			name:       "trusted forwarder by domain",
 			trusted:    []string{" @CallCentre.example.go.id "},
-			m:          emailMsg(callCentre, "Fwd: Atap bocor", gmailForward),
+			m:          authenticated(emailMsg(callCentre, "Fwd: Atap bocor", gmailForward), "CallCentre.example.go.id"),
 			wantSender: "yohanes.wenda@example.id", wantBy: "agen@callcentre.example.go.id", wantOrig: "yohanes.wenda@example.id",
 			wantBody: "Atap kelas 4 bocor.\n\nTerima kasih,\nYohanes", wantNote: "Tolong ditindaklanjuti.",
 			wantSentAt: "2026-11-23T12:47:00Z",
@@ -242,5 +248,45 @@ func TestTrimForwardedSignature(t *testing.T) {
 		if got := trimForwardedSignature(tt.in); got != tt.want {
 			t.Errorf("trimForwardedSignature(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// M2: a trusted forwarder's address in From: is only a claim. Without the receiving
+// server's word for its domain the forward names no one else as the sender, and says so.
+func TestTrustedForwarderNeedsAuthentication(t *testing.T) {
+	n, err := New(Options{TrustedForwarders: []string{"@callcentre.example.go.id"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := record.Party{Name: "Agen 7", Email: "agent7@callcentre.example.go.id"}
+	for name, m := range map[string]*record.Message{
+		"no authentication":             emailMsg(forged, "Fwd: Atap bocor", gmailForward),
+		"another domain authenticated":  authenticated(emailMsg(forged, "Fwd: Atap bocor", gmailForward), "evil.example"),
+		"a parent domain authenticated": authenticated(emailMsg(forged, "Fwd: Atap bocor", gmailForward), "example.go.id"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, rej := n.Normalize(m)
+			if rej != nil {
+				t.Fatal(rej)
+			}
+			if c.Sender == nil || c.Sender.Email != "agent7@callcentre.example.go.id" {
+				t.Fatalf("sender = %+v: an unverified forward named the original author as the sender", c.Sender)
+			}
+			if !c.HasFlag(FlagForwardUnverified) || !c.HasFlag(record.FlagForwarded) {
+				t.Fatalf("flags %v, want forwarded and %s", c.Flags, FlagForwardUnverified)
+			}
+			if c.Forwarded == nil || c.Forwarded.OriginalSender == nil || c.Forwarded.OriginalSender.Email != "yohanes.wenda@example.id" {
+				t.Fatalf("forwarded = %+v: the named author is still kept as original_sender", c.Forwarded)
+			}
+		})
+	}
+	c, _ := n.Normalize(authenticated(emailMsg(forged, "Fwd: Atap bocor", gmailForward), "callcentre.example.go.id"))
+	if c.Sender.Email != "yohanes.wenda@example.id" || c.HasFlag(FlagForwardUnverified) {
+		t.Fatalf("an authenticated trusted forward: sender %s flags %v", c.Sender.Email, c.Flags)
+	}
+	// A forward by someone who is not a trusted forwarder is an ordinary forward: no flag.
+	plain, _ := n.Normalize(emailMsg(record.Party{Email: "komite@example.id"}, "Fwd: Atap bocor", gmailForward))
+	if plain.HasFlag(FlagForwardUnverified) {
+		t.Fatalf("an untrusted forwarder's forward is flagged %v", plain.Flags)
 	}
 }

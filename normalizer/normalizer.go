@@ -55,6 +55,12 @@ func (n *Normalizer) NormalizeReleased(m *record.Message) *record.Complaint {
 
 func (n *Normalizer) normalize(m *record.Message, classify bool) (*record.Complaint, *record.Rejection) {
 	m, truncated := boundText(m)
+	subject, subjectCut := boundSubject(m.Subject)
+	if subjectCut {
+		cp := *m
+		cp.Subject = subject
+		m = &cp
+	}
 	if classify && m.Channel == record.ChannelEmail {
 		if reason, detail := ClassifyMachineMail(m); reason != "" {
 			return nil, n.reject(m, reason, detail)
@@ -85,6 +91,9 @@ func (n *Normalizer) normalize(m *record.Message, classify bool) (*record.Compla
 	if truncated {
 		addFlag(c, FlagTruncated)
 	}
+	if subjectCut {
+		addFlag(c, FlagSubjectTruncated)
+	}
 	c.Attachments = append([]record.Attachment(nil), m.Attachments...)
 	sender := n.party(m.Sender)
 
@@ -95,6 +104,8 @@ func (n *Normalizer) normalize(m *record.Message, classify bool) (*record.Compla
 		c.Subject = CleanText(m.Subject)
 		c.Body = TidyShortMessage(m.Text)
 	}
+	// Cleaning may change the character count (NFC): the bound holds for the record too.
+	c.Subject, _ = boundSubject(c.Subject)
 	if !sender.IsZero() {
 		c.Sender = &sender
 	}
@@ -177,7 +188,29 @@ const (
 	MaxHTMLBytes = 4 << 20
 	// FlagTruncated marks a record whose text was cut at MaxTextBytes (or its HTML at MaxHTMLBytes).
 	FlagTruncated = "truncated"
+	// MaxSubjectChars bounds the subject (characters): a subject is a line, not a letter.
+	MaxSubjectChars = 1000
+	// FlagSubjectTruncated marks a record whose subject was cut at MaxSubjectChars.
+	FlagSubjectTruncated = "subject_truncated"
+	// FlagForwardUnverified marks a forward from a trusted forwarder address whose domain
+	// the receiving mail server did not authenticate: the sender stays the forwarder.
+	FlagForwardUnverified = "forward_unverified"
 )
+
+// boundSubject returns s cut to MaxSubjectChars characters, and whether it was cut.
+func boundSubject(s string) (string, bool) {
+	if len(s) <= MaxSubjectChars {
+		return s, false
+	}
+	n := 0
+	for i := range s {
+		if n == MaxSubjectChars {
+			return s[:i], true
+		}
+		n++
+	}
+	return s, false
+}
 
 // boundText returns m, or a shallow copy with Text and HTML cut at a line boundary within
 // their bounds.

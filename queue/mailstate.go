@@ -2,21 +2,16 @@ package queue
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
 // MailState keeps the email channel's own small state in Redis: per mailbox the
-// UIDVALIDITY and the last processed UID (intake:imap:<mailbox>, a hash), and the
-// once-per-window claim of an email receipt per sender (intake:receipt:<sha256 of the
-// address>, so no address appears in a key). It is self-contained: its own client on the
+// UIDVALIDITY and the last processed UID (intake:imap:<mailbox>, a hash); receipt budgets
+// are ReceiptLimits'. It is self-contained: its own client on the
 // queue's Redis, its keys under the queue's KeyPrefix. The email channel works on when
 // Redis is away (the cursor is an optimisation; dedupe is the queue's seen key).
 type MailState struct {
@@ -78,17 +73,6 @@ if v == ARGV[1] and u ~= nil and u > tonumber(ARGV[2]) then return 0 end
 redis.call('HSET', KEYS[1], 'uidvalidity', ARGV[1], 'last_uid', ARGV[2])
 return 1
 `)
-
-// ClaimReceipt reports whether a receipt may go to sender now: true at most once per
-// window per (case-insensitive) address.
-func (s *MailState) ClaimReceipt(ctx context.Context, sender string, window time.Duration) (bool, error) {
-	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(sender))))
-	ok, err := s.rdb.SetNX(ctx, s.prefix+"intake:receipt:"+hex.EncodeToString(sum[:]), "1", window).Result()
-	if err != nil {
-		return false, fmt.Errorf("queue: claim receipt: %w", err)
-	}
-	return ok, nil
-}
 
 // Close closes the connection pool.
 func (s *MailState) Close() error { return s.rdb.Close() }

@@ -197,6 +197,11 @@ type Message struct {
 	RequestHash string
 	// Raw is the provider payload, kept for the rejected stream.
 	Raw []byte
+	// AuthenticatedDomain is the domain of the sender's address when the receiving mail
+	// server vouched for it (DMARC pass, or SPF/DKIM pass aligned with From, in a trusted
+	// Authentication-Results); empty when nothing vouched for it. Set by the email channel;
+	// not part of the record.
+	AuthenticatedDomain string `json:"-"`
 }
 
 // Header returns the first value of header key (canonical form), or "".

@@ -32,19 +32,15 @@ type StateStore interface {
 	SetMailboxState(ctx context.Context, mailbox string, uidValidity, lastUID uint32) error
 }
 
-// ReceiptLimiter is optionally implemented by the StateStore (queue.MailState does): it
-// claims the once-per-window receipt of a sender across restarts and gateways. Without
-// it, the channel limits in memory.
-type ReceiptLimiter interface {
-	ClaimReceipt(ctx context.Context, sender string, window time.Duration) (bool, error)
-}
-
 // Options wire the channel.
 type Options struct {
 	Logger  *slog.Logger
 	Metrics *metrics.Metrics
 	// Receipts: whether and what to answer a citizen (INTAKE_RECEIPTS, the texts).
 	Receipts channels.Receipts
+	// ReceiptGate holds the receipt budgets (per recipient, per domain, global), shared in
+	// Redis through its limiter in production; nil: a gate in this process's memory.
+	ReceiptGate *channels.ReceiptGate
 	// Limits bound the decoding of one mail (zero: DefaultDecodeLimits).
 	Limits DecodeLimits
 	// TLSConfig is used for IMAP and SMTP TLS (nil: system roots). Tests set RootCAs.
@@ -111,12 +107,14 @@ func New(cfg Config, sink channels.Sink, state StateStore, opts Options) (*Chann
 		opts.TempDir = dir
 	}
 	ch := &Channel{log: opts.Logger.With("channel", record.ChannelEmail)}
+	sink = authSink{Sink: sink, ids: cfg.AuthservIDs()}
 	if opts.Receipts.Enabled && cfg.SMTP.Enabled() {
-		var limiter ReceiptLimiter
-		if l, ok := state.(ReceiptLimiter); ok {
-			limiter = l
+		if len(cfg.AuthservIDs()) == 0 {
+			ch.log.Warn("email receipts are off: set INTAKE_EMAIL_AUTHSERV_ID to the authserv-id of the receiving " +
+				"mail server's Authentication-Results, so receipts go only to senders it authenticated")
+		} else {
+			ch.receipts = newReceiptSender(cfg.SMTP.withDefaults(), opts, sink, cfg.All())
 		}
-		ch.receipts = newReceiptSender(cfg.SMTP.withDefaults(), opts, limiter, sink, cfg.All())
 	}
 	for _, mb := range cfg.All() {
 		ch.pollers = append(ch.pollers, newPoller(mb, sink, state, opts, ch.receipts))

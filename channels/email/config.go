@@ -73,6 +73,13 @@ type SMTP struct {
 	AllowInsecure bool `yaml:"allow_insecure"`
 	// ReceiptWindow: at most one receipt per sender within this window (default 10m).
 	ReceiptWindow time.Duration `env:"INTAKE_SMTP_RECEIPT_WINDOW" yaml:"receipt_window"`
+	// ReceiptDomainLimit and ReceiptGlobalLimit cap the receipts to one recipient domain and
+	// to everyone, per ReceiptLimitWindow (defaults 200 and 2000 per hour), shared in
+	// Redis by every replica: a flood of authenticated senders still cannot turn the
+	// institution's mail server into a bulk sender.
+	ReceiptDomainLimit int           `env:"INTAKE_SMTP_RECEIPT_DOMAIN_LIMIT" yaml:"receipt_domain_limit"`
+	ReceiptGlobalLimit int           `env:"INTAKE_SMTP_RECEIPT_GLOBAL_LIMIT" yaml:"receipt_global_limit"`
+	ReceiptLimitWindow time.Duration `env:"INTAKE_SMTP_RECEIPT_LIMIT_WINDOW" yaml:"receipt_limit_window"`
 	// EnvelopeFrom is the SMTP envelope sender: the From address when empty, "<>" for the
 	// null sender of RFC 3834 (not every submission server accepts it).
 	EnvelopeFrom string `yaml:"envelope_from"`
@@ -91,6 +98,15 @@ func (s SMTP) withDefaults() SMTP {
 	if s.ReceiptWindow == 0 {
 		s.ReceiptWindow = 10 * time.Minute
 	}
+	if s.ReceiptDomainLimit <= 0 {
+		s.ReceiptDomainLimit = 200
+	}
+	if s.ReceiptGlobalLimit <= 0 {
+		s.ReceiptGlobalLimit = 2000
+	}
+	if s.ReceiptLimitWindow <= 0 {
+		s.ReceiptLimitWindow = time.Hour
+	}
 	return s
 }
 
@@ -104,6 +120,23 @@ type Config struct {
 	// at start) and is cleared of leftover intake-mail-*.eml files then, as they hold
 	// personal data. Empty: Options.TempDir, which cmd/intake sets beside the spool.
 	TempDir string `env:"INTAKE_IMAP_TEMP_DIR" yaml:"temp_dir"`
+	// AuthservID is the authserv-id the receiving mail server writes in its
+	// Authentication-Results headers (e.g. mx.example.go.id; several: comma-separated).
+	// Only its verdict counts: a receipt goes only to a sender it authenticated (DMARC, or
+	// SPF/DKIM aligned with From), and a trusted forwarder is trusted only when it
+	// authenticated the forwarder. Unset: no email receipts, no trusted forwards.
+	AuthservID string `env:"INTAKE_EMAIL_AUTHSERV_ID" yaml:"authserv_id"`
+}
+
+// AuthservIDs returns the configured authserv-ids.
+func (c Config) AuthservIDs() []string {
+	var ids []string
+	for _, id := range strings.Split(c.AuthservID, ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 // All returns every configured mailbox with defaults applied.

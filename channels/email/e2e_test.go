@@ -16,6 +16,7 @@ import (
 	"github.com/lapor/intake/channels"
 	"github.com/lapor/intake/internal/gatewaytest"
 	"github.com/lapor/intake/internal/testenv"
+	"github.com/lapor/intake/normalizer"
 	"github.com/lapor/intake/queue"
 	"github.com/lapor/intake/record"
 )
@@ -220,23 +221,82 @@ func TestE2ELargeAttachmentIsStoredOrTooLargeNeverFailed(t *testing.T) {
 	waitFor(t, 10*time.Second, "moved", func() bool { return folderCount(t, e.mb, "INBOX") == 0 })
 }
 
-// Receipts through the whole gateway, limited once per window in Redis (queue.MailState).
+// Receipts through the whole gateway, limited in Redis (queue.ReceiptLimits): once per
+// sender per window, and a domain's budget shared by two replicas stops the (N+1)th.
 func TestE2EReceiptWithRedisLimiter(t *testing.T) {
 	e := startE2E(t)
 	srv := startSMTP(t)
-	appendMail(t, e.mb, mailWithID("rc-1@example.com", "Aduan pertama."))
-	appendMail(t, e.mb, mailWithID("rc-2@example.com", "Aduan kedua."))
-	cfg := Config{Mailboxes: []Mailbox{e.mb}, SMTP: smtpConfig(srv.Addr)}
-	startChannel(t, cfg, e.g.Sink, e.state, Options{Metrics: e.g.Metrics, Receipts: channels.Receipts{Enabled: true}})
+	limits, err := queue.OpenReceiptLimits(e.g.QueueCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = limits.Close() })
+	appendMail(t, e.mb, authedMail("example.com", mailWithID("rc-1@example.com", "Aduan pertama.")))
+	appendMail(t, e.mb, authedMail("example.com", mailWithID("rc-2@example.com", "Aduan kedua.")))
+	cfg := receiptConfig(e.mb, srv.Addr)
+	opts := func() Options {
+		return Options{Metrics: e.g.Metrics, Receipts: channels.Receipts{Enabled: true},
+			ReceiptGate: &channels.ReceiptGate{Shared: limits, Limited: e.g.Metrics.ReceiptLimited}}
+	}
+	first := startChannel(t, cfg, e.g.Sink, e.state, opts())
 	recs := e.g.WaitRecords(t, 2, 10*time.Second)
 	waitFor(t, 10*time.Second, "receipt", func() bool { return len(srv.received()) == 1 })
-	time.Sleep(300 * time.Millisecond)
+	waitFor(t, 10*time.Second, "second receipt limited", func() bool { return limitedCount(t, e.g.Metrics, "email", "recipient") == 1 })
 	if n := len(srv.received()); n != 1 {
 		t.Fatalf("%d receipts, want 1 (one per sender per window)", n)
 	}
 	got := srv.received()[0].data
 	if !bytes.Contains(got, []byte(recs[0].Reference)) && !bytes.Contains(got, []byte(recs[1].Reference)) {
 		t.Fatalf("the receipt carries neither record's reference (%s, %s)", recs[0].Reference, recs[1].Reference)
+	}
+
+	// Another replica (a fresh channel and gate, the same Redis) takes over the mailbox:
+	// the domain budget (2; one spent above) is shared, so of a and b only a gets one.
+	first.stop()
+	for _, who := range []string{"a", "b"} {
+		appendMail(t, e.mb, authedMail("example.com", []byte("From: "+who+"@example.com\r\nTo: pengaduan@example.go.id\r\n"+
+			"Subject: Aduan\r\nMessage-ID: <rd-"+who+"@example.com>\r\n\r\nAduan.\r\n")))
+	}
+	cfg2 := receiptConfig(e.mb, srv.Addr)
+	cfg2.SMTP.ReceiptDomainLimit = 2
+	startChannel(t, cfg2, e.g.Sink, e.state, opts())
+	e.g.WaitRecords(t, 4, 10*time.Second)
+	waitFor(t, 10*time.Second, "domain limit", func() bool { return limitedCount(t, e.g.Metrics, "email", "domain") == 1 })
+	if n := len(srv.received()); n != 2 {
+		t.Fatalf("%d receipts in all, want 2: the domain budget of 2 is shared in Redis", n)
+	}
+}
+
+// M2 end to end: a forged trusted-forwarder From names no one else as the sender; the same
+// forward authenticated by the receiving server does.
+func TestE2ETrustedForwarderNeedsAuthentication(t *testing.T) {
+	g := gatewaytest.Start(t, gatewaytest.Options{Normalizer: normalizer.Options{TrustedForwarders: []string{"@callcentre.example.go.id"}}})
+	d := testenv.StartDovecot(t)
+	mb := testMailbox(d)
+	forward := func(id, ar string) []byte {
+		return []byte(ar + "From: Agen 7 <agent7@callcentre.example.go.id>\r\nTo: pengaduan@example.go.id\r\n" +
+			"Subject: Fwd: Suap\r\nMessage-ID: <" + id + ">\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
+			"Mohon ditindaklanjuti.\r\n\r\n---------- Forwarded message ---------\r\nFrom: Ibu Sari <sari.wulandari@gmail.com>\r\n" +
+			"Date: Mon, 23 Nov 2026 10:00:00 +0700\r\nSubject: Suap\r\nTo: <agent7@callcentre.example.go.id>\r\n\r\n" +
+			"Saya melaporkan Kepala Dinas X menerima suap.\r\n")
+	}
+	appendMail(t, mb, forward("forged@evil.example", "Authentication-Results: mx.attacker.example; dmarc=pass header.from=callcentre.example.go.id\r\n"))
+	appendMail(t, mb, forward("real@callcentre.example.go.id", "Authentication-Results: mx.example.go.id; dkim=pass header.d=example.go.id\r\n"))
+	startChannel(t, Config{Mailboxes: []Mailbox{mb}, AuthservID: testAuthservID}, g.Sink, newMemState(), Options{Metrics: g.Metrics})
+	recs := g.WaitRecords(t, 2, 10*time.Second)
+	for _, c := range recs {
+		switch c.ProviderMessageID {
+		case "forged@evil.example":
+			if c.Sender == nil || c.Sender.Email != "agent7@callcentre.example.go.id" || !c.HasFlag(normalizer.FlagForwardUnverified) {
+				t.Errorf("forged forward: sender %+v flags %v; want the forwarder and %s", c.Sender, c.Flags, normalizer.FlagForwardUnverified)
+			}
+		case "real@callcentre.example.go.id":
+			if c.Sender == nil || c.Sender.Email != "sari.wulandari@gmail.com" || c.HasFlag(normalizer.FlagForwardUnverified) {
+				t.Errorf("authenticated forward: sender %+v flags %v; want the original author", c.Sender, c.Flags)
+			}
+		default:
+			t.Errorf("unexpected record %s", c.ProviderMessageID)
+		}
 	}
 }
 

@@ -13,7 +13,6 @@ import (
 	netmail "net/mail"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/emersion/go-message/mail"
@@ -21,6 +20,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/metrics"
 	"github.com/lapor/intake/record"
 )
 
@@ -36,8 +36,8 @@ type receiptSender struct {
 	tlsConf  *tls.Config
 	log      *slog.Logger
 	events   channels.Sink
-	limiter  ReceiptLimiter
-	mem      *memLimiter
+	gate     *channels.ReceiptGate
+	metrics  *metrics.Metrics
 	own      map[string]bool // our own addresses: never answered (loops)
 	jobs     chan receiptJob
 	now      func() time.Time
@@ -49,10 +49,13 @@ type receiptJob struct {
 	msg []byte
 }
 
-func newReceiptSender(s SMTP, opts Options, limiter ReceiptLimiter, events channels.Sink, mailboxes []Mailbox) *receiptSender {
-	r := &receiptSender{smtp: s, texts: opts.Receipts, tlsConf: opts.TLSConfig, limiter: limiter, events: events,
-		log: opts.Logger.With("channel", record.ChannelEmail), mem: &memLimiter{seen: map[string]time.Time{}},
+func newReceiptSender(s SMTP, opts Options, events channels.Sink, mailboxes []Mailbox) *receiptSender {
+	r := &receiptSender{smtp: s, texts: opts.Receipts, tlsConf: opts.TLSConfig, gate: opts.ReceiptGate, events: events,
+		metrics: opts.Metrics, log: opts.Logger.With("channel", record.ChannelEmail),
 		own: map[string]bool{}, jobs: make(chan receiptJob, receiptQueue), now: time.Now}
+	if r.gate == nil {
+		r.gate = &channels.ReceiptGate{Limited: opts.Metrics.ReceiptLimited, Log: r.log}
+	}
 	if a, err := netmail.ParseAddress(s.From); err == nil {
 		r.fromAddr = a
 	} else {
@@ -77,6 +80,14 @@ func (r *receiptSender) offer(m *record.Message, out channels.Outcome) {
 	if to == "" {
 		r.log.Debug("no receipt", "why", why, "reference", out.Reference)
 		r.events.Event(record.ChannelEmail, "receipt_skipped")
+		return
+	}
+	// From: is only a claim: a receipt to an address the receiving server did not
+	// authenticate would be institution-signed mail to whomever an attacker names.
+	if m.AuthenticatedDomain == "" || !strings.EqualFold(to[strings.LastIndexByte(to, '@')+1:], m.AuthenticatedDomain) {
+		r.log.Debug("no receipt", "why", "sender not authenticated", "reference", out.Reference)
+		r.events.Event(record.ChannelEmail, "receipt_skipped")
+		r.metrics.ReceiptLimited(record.ChannelEmail, "unauthenticated")
 		return
 	}
 	msg, err := r.build(m, out, to)
@@ -105,12 +116,7 @@ func (r *receiptSender) run(ctx context.Context) {
 }
 
 func (r *receiptSender) deliver(ctx context.Context, j receiptJob) {
-	ok, err := r.claim(ctx, j.to)
-	if err != nil {
-		r.log.Warn("receipt rate limit unavailable; using this process's memory", "err", err)
-		ok = r.mem.claim(j.to, r.smtp.ReceiptWindow, r.now())
-	}
-	if !ok {
+	if !r.gate.Allow(ctx, record.ChannelEmail, r.limits(j.to)...) {
 		r.events.Event(record.ChannelEmail, "receipt_limited")
 		return
 	}
@@ -125,25 +131,28 @@ func (r *receiptSender) deliver(ctx context.Context, j receiptJob) {
 	r.events.Event(record.ChannelEmail, "receipt_sent")
 }
 
-func (r *receiptSender) claim(ctx context.Context, to string) (bool, error) {
-	if r.limiter == nil {
-		return r.mem.claim(to, r.smtp.ReceiptWindow, r.now()), nil
+// limits are the budgets a receipt to address to counts against: one per recipient per
+// ReceiptWindow, and the recipient domain's and everyone's per ReceiptLimitWindow.
+func (r *receiptSender) limits(to string) []channels.ReceiptLimit {
+	s := r.smtp
+	return []channels.ReceiptLimit{
+		{Reason: "recipient", Key: to, Max: 1, Window: s.ReceiptWindow},
+		{Reason: "domain", Key: "email-domain:" + to[strings.LastIndexByte(to, '@')+1:], Max: s.ReceiptDomainLimit, Window: s.ReceiptLimitWindow},
+		{Reason: "global", Key: "email-global", Max: s.ReceiptGlobalLimit, Window: s.ReceiptLimitWindow},
 	}
-	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	return r.limiter.ClaimReceipt(cctx, to, r.smtp.ReceiptWindow)
 }
 
 // build writes the receipt: the reference in subject and text, threaded under the
-// citizen's mail, marked as an automatic reply (RFC 3834).
+// citizen's mail, marked as an automatic reply (RFC 3834). Nothing the sender wrote goes
+// into it (subject, display name): the institution never repeats a stranger's words.
 func (r *receiptSender) build(m *record.Message, out channels.Outcome, to string) ([]byte, error) {
 	c := out.Complaint
 	lang := c.Language
 	var h mail.Header
 	h.SetDate(r.now())
 	h.SetAddressList("From", []*mail.Address{{Name: r.fromAddr.Name, Address: r.fromAddr.Address}})
-	h.SetAddressList("To", []*mail.Address{{Name: m.Sender.Name, Address: to}})
-	h.SetSubject(receiptSubject(c.Subject, out.Reference, lang))
+	h.SetAddressList("To", []*mail.Address{{Address: to}})
+	h.SetSubject(receiptSubject(out.Reference, lang))
 	h.SetMessageID(newMessageID("receipt", r.fromAddr.Address))
 	if id := m.ProviderMessageID; id != "" && !strings.HasSuffix(id, "@intake.invalid") {
 		h.SetMsgIDList("In-Reply-To", []string{id})
@@ -180,14 +189,12 @@ func plainTextMail(h mail.Header, text string) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func receiptSubject(subject, reference, lang string) string {
-	if subject == "" {
-		if lang == "en" {
-			return "Complaint received [" + reference + "]"
-		}
-		return "Aduan diterima [" + reference + "]"
+// receiptSubject is the gateway's own subject, never the sender's.
+func receiptSubject(reference, lang string) string {
+	if lang == "en" {
+		return "Complaint received [" + reference + "]"
 	}
-	return "Re: " + subject + " [" + reference + "]"
+	return "Aduan diterima [" + reference + "]"
 }
 
 // newMessageID returns a fresh Message-ID, prefix.<random>@<the domain of from>.
@@ -306,27 +313,4 @@ func (r *receiptSender) send(ctx context.Context, to string, msg []byte) error {
 		return fmt.Errorf("smtp send: %w", err)
 	}
 	return c.Quit()
-}
-
-// memLimiter is the in-process once-per-window limit.
-type memLimiter struct {
-	mu   sync.Mutex
-	seen map[string]time.Time
-}
-
-func (l *memLimiter) claim(to string, window time.Duration, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.seen) > 10000 {
-		for k, t := range l.seen {
-			if now.Sub(t) >= window {
-				delete(l.seen, k)
-			}
-		}
-	}
-	if t, ok := l.seen[to]; ok && now.Sub(t) < window {
-		return false
-	}
-	l.seen[to] = now
-	return true
 }

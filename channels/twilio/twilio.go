@@ -25,6 +25,9 @@ type Options struct {
 	PublicURL string
 	Receipts  channels.Receipts
 	Logger    *slog.Logger
+	// ReceiptGate holds the per-citizen receipt budget (shared in Redis in production);
+	// nil: a gate in this process's memory.
+	ReceiptGate *channels.ReceiptGate
 }
 
 // Channel is the Twilio webhook channel.
@@ -49,6 +52,9 @@ func New(cfg Config, sink channels.Sink, opts Options) (*Channel, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.ReceiptGate == nil {
+		opts.ReceiptGate = &channels.ReceiptGate{Log: opts.Logger}
 	}
 	c := &Channel{cfg: cfg, opts: opts, sink: sink, signer: NewSigner(cfg.AuthToken.Reveal()), receipts: map[string][]string{}}
 	for _, lang := range []string{"id", "en"} {
@@ -108,10 +114,15 @@ func (c *Channel) serve(w http.ResponseWriter, r *http.Request) {
 		c.rejectAndAnswer(w, r, raw, err)
 		return
 	}
+	receipt := c.claimReceipt(r.Context(), m)
 	out, err := c.sink.Accept(r.Context(), m)
 	if err != nil {
 		c.opts.Logger.Error("twilio message not stored; Twilio may retry", "message_sid", in.MessageSid, "err", err)
 		channels.WriteProblem(w, http.StatusServiceUnavailable, "", "the complaint could not be stored; retry later")
+		return
+	}
+	if !receipt(out) {
+		writeTwiML(w, emptyTwiML)
 		return
 	}
 	writeTwiML(w, c.answer(out))

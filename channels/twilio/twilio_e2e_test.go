@@ -23,7 +23,8 @@ const token = "test-twilio-token-0123456789"
 func mount(receipts bool) func(t testing.TB, g *gatewaytest.Gateway) {
 	return func(t testing.TB, g *gatewaytest.Gateway) {
 		ch, err := twilio.New(twilio.Config{AuthToken: token}, g.Sink,
-			twilio.Options{PublicURL: g.URL, Receipts: channels.Receipts{Enabled: receipts}})
+			// A budget no test here reaches: receipt budgets are TestReceiptBudgetPerCitizen's.
+			twilio.Options{PublicURL: g.URL, Receipts: channels.Receipts{Enabled: receipts, PerCitizen: 1000}})
 		if err != nil {
 			t.Fatal(err)
 		}

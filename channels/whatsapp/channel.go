@@ -45,6 +45,7 @@ type options struct {
 	receipts channels.Receipts
 	window   time.Duration
 	client   *http.Client
+	gate     *channels.ReceiptGate
 }
 
 // WithLogger sets the logger (discarded by default). Log lines carry counts and hashed
@@ -77,6 +78,9 @@ func New(cfg Config, sink channels.Sink, opts ...Option) *Channel {
 			o.client = &http.Client{Timeout: 15 * time.Second}
 		}
 		c.receipts = newReceipter(cfg.graphURL(), cfg.AccessToken.Reveal(), o.client, o.receipts, o.window, c.log)
+		if o.gate != nil {
+			c.receipts.gate = o.gate
+		}
 	}
 	return c
 }

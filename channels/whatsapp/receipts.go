@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/record"
 )
 
 // freshRecord is a new record (not a duplicate, not a rejection) that earns a receipt.
@@ -48,6 +49,8 @@ type receipter struct {
 	window       time.Duration
 	maxHold      time.Duration
 	log          *slog.Logger
+	// gate holds each citizen's receipt budget (one burst's receipt counts once).
+	gate *channels.ReceiptGate
 
 	mu      sync.Mutex
 	bursts  map[burstKey]*burst
@@ -59,8 +62,14 @@ func newReceipter(graph, token string, client *http.Client, texts channels.Recei
 		window = 5 * time.Second
 	}
 	return &receipter{graph: strings.TrimRight(graph, "/"), token: token, client: client, texts: texts,
-		window: window, maxHold: 6 * window, log: log, bursts: map[burstKey]*burst{}}
+		window: window, maxHold: 6 * window, log: log, bursts: map[burstKey]*burst{},
+		gate: &channels.ReceiptGate{Log: log}}
 }
+
+// WithReceiptGate sets where receipt budgets are kept (shared in Redis in production; a
+// gate in this process's memory by default): a citizen gets at most Receipts.PerCitizen
+// receipts per window, the messages beyond it are stored without one.
+func WithReceiptGate(g *channels.ReceiptGate) Option { return func(o *options) { o.gate = g } }
 
 // add puts f into its conversation's burst, starting one if none is open.
 func (r *receipter) add(f freshRecord) {
@@ -134,6 +143,10 @@ type outbound struct {
 }
 
 func (r *receipter) send(ctx context.Context, key burstKey, b *burst) {
+	if !r.gate.Allow(ctx, record.ChannelWhatsApp, r.texts.CitizenLimits(record.ChannelWhatsApp, key.to)...) {
+		r.log.Debug("whatsapp receipt held back: the citizen's receipt budget is spent", "references", len(b.refs))
+		return
+	}
 	msg := outbound{MessagingProduct: "whatsapp", RecipientType: "individual", Type: "text"}
 	if key.byUserID {
 		msg.Recipient = key.to

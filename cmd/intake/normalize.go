@@ -27,6 +27,8 @@ var decoders = map[string]decoder{
 		if err != nil {
 			return nil, nil, err
 		}
+		// As the channel does: a trusted forwarder counts only with the receiving server's word.
+		email.Authenticate(m, email.Config{AuthservID: os.Getenv("INTAKE_EMAIL_AUTHSERV_ID")}.AuthservIDs())
 		return []*record.Message{m}, nil, nil
 	},
 	// The Twilio form body as posted (SMS, MMS, WhatsApp through Twilio).

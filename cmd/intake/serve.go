@@ -190,6 +190,15 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 	g.http = httpapi.New(httpapi.Options{MaxBodyBytes: cfg.MaxBodyBytes, BodyTimeout: cfg.BodyTimeout,
 		MaxInFlight: cfg.MaxInFlight, MetricsOnAdminOnly: cfg.AdminAddr != "", Logger: log, Metrics: m, Ready: g.queue.Ready})
 
+	// Receipt budgets (per citizen, per email recipient, domain and in all) live in Redis,
+	// shared by every replica; while Redis is away each process counts in memory.
+	limits, err := queue.OpenReceiptLimits(qcfg)
+	if err != nil {
+		return nil, err
+	}
+	g.closers = append(g.closers, limits.Close)
+	gate := &channels.ReceiptGate{Shared: limits, Limited: m.ReceiptLimited, Log: log}
+
 	var errs []error
 	add := func(w channels.Webhook, err error) {
 		if err != nil {
@@ -199,10 +208,10 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 		w.Routes(g.http)
 	}
 	if cfg.Twilio.Enabled() {
-		add(twilio.New(cfg.Twilio, g.sink, twilio.Options{PublicURL: cfg.PublicURL, Receipts: cfg.Receipts, Logger: log}))
+		add(twilio.New(cfg.Twilio, g.sink, twilio.Options{PublicURL: cfg.PublicURL, Receipts: cfg.Receipts, Logger: log, ReceiptGate: gate}))
 	}
 	if cfg.WhatsApp.Enabled() {
-		ch := whatsapp.New(cfg.WhatsApp, g.sink, whatsapp.WithLogger(log), whatsapp.WithReceipts(cfg.Receipts))
+		ch := whatsapp.New(cfg.WhatsApp, g.sink, whatsapp.WithLogger(log), whatsapp.WithReceipts(cfg.Receipts), whatsapp.WithReceiptGate(gate))
 		add(ch, nil)
 		g.runners = append(g.runners, ch) // sends held-back receipts at shutdown
 	}
@@ -219,14 +228,18 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 			}
 		}
 	}
+	if cfg.Email.Enabled() && len(cfg.TrustedForwarders) > 0 && len(cfg.Email.AuthservIDs()) == 0 {
+		log.Warn("INTAKE_TRUSTED_FORWARDERS has no effect without INTAKE_EMAIL_AUTHSERV_ID: a forward counts as " +
+			"the call centre's only when the receiving mail server authenticated it; such forwards are flagged forward_unverified")
+	}
 	if cfg.Email.Enabled() {
-		// Each mailbox's UIDVALIDITY and last UID, and the receipt window, live in Redis.
+		// Each mailbox's UIDVALIDITY and last UID live in Redis.
 		state, err := queue.OpenMailState(qcfg)
 		if err != nil {
 			return nil, err
 		}
 		g.closers = append(g.closers, state.Close)
-		ch, err := email.New(cfg.Email, g.sink, state, email.Options{Logger: log, Metrics: m, Receipts: cfg.Receipts,
+		ch, err := email.New(cfg.Email, g.sink, state, email.Options{Logger: log, Metrics: m, Receipts: cfg.Receipts, ReceiptGate: gate,
 			Limits: email.DecodeLimits{MaxAttachmentBytes: cfg.MaxMediaBytes}, TempDir: filepath.Join(filepath.Dir(cfg.SpoolDir), "tmp")})
 		if err != nil {
 			errs = append(errs, err)
