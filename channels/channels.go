@@ -38,6 +38,8 @@ type Outcome struct {
 	Duplicate bool
 	// Spooled is true when the record waits in the local spool for Redis to return.
 	Spooled bool
+	// ReceiptHeld is true when the message's ReceiptBudget was spent: answer without a receipt.
+	ReceiptHeld bool
 	// Rejection is set when the message was not a complaint and went to the rejected stream.
 	Rejection *record.Rejection
 	// Complaint is the normalised record (nil for a rejection). For a duplicate it carries

@@ -21,6 +21,44 @@ type ReceiptGate struct {
 	warned atomic.Bool
 	mu     sync.Mutex
 	mem    map[string]memBudget
+	// first holds, per budget key, the end of the window in which this process gave the
+	// first receipt without counting it in Redis (see FirstInProcess).
+	first map[string]time.Time
+}
+
+// maxFirstInProcess bounds FirstInProcess's memory: a flood of distinct senders beyond it
+// is counted in Redis from the first receipt.
+const maxFirstInProcess = 100000
+
+// FirstInProcess reports whether this is key's first receipt in this process within
+// window, and remembers it. A webhook lets such a receipt through without asking Redis
+// and counts only the later ones there, against one less than the budget: most citizens
+// write once, so most messages cost the budget nothing, and a citizen gets at most
+// budget + (processes − 1) receipts per window. A nil gate answers false.
+func (g *ReceiptGate) FirstInProcess(key string, window time.Duration, now time.Time) bool {
+	if g == nil {
+		return false
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if until, ok := g.first[key]; ok && now.Before(until) {
+		return false
+	}
+	if g.first == nil {
+		g.first = map[string]time.Time{}
+	}
+	if len(g.first) >= maxFirstInProcess {
+		for k, until := range g.first {
+			if !now.Before(until) {
+				delete(g.first, k)
+			}
+		}
+		if len(g.first) >= maxFirstInProcess {
+			return false
+		}
+	}
+	g.first[key] = now.Add(window)
+	return true
 }
 
 type memBudget struct {
@@ -57,10 +95,29 @@ func (g *ReceiptGate) Allow(ctx context.Context, channel string, limits ...Recei
 	if refused == "" {
 		return true
 	}
-	if g.Limited != nil {
-		g.Limited(channel, refused)
-	}
+	g.Held(channel, refused)
 	return false
+}
+
+// AllowLocal is Allow counted in this process's memory only: for a message whose budget
+// the store could not count because Redis was away (the record went to the spool).
+func (g *ReceiptGate) AllowLocal(channel string, limits ...ReceiptLimit) bool {
+	if g == nil || len(limits) == 0 {
+		return true
+	}
+	if refused := g.claimMem(time.Now(), limits); refused != "" {
+		g.Held(channel, refused)
+		return false
+	}
+	return true
+}
+
+// Held counts a receipt held back for the budget named reason, whoever counted it (the
+// store counts a message's citizen budget as it writes the record).
+func (g *ReceiptGate) Held(channel, reason string) {
+	if g != nil && g.Limited != nil {
+		g.Limited(channel, reason)
+	}
 }
 
 // claimMem is ClaimReceipt in memory: all limits or none.

@@ -73,6 +73,7 @@ func (n *Normalizer) normalize(m *record.Message, classify bool) (*record.Compla
 		ProviderMessageID: m.ProviderMessageID,
 		DedupeKey:         m.DedupeKey,
 		RequestHash:       m.RequestHash,
+		ReceiptBudget:     m.ReceiptBudget,
 		Location:          m.Location,
 		Forwarded:         m.Forwarded,
 		Flags:             append([]string(nil), m.Flags...),

@@ -117,7 +117,8 @@ func (p *Pipeline) Accept(ctx context.Context, m *record.Message) (channels.Outc
 		p.o.Logger.Debug("record stored", "channel", c.Channel, "id", res.ID, "reference", res.Reference,
 			"outcome", outcome, "staged", stage)
 	}
-	return channels.Outcome{ID: res.ID, Reference: res.Reference, Duplicate: res.Duplicate, Spooled: res.Spooled, Complaint: c}, nil
+	return channels.Outcome{ID: res.ID, Reference: res.Reference, Duplicate: res.Duplicate, Spooled: res.Spooled,
+		ReceiptHeld: res.ReceiptHeld, Complaint: c}, nil
 }
 
 // keep stores an inline attachment's bytes; a failure settles the attachment, never the message.

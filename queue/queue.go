@@ -334,6 +334,10 @@ func (q *Queue) write(ctx context.Context, kind opKind, c *record.Complaint) (Re
 		o.dedupe = c.Channel + ":rid:" + c.ID
 	}
 	o.hash = c.RequestHash
+	if b := c.ReceiptBudget; b.Key != "" && b.Max >= 0 && b.Window > 0 {
+		o.budgetKey = receiptKey(q.cfg.KeyPrefix, b.Key)
+		o.budgetSpec = strconv.Itoa(b.Max) + " " + strconv.FormatInt(b.Window.Milliseconds(), 10)
+	}
 	if err := o.encode(c); err != nil {
 		putOp(o)
 		return Result{}, fmt.Errorf("queue: encode complaint %s: %w", c.ID, err)

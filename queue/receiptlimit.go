@@ -65,9 +65,13 @@ func OpenReceiptLimits(cfg Config) (*ReceiptLimits, error) {
 		in: make(chan *receiptClaim, maxClaimBatch), stop: make(chan struct{})}, nil
 }
 
-func (l *ReceiptLimits) key(k string) string {
+func (l *ReceiptLimits) key(k string) string { return receiptKey(l.prefix, k) }
+
+// receiptKey is where a receipt budget is counted: a hash of its key, so no address or
+// number appears in Redis. The publish script counts a record's budget at the same key.
+func receiptKey(prefix, k string) string {
 	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(k))))
-	return l.prefix + "intake:receipt:" + hex.EncodeToString(sum[:])
+	return prefix + "intake:receipt:" + hex.EncodeToString(sum[:])
 }
 
 // ClaimReceipt counts one receipt against every limit in one script, all or none.

@@ -5,7 +5,9 @@ import "github.com/redis/go-redis/v9"
 // The scripts answer with short strings so a reply costs one allocation to read:
 //
 //	"N"                   written now
-//	"D<id> <ref>[ <sha>]" the provider message (or this very record, on a retry) was written before
+//	"n"                   written now, and the citizen's receipt budget is spent: no receipt
+//	"D<id> <ref>[ <sha>][ held]" the provider message (or this very record, on a retry) was
+//	                      written before ("held": its receipt was held back)
 //	"K<id> <ref> <sha>"   the dedupe key was taken by a request with another body (an
 //	                      Idempotency-Key reused for a different complaint): nothing written
 //	"R"                   the reference is taken by another record: pick another and try again
@@ -27,30 +29,35 @@ import "github.com/redis/go-redis/v9"
 // created with its consumer group first, so the core's group is never missing when a
 // record arrives (XGROUP CREATE from 0 on the new, empty stream).
 //
-//	KEYS[1]            the stream (complaints, or pending for Stage)
-//	KEYS[2i], [2i+1]   intake:seen:<channel>:<dedupe key> ("" without dedupe),
-//	                   intake:ref:<reference> ("" when the reference is not claimed)
-//	ARGV[1]            seen TTL in seconds
-//	ARGV[2]            the stream's consumer group
-//	ARGV[6i-3 .. 6i+2] id, reference, channel, complaint JSON, flags ("d" to dedupe, "c" to
-//	                   claim the reference, one the counter did not issue), request hash
-//	                   ("" when the caller gave none)
+// A record written now counts one receipt against its citizen's budget, if it has one:
+// counted here, in the write's own round trip, a budget costs an SMS webhook no second
+// trip to Redis (a separate claim cost about a tenth of the webhook's throughput).
+//
+//	KEYS[1]                the stream (complaints, or pending for Stage)
+//	KEYS[3i-1], [3i], [3i+1]  intake:seen:<channel>:<dedupe key> ("" without dedupe),
+//	                       intake:ref:<reference> ("" when the reference is not claimed),
+//	                       intake:receipt:<hash> (the receipt budget, "" without one)
+//	ARGV[1]                seen TTL in seconds
+//	ARGV[2]                the stream's consumer group
+//	ARGV[7i-4 .. 7i+2]     id, reference, channel, complaint JSON, flags ("d" to dedupe, "c"
+//	                       to claim the reference, one the counter did not issue), request
+//	                       hash ("" when the caller gave none), budget "<max> <window ms>"
 var publishScript = redis.NewScript(`
 local stream, ttl = KEYS[1], ARGV[1]
 if redis.call('EXISTS', stream) == 0 then
   redis.pcall('XGROUP', 'CREATE', stream, ARGV[2], '0', 'MKSTREAM')
 end
 local out = {}
-for i = 1, (#KEYS - 1) / 2 do
-  local seenKey, refKey = KEYS[2 * i], KEYS[2 * i + 1]
-  local a = 6 * i - 3
+for i = 1, (#KEYS - 1) / 3 do
+  local seenKey, refKey, budgetKey = KEYS[3 * i - 1], KEYS[3 * i], KEYS[3 * i + 1]
+  local a = 7 * i - 4
   local id, ref, flags, hash = ARGV[a], ARGV[a + 1], ARGV[a + 4], ARGV[a + 5]
   local dedupe, claim = flags == 'd' or flags == 'dc', flags == 'c' or flags == 'dc'
   local seenVal = id .. ' ' .. ref
   if hash ~= '' then seenVal = seenVal .. ' ' .. hash end
   if dedupe and not redis.call('SET', seenKey, seenVal, 'NX', 'EX', ttl) then
     local seen = redis.call('GET', seenKey)
-    local had = string.match(seen, '^%S+ %S+ (%S+)$')
+    local had = string.match(seen, '^%S+ %S+ (%x+)')
     if hash ~= '' and had and had ~= hash then out[i] = 'K' .. seen else out[i] = 'D' .. seen end
   elseif claim and not redis.call('SET', refKey, id, 'NX') then
     if dedupe then redis.call('DEL', seenKey) end
@@ -61,6 +68,18 @@ for i = 1, (#KEYS - 1) / 2 do
       if claim then redis.call('DEL', refKey) end
       if dedupe then redis.call('DEL', seenKey) end
       out[i] = 'E' .. r.err
+    elseif budgetKey ~= '' then
+      local max, window = string.match(ARGV[a + 6], '^(%d+) (%d+)$')
+      -- A citizen's first receipt in a window (the common case) costs one command.
+      local n = 1
+      if not redis.call('SET', budgetKey, 1, 'PX', window, 'NX') then n = redis.call('INCR', budgetKey) end
+      if n > tonumber(max) then
+        -- A repeat of this message must get the same answer: no receipt either.
+        if dedupe then redis.call('APPEND', seenKey, ' held') end
+        out[i] = 'n'
+      else
+        out[i] = 'N'
+      end
     else
       out[i] = 'N'
     end

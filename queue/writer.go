@@ -73,6 +73,10 @@ type op struct {
 	// oldRef is set when the drainer had to give a spooled record a new reference.
 	oldRef string
 
+	// budgetKey is the citizen's receipt budget counted when the record is written
+	// (intake:receipt:<hash>, "" for none); budgetSpec is "<max> <window ms>".
+	budgetKey, budgetSpec string
+
 	// seenKey and refKey are the publish script's keys for this record ("" when unused).
 	seenKey, refKey string
 
@@ -197,7 +201,7 @@ func (q *Queue) newPipeline() *pipeline {
 	p.groups[0].cgroup, p.groups[1].cgroup = q.cfg.ConsumerGroup, q.cfg.PendingGroup
 	for i := range p.groups {
 		p.groups[i].ops = make([]*op, 0, maxBatch)
-		p.groups[i].args = make([]any, 0, 5+8*maxBatch)
+		p.groups[i].args = make([]any, 0, 5+10*maxBatch)
 	}
 	return p
 }
@@ -209,7 +213,7 @@ func (q *Queue) queueGroup(ctx context.Context, pipe redis.Pipeliner, g *group) 
 	}
 	// Arguments point into the ops (a pointer in an interface costs no allocation; a string
 	// or slice would cost one each, eight a record).
-	a := append(g.args[:0], "evalsha", shaPublish, 1+2*len(g.ops), g.stream)
+	a := append(g.args[:0], "evalsha", shaPublish, 1+3*len(g.ops), g.stream)
 	for _, o := range g.ops {
 		o.seenKey, o.refKey = "", ""
 		if o.dedupe != "" {
@@ -218,11 +222,11 @@ func (q *Queue) queueGroup(ctx context.Context, pipe redis.Pipeliner, g *group) 
 		if !o.counter { // only a reference the counter did not issue is claimed
 			o.refKey = q.refPrefix + o.ref
 		}
-		a = append(a, &o.seenKey, &o.refKey)
+		a = append(a, &o.seenKey, &o.refKey, &o.budgetKey)
 	}
 	a = append(a, q.argTTL, g.cgroup)
 	for _, o := range g.ops {
-		a = append(a, &o.id, &o.ref, &o.channel, (*bodyArg)(o), publishFlags[boolIndex(o.dedupe != "")+2*boolIndex(!o.counter)], &o.hash)
+		a = append(a, &o.id, &o.ref, &o.channel, (*bodyArg)(o), publishFlags[boolIndex(o.dedupe != "")+2*boolIndex(!o.counter)], &o.hash, &o.budgetSpec)
 	}
 	g.args = a
 	g.cmd = pipe.Do(ctx, a...)
@@ -244,6 +248,8 @@ func (q *Queue) settle(o *op, reply string) {
 	switch {
 	case reply == "N":
 		o.finish(Result{ID: o.id, Reference: o.ref}, nil)
+	case reply == "n":
+		o.finish(Result{ID: o.id, Reference: o.ref, ReceiptHeld: true}, nil)
 	case strings.HasPrefix(reply, "D"):
 		if o.kind == opReject {
 			o.finish(Result{}, nil)
@@ -251,7 +257,7 @@ func (q *Queue) settle(o *op, reply string) {
 		}
 		id, ref := seenValue(reply[1:])
 		// Our own id means a retried or replayed write that had landed: not a duplicate.
-		o.finish(Result{ID: id, Reference: ref, Duplicate: id != o.id}, nil)
+		o.finish(Result{ID: id, Reference: ref, Duplicate: id != o.id, ReceiptHeld: strings.HasSuffix(reply, " held")}, nil)
 	case strings.HasPrefix(reply, "K"):
 		id, ref := seenValue(reply[1:])
 		if o.replay {

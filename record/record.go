@@ -87,6 +87,18 @@ type Complaint struct {
 	// is the caller's own (API Idempotency-Key): the same key with another hash is refused
 	// with ErrKeyReused instead of being answered as a repeat. It is not part of the record.
 	RequestHash string `json:"-"`
+	// ReceiptBudget, when set, is counted by the store as the record is written, in the same
+	// step: a citizen past it gets no receipt (Stored.ReceiptHeld). It is not part of the record.
+	ReceiptBudget ReceiptBudget `json:"-"`
+}
+
+// ReceiptBudget caps the receipts one citizen gets: at most Max per Window (fixed
+// windows) for Key, which the store keeps only as a hash. A zero Key means no cap; Max 0
+// holds back every receipt counted against it.
+type ReceiptBudget struct {
+	Key    string
+	Max    int
+	Window time.Duration
 }
 
 // HasFlag reports whether the complaint carries flag f.
@@ -195,6 +207,8 @@ type Message struct {
 	DedupeKey string
 	// RequestHash: see Complaint.RequestHash.
 	RequestHash string
+	// ReceiptBudget: see Complaint.ReceiptBudget.
+	ReceiptBudget ReceiptBudget
 	// Raw is the provider payload, kept for the rejected stream.
 	Raw []byte
 	// AuthenticatedDomain is the domain of the sender's address when the receiving mail
@@ -244,4 +258,7 @@ type Stored struct {
 	Duplicate bool
 	// Spooled: Redis was unreachable and the record waits, fsynced, in the local spool.
 	Spooled bool
+	// ReceiptHeld: the record was written and its ReceiptBudget was spent, so the citizen
+	// gets no receipt for it (the budget is not counted for a spooled record).
+	ReceiptHeld bool
 }

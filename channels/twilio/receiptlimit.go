@@ -1,32 +1,41 @@
 package twilio
 
 import (
-	"context"
+	"time"
 
 	"github.com/lapor/intake/channels"
 	"github.com/lapor/intake/record"
 )
 
-// claimReceipt starts counting m's receipt against its citizen's budget (receipt SMS are
-// billed, and a sender number can be spoofed) beside the store, so the budget's round
-// trip to Redis adds nothing to the answer's latency. The returned func tells, once the
-// outcome is known, whether the TwiML answer may carry the receipt; over the budget the
-// message is stored all the same and only the receipt is left out. Every attempt counts,
-// a Twilio retry too, so a retry gets the first's answer.
-func (c *Channel) claimReceipt(ctx context.Context, m *record.Message) func(channels.Outcome) bool {
-	limits := c.opts.Receipts.CitizenLimits(m.Channel, m.Sender.Phone)
-	if !c.opts.Receipts.Enabled || len(limits) == 0 {
-		return func(channels.Outcome) bool { return true }
+// budgetReceipt gives m its citizen's receipt budget (receipt SMS are billed, and a sender
+// number can be spoofed). A citizen's first receipt in a window on this process is
+// counted in memory only; the later ones carry the rest of the budget to the store, which
+// counts it as it writes the record, in the same round trip to Redis. So the budget costs
+// the webhook no trip of its own, and a one-message citizen (most of them) no Redis work.
+func (c *Channel) budgetReceipt(m *record.Message) {
+	if !c.opts.Receipts.Enabled {
+		return
 	}
-	res := make(chan bool, 1)
-	// Not cancelled with the request: an answer that needs no receipt does not wait, and
-	// its claim must not end as a false "limits unavailable".
-	ctx = context.WithoutCancel(ctx)
-	go func() { res <- c.opts.ReceiptGate.Allow(ctx, m.Channel, limits...) }()
-	return func(out channels.Outcome) bool {
-		if out.Rejection != nil || out.Reference == "" {
-			return true // the answer carries no receipt anyway
+	for _, l := range c.opts.Receipts.CitizenLimits(m.Channel, m.Sender.Phone) {
+		if c.opts.ReceiptGate.FirstInProcess(l.Key, l.Window, time.Now()) {
+			return
 		}
-		return <-res
+		m.ReceiptBudget = record.ReceiptBudget{Key: l.Key, Max: l.Max - 1, Window: l.Window}
 	}
+}
+
+// receiptAllowed tells whether the answer to m may carry the receipt. Over the budget the
+// message is stored all the same and only the receipt is left out. A repeat (a Twilio
+// retry) is not counted again and gets the first answer: with or without the receipt.
+// While Redis is away (the record spooled) this process's memory counts.
+func (c *Channel) receiptAllowed(m *record.Message, out channels.Outcome) bool {
+	switch {
+	case out.ReceiptHeld:
+		c.opts.ReceiptGate.Held(m.Channel, "citizen")
+		return false
+	case out.Spooled && m.ReceiptBudget.Key != "":
+		b := m.ReceiptBudget
+		return c.opts.ReceiptGate.AllowLocal(m.Channel, channels.ReceiptLimit{Reason: "citizen", Key: b.Key, Max: b.Max + 1, Window: b.Window})
+	}
+	return true
 }

@@ -114,14 +114,14 @@ func (c *Channel) serve(w http.ResponseWriter, r *http.Request) {
 		c.rejectAndAnswer(w, r, raw, err)
 		return
 	}
-	receipt := c.claimReceipt(r.Context(), m)
+	c.budgetReceipt(m)
 	out, err := c.sink.Accept(r.Context(), m)
 	if err != nil {
 		c.opts.Logger.Error("twilio message not stored; Twilio may retry", "message_sid", in.MessageSid, "err", err)
 		channels.WriteProblem(w, http.StatusServiceUnavailable, "", "the complaint could not be stored; retry later")
 		return
 	}
-	if !receipt(out) {
+	if !c.receiptAllowed(m, out) {
 		writeTwiML(w, emptyTwiML)
 		return
 	}
