@@ -24,6 +24,8 @@ Usage:
                                           send a correctly signed sample message to a running gateway
   intake tail [flags]                     follow the complaint stream, readably
   intake normalize --channel CH FILE...   normalise raw messages, one JSON line per file
+  intake rejected list [--reason R]       show the rejected stream's entries, each with its stream id
+  intake rejected release ENTRY_ID        make a complaint of a wrongly rejected entry (once)
   intake version                          print the version
 
 Run "intake COMMAND -h" for a command's flags.
