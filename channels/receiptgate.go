@@ -24,6 +24,31 @@ type ReceiptGate struct {
 	// first holds, per budget key, the end of the window in which this process gave the
 	// first receipt without counting it in Redis (see FirstInProcess).
 	first map[string]time.Time
+	// pruned is when the maps were last cleared of spent windows: a scan of a full map
+	// runs at most once per pruneEvery, never once per message of a flood.
+	pruned time.Time
+}
+
+// pruneEvery is the least time between two scans for spent windows.
+const pruneEvery = time.Minute
+
+// prune drops spent windows from both maps when one is over its bound and the last scan
+// is pruneEvery old. The caller holds g.mu.
+func (g *ReceiptGate) prune(now time.Time) {
+	if (len(g.first) < maxFirstInProcess && len(g.mem) <= memPrune) || now.Sub(g.pruned) < pruneEvery {
+		return
+	}
+	g.pruned = now
+	for k, until := range g.first {
+		if !now.Before(until) {
+			delete(g.first, k)
+		}
+	}
+	for k, b := range g.mem {
+		if !now.Before(b.until) {
+			delete(g.mem, k)
+		}
+	}
 }
 
 // maxFirstInProcess bounds FirstInProcess's memory: a flood of distinct senders beyond it
@@ -47,15 +72,9 @@ func (g *ReceiptGate) FirstInProcess(key string, window time.Duration, now time.
 	if g.first == nil {
 		g.first = map[string]time.Time{}
 	}
+	g.prune(now)
 	if len(g.first) >= maxFirstInProcess {
-		for k, until := range g.first {
-			if !now.Before(until) {
-				delete(g.first, k)
-			}
-		}
-		if len(g.first) >= maxFirstInProcess {
-			return false
-		}
+		return false
 	}
 	g.first[key] = now.Add(window)
 	return true
@@ -66,8 +85,13 @@ type memBudget struct {
 	until time.Time
 }
 
-// memPrune is how many budgets the memory may hold before spent windows are dropped.
-const memPrune = 10000
+// memPrune is how many budgets the memory may hold before spent windows are dropped;
+// memMax is as many as it ever holds: beyond it (a flood while Redis is away) receipts are
+// held back rather than sent uncounted.
+const (
+	memPrune = 10000
+	memMax   = 200000
+)
 
 // Allow reports whether one more receipt on channel fits every limit, and counts it.
 func (g *ReceiptGate) Allow(ctx context.Context, channel string, limits ...ReceiptLimit) bool {
@@ -127,14 +151,11 @@ func (g *ReceiptGate) claimMem(now time.Time, limits []ReceiptLimit) string {
 	if g.mem == nil {
 		g.mem = map[string]memBudget{}
 	}
-	if len(g.mem) > memPrune {
-		for k, b := range g.mem {
-			if !now.Before(b.until) {
-				delete(g.mem, k)
-			}
-		}
-	}
+	g.prune(now)
 	for _, l := range limits {
+		if _, ok := g.mem[l.Key]; !ok && len(g.mem) >= memMax {
+			return l.Reason
+		}
 		if b, ok := g.mem[l.Key]; ok && now.Before(b.until) && b.n >= l.Max {
 			return l.Reason
 		}

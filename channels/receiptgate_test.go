@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -88,5 +89,29 @@ func TestReceiptGateSharedAndFallback(t *testing.T) {
 	}
 	if f.calls != 3 || strings.Count(buf.String(), "receipt limits unavailable") != 1 {
 		t.Fatalf("%d calls, log:\n%s", f.calls, buf.String())
+	}
+}
+
+// A flood of distinct senders fills FirstInProcess's memory: past its bound every receipt
+// is counted in Redis (false), and the spent windows are dropped by one scan a minute at
+// most, not one per message, after which first receipts are counted in memory again.
+func TestFirstInProcessBoundedAndPrunedOncePerMinute(t *testing.T) {
+	g := &ReceiptGate{}
+	now := time.Unix(1_800_000_000, 0)
+	for i := range maxFirstInProcess {
+		if !g.FirstInProcess("sms:+62812"+strconv.Itoa(i), time.Second, now) {
+			t.Fatalf("sender %d: a first receipt was not counted in memory", i)
+		}
+	}
+	if g.FirstInProcess("sms:+6289999", time.Second, now) {
+		t.Fatal("a full memory took one more sender")
+	}
+	later := now.Add(2 * time.Second) // every window spent, but the last scan is recent
+	g.pruned = later.Add(-pruneEvery / 2)
+	if g.FirstInProcess("sms:+6289999", time.Second, later) || len(g.first) != maxFirstInProcess {
+		t.Fatalf("memory scanned again within %s of the last scan (%d kept)", pruneEvery, len(g.first))
+	}
+	if !g.FirstInProcess("sms:+6289999", time.Second, later.Add(pruneEvery)) || len(g.first) != 1 {
+		t.Fatalf("spent windows not dropped after %s: %d kept", pruneEvery, len(g.first))
 	}
 }
