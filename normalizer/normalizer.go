@@ -146,7 +146,7 @@ func (n *Normalizer) normalize(m *record.Message, classify bool) (*record.Compla
 
 func (n *Normalizer) reject(m *record.Message, reason, detail string) *record.Rejection {
 	return &record.Rejection{Reason: reason, Detail: detail, Channel: m.Channel, Provider: m.Provider,
-		ProviderMessageID: m.ProviderMessageID, Raw: m.Raw}
+		ProviderMessageID: m.ProviderMessageID, Raw: m.Raw, DedupeKey: m.DedupeKey}
 }
 
 // party cleans a sender-shaped value: E.164 phone, lower-cased email, tidy name.

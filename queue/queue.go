@@ -375,9 +375,12 @@ func (q *Queue) Reject(ctx context.Context, r *record.Rejection) error {
 	}
 	o.rej = e
 	o.channel = r.Channel
-	if r.ProviderMessageID != "" {
+	switch {
+	case r.DedupeKey != "":
+		o.dedupe = r.Channel + ":" + r.DedupeKey
+	case r.ProviderMessageID != "":
 		o.dedupe = r.Channel + ":" + r.ProviderMessageID
-	} else {
+	default:
 		// No provider id: nothing to dedupe across deliveries, but a retried pipeline or a
 		// replayed spool must still not write the entry twice.
 		o.token = newID()

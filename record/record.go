@@ -237,6 +237,9 @@ type Rejection struct {
 	// RawRef says where the raw bytes are kept when they are not inline (e.g. a media
 	// store URL); it goes to the rejected stream as raw_ref.
 	RawRef string `json:"-"`
+	// DedupeKey, when set, replaces ProviderMessageID as the key a repeated rejection is
+	// recognised by (see Complaint.DedupeKey): an email's content, never its bare Message-ID.
+	DedupeKey string `json:"-"`
 }
 
 // FormatTime renders t as the record's RFC 3339 UTC form.

@@ -186,3 +186,23 @@ func uidValidity(t testing.TB, mb Mailbox) uint32 {
 	}
 	return sel.UIDValidity
 }
+
+// A rejection stands on its own merits too: an auto-reply that copies another auto-reply's
+// Message-ID is rejected in its own entry, not dropped as a repeat of the first.
+func TestE2EPreClaimedMessageIDKeepsBothRejections(t *testing.T) {
+	e := startE2E(t)
+	auto := func(text string) []byte {
+		return append([]byte("Auto-Submitted: auto-replied\r\n"), mailWithID("CAF-auto-7@mail.example.com", text)...)
+	}
+	appendMail(t, e.mb, auto("Saya sedang cuti sampai 10 Maret."))
+	appendMail(t, e.mb, auto("Out of office until Monday."))
+	e.run(t, e.mb)
+	waitFor(t, 10*time.Second, "both rejected", func() bool { return len(e.g.Rejections(t)) >= 2 })
+	waitFor(t, 5*time.Second, "all moved", func() bool { return folderCount(t, e.mb, "INBOX") == 0 })
+	if n := len(e.g.Rejections(t)); n != 2 {
+		t.Fatalf("%d rejected entries, want 2: one per mail", n)
+	}
+	if n := len(e.g.Records(t)); n != 0 {
+		t.Fatalf("%d records from two auto-replies", n)
+	}
+}
