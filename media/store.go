@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/lapor/intake/internal/durable"
 )
 
 // ErrTooLarge is returned by Put when the content exceeds the store's limit.
@@ -67,19 +69,10 @@ func (s *Store) Put(r io.Reader, declaredType string) (Blob, error) {
 	}
 	// The record names the blob once Put returns: the directory entry must survive a power
 	// loss as surely as the bytes do.
-	if err := syncDir(s.dir); err != nil {
+	if err := durable.SyncDir(s.dir); err != nil {
 		return Blob{}, fmt.Errorf("media: sync directory %s: %w", s.dir, err)
 	}
 	return b, nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // Open returns the stored attachment with the given sha256.

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lapor/intake/internal/durable"
 	"github.com/lapor/intake/record"
 )
 
@@ -321,7 +322,7 @@ func (s *spool) write(p []byte) error {
 		if err != nil {
 			return fmt.Errorf("create spool file: %w", err)
 		}
-		if err := syncDir(s.dir); err != nil {
+		if err := durable.SyncDir(s.dir); err != nil {
 			_ = f.Close()
 			_ = os.Remove(f.Name())
 			return fmt.Errorf("sync spool directory: %w", err)
@@ -380,7 +381,7 @@ func (s *spool) finish(f *spoolFile) {
 	if err := os.Remove(filepath.Join(s.dir, f.name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		s.log.Error("cannot remove a drained spool file; its records would be replayed (harmlessly) at the next start", "file", f.name, "error", err)
 	}
-	_ = syncDir(s.dir)
+	_ = durable.SyncDir(s.dir)
 }
 
 // drop forgets f without delivering it (the file could not be read and was quarantined).
@@ -411,7 +412,7 @@ func (s *spool) quarantine(name string, cause error) {
 		s.log.Error("cannot quarantine an unreadable spool file; it stays in place", "file", name, "cause", cause, "error", err)
 		return
 	}
-	_ = syncDir(s.dir)
+	_ = durable.SyncDir(s.dir)
 	s.corrupt.Add(1)
 	s.log.Error("spool file quarantined: it could not be read; inspect it and replay its records by hand",
 		"file", filepath.Base(to), "spool_dir", s.dir, "cause", cause)
@@ -452,13 +453,4 @@ func (s *spool) close() error {
 		s.lock = nil
 	}
 	return err
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
