@@ -25,6 +25,13 @@ func apiComplaint() *record.Complaint {
 	}
 }
 
+// keyedComplaint is an API complaint sent with Idempotency-Key k1, whose request hashes to hash.
+func keyedComplaint(hash string) *record.Complaint {
+	c := apiComplaint()
+	c.ProviderMessageID, c.DedupeKey, c.RequestHash = "k1", "callcentre:k1", hash
+	return c
+}
+
 // debugRedis starts a private redis-server that accepts DEBUG from loopback (the shared
 // test server does not, and a stall must not hold up other tests).
 func debugRedis(t *testing.T) string {
@@ -117,20 +124,15 @@ func TestReusedKeyWithAnotherBodyIsRefused(t *testing.T) {
 	e := newEnv(t, testenv.RedisAddr(t))
 	q := e.open()
 	ctx := context.Background()
-	mk := func(hash string) *record.Complaint {
-		c := apiComplaint()
-		c.ProviderMessageID, c.DedupeKey, c.RequestHash = "k1", "callcentre:k1", hash
-		return c
-	}
-	first, err := q.Publish(ctx, mk("aaaa"))
+	first, err := q.Publish(ctx, keyedComplaint("aaaa"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := q.Publish(ctx, mk("aaaa"))
+	again, err := q.Publish(ctx, keyedComplaint("aaaa"))
 	if err != nil || !again.Duplicate || again.ID != first.ID {
 		t.Errorf("same key, same hash: %+v, %v; want a duplicate of %s", again, err, first.ID)
 	}
-	_, err = q.Publish(ctx, mk("bbbb"))
+	_, err = q.Publish(ctx, keyedComplaint("bbbb"))
 	if !errors.Is(err, record.ErrKeyReused) {
 		t.Errorf("same key, other hash: %v, want ErrKeyReused", err)
 	}
@@ -147,24 +149,19 @@ func TestReusedKeyWhileSpooling(t *testing.T) {
 	e := newEnv(t, r.Addr)
 	q := e.open()
 	ctx := context.Background()
-	mk := func(hash string) *record.Complaint {
-		c := apiComplaint()
-		c.ProviderMessageID, c.DedupeKey, c.RequestHash = "k1", "callcentre:k1", hash
-		return c
-	}
-	inRedis, err := q.Publish(ctx, mk("aaaa"))
+	inRedis, err := q.Publish(ctx, keyedComplaint("aaaa"))
 	if err != nil || inRedis.Spooled {
 		t.Fatalf("publish before the outage: %+v, %v", inRedis, err)
 	}
 	r.Stop()
-	spooled, err := q.Publish(ctx, mk("bbbb"))
+	spooled, err := q.Publish(ctx, keyedComplaint("bbbb"))
 	if err != nil || !spooled.Spooled {
 		t.Fatalf("publish during the outage: %+v, %v", spooled, err)
 	}
-	if _, err := q.Publish(ctx, mk("cccc")); !errors.Is(err, record.ErrKeyReused) {
+	if _, err := q.Publish(ctx, keyedComplaint("cccc")); !errors.Is(err, record.ErrKeyReused) {
 		t.Errorf("a key spooled with another body: %v, want ErrKeyReused", err)
 	}
-	if again, err := q.Publish(ctx, mk("bbbb")); err != nil || !again.Duplicate || again.ID != spooled.ID {
+	if again, err := q.Publish(ctx, keyedComplaint("bbbb")); err != nil || !again.Duplicate || again.ID != spooled.ID {
 		t.Errorf("a spooled repeat: %+v, %v; want a duplicate of %s", again, err, spooled.ID)
 	}
 	r.Start()
