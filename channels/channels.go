@@ -7,7 +7,6 @@ package channels
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 
 	"github.com/lapor/intake/record"
@@ -60,24 +59,6 @@ type Sink interface {
 
 // ErrUnavailable is returned by a Sink when neither Redis nor the spool can take a record.
 var ErrUnavailable = errors.New("neither redis nor the local spool can store the record; the provider should retry")
-
-// MediaFetcher downloads a pending attachment from the provider that announced it (Twilio
-// MediaUrl with basic auth, Meta media id through the Graph API). The media worker picks
-// the fetcher by the record's provider.
-type MediaFetcher interface {
-	Provider() string
-	// Fetch opens the attachment's bytes. A PermanentError means retrying cannot help.
-	Fetch(ctx context.Context, a record.Attachment) (body io.ReadCloser, contentType string, err error)
-}
-
-// PermanentError marks a failure that a retry cannot mend (404, blocked host, too large).
-type PermanentError struct {
-	Status string // the attachment status to record: failed, too_large, blocked
-	Err    error
-}
-
-func (e *PermanentError) Error() string { return e.Status + ": " + e.Err.Error() }
-func (e *PermanentError) Unwrap() error { return e.Err }
 
 // Secret is a configuration value that must never be printed: it redacts itself in
 // fmt, logs and JSON.

@@ -10,7 +10,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/lapor/intake/channels"
 	"github.com/lapor/intake/record"
 )
 
@@ -125,7 +124,7 @@ func guardedDial(allow []netip.Prefix) func(ctx context.Context, network, addr s
 		c, err := d.DialContext(ctx, network, addr)
 		var b *blockedAddress
 		if errors.As(err, &b) {
-			return nil, &channels.PermanentError{Status: record.MediaBlocked,
+			return nil, &PermanentError{Status: record.MediaBlocked,
 				Err: fmt.Errorf("media host %s resolves to %s, not a public address: provider media come from public servers "+
 					"(list the network in INTAKE_MEDIA_ALLOW_PRIVATE only for an on-premises mirror)", addr, b)}
 		}

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lapor/intake/channels"
 	"github.com/lapor/intake/record"
 )
 
@@ -55,7 +54,7 @@ func TestClientRefusesNamesResolvingToInsideAddresses(t *testing.T) {
 	policy := HostPolicy{target}
 
 	_, err := NewClient(policy, ClientOptions{}).Get(target + "/latest/meta-data/")
-	var perm *channels.PermanentError
+	var perm *PermanentError
 	if !errors.As(err, &perm) || perm.Status != record.MediaBlocked {
 		t.Fatalf("a name resolving to loopback: err %v, want a PermanentError{blocked}", err)
 	}
@@ -86,7 +85,7 @@ func TestClientRefusesLoopbackLiteralWithoutOptIn(t *testing.T) {
 	}))
 	defer srv.Close()
 	_, err := NewClient(HostPolicy{srv.URL}, ClientOptions{}).Get(srv.URL + "/x")
-	var perm *channels.PermanentError
+	var perm *PermanentError
 	if !errors.As(err, &perm) || perm.Status != record.MediaBlocked || !strings.Contains(err.Error(), "127.0.0.1 is a loopback address") {
 		t.Fatalf("err %v, want a PermanentError{blocked} naming 127.0.0.1", err)
 	}

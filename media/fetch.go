@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lapor/intake/channels"
 	"github.com/lapor/intake/record"
 )
 
@@ -92,7 +91,7 @@ func (p HostPolicy) Check(u *url.URL) error {
 	if u != nil && u.Host != "" {
 		host = u.Scheme + "://" + u.Host
 	}
-	return &channels.PermanentError{Status: record.MediaBlocked,
+	return &PermanentError{Status: record.MediaBlocked,
 		Err: fmt.Errorf("media host %s is not among the provider's allowed media hosts; add it to the allow-list only if the provider really serves media there", host)}
 }
 
@@ -129,7 +128,7 @@ func NewClient(p HostPolicy, o ClientOptions) *http.Client {
 		Transport: o.Transport,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) >= 5 {
-				return &channels.PermanentError{Status: record.MediaFailed, Err: errors.New("more than 5 redirects")}
+				return &PermanentError{Status: record.MediaFailed, Err: errors.New("more than 5 redirects")}
 			}
 			if err := p.Check(req.URL); err != nil {
 				return err
@@ -163,9 +162,9 @@ func StatusError(what string, code int, transient ...int) error {
 		}
 	}
 	if code == http.StatusRequestEntityTooLarge {
-		return &channels.PermanentError{Status: record.MediaTooLarge, Err: err}
+		return &PermanentError{Status: record.MediaTooLarge, Err: err}
 	}
-	return &channels.PermanentError{Status: record.MediaFailed, Err: err}
+	return &PermanentError{Status: record.MediaFailed, Err: err}
 }
 
 // ErrDigestMismatch is returned at the end of a VerifyingReader whose bytes do not hash
@@ -216,7 +215,7 @@ func equal(a, b []byte) bool {
 // LimitError returns a PermanentError{too_large} when a declared size exceeds max (> 0).
 func LimitError(declared, max int64) error {
 	if max > 0 && declared > max {
-		return &channels.PermanentError{Status: record.MediaTooLarge,
+		return &PermanentError{Status: record.MediaTooLarge,
 			Err: fmt.Errorf("the provider declares %d bytes, over the limit of %d (INTAKE_MAX_MEDIA_BYTES)", declared, max)}
 	}
 	return nil

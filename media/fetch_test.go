@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/lapor/intake/channels"
 	"github.com/lapor/intake/record"
 )
 
@@ -52,7 +51,7 @@ func TestHostPolicy(t *testing.T) {
 		if err := p.Check(u); (err == nil) != c.want {
 			t.Errorf("Check(%s) = %v", c.url, err)
 		} else if err != nil {
-			var perm *channels.PermanentError
+			var perm *PermanentError
 			if !errors.As(err, &perm) || perm.Status != record.MediaBlocked {
 				t.Errorf("Check(%s) must be a PermanentError{blocked}, got %v", c.url, err)
 			}
@@ -82,7 +81,7 @@ func TestClientRefusesRedirectsOffTheAllowList(t *testing.T) {
 
 	req, _ := http.NewRequest(http.MethodGet, good.URL+"/away", nil)
 	_, err := c.Do(req)
-	var perm *channels.PermanentError
+	var perm *PermanentError
 	if !errors.As(err, &perm) || perm.Status != record.MediaBlocked {
 		t.Fatalf("redirect off the list: err %v, want PermanentError{blocked}", err)
 	}
@@ -133,7 +132,7 @@ func TestStatusError(t *testing.T) {
 	for code, want := range map[int]string{200: "", 206: "", 404: record.MediaFailed, 401: record.MediaFailed,
 		413: record.MediaTooLarge, 429: "retry", 500: "retry", 503: "retry", 408: "retry"} {
 		err := StatusError("x", code)
-		var perm *channels.PermanentError
+		var perm *PermanentError
 		switch {
 		case want == "" && err != nil:
 			t.Errorf("%d: %v", code, err)
@@ -143,7 +142,7 @@ func TestStatusError(t *testing.T) {
 			t.Errorf("%d: %v, want PermanentError{%s}", code, err, want)
 		}
 	}
-	if err := StatusError("x", 404, 404); err == nil || errors.As(err, new(*channels.PermanentError)) {
+	if err := StatusError("x", 404, 404); err == nil || errors.As(err, new(*PermanentError)) {
 		t.Errorf("404 listed as transient must be retryable: %v", err)
 	}
 }
@@ -152,7 +151,7 @@ func TestLimitError(t *testing.T) {
 	if LimitError(10, 0) != nil || LimitError(10, 10) != nil || LimitError(-1, 5) != nil {
 		t.Fatal("within the limit (or unknown) must pass")
 	}
-	var perm *channels.PermanentError
+	var perm *PermanentError
 	if !errors.As(LimitError(11, 10), &perm) || perm.Status != record.MediaTooLarge {
 		t.Fatal("over the limit must be too_large")
 	}

@@ -4,8 +4,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-
-	"github.com/lapor/intake/channels"
 )
 
 // inlineTypes are the sniffed types served under their own name: passive media a browser
@@ -28,10 +26,15 @@ func servedType(head []byte) string {
 	return "application/octet-stream"
 }
 
+// ProblemWriter answers an error as problem+json (channels.WriteProblem's signature).
+type ProblemWriter func(w http.ResponseWriter, status int, typ, detail string)
+
 // Handler serves GET /media/{sha256}. Authentication is the caller's: wrap it. Every
 // answer is a download (Content-Disposition: attachment) that is never sniffed and runs
 // in an empty sandbox (CSP), so even a browser opening the URL directly runs nothing.
-func (s *Store) Handler() http.Handler {
+// problem writes the error answers (channels.WriteProblem in the gateway): the problem+json
+// shape belongs to the HTTP contract, which media does not import.
+func (s *Store) Handler(problem ProblemWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
@@ -39,7 +42,7 @@ func (s *Store) Handler() http.Handler {
 		sum := strings.TrimPrefix(r.URL.Path, "/media/")
 		f, err := s.Open(sum)
 		if err != nil {
-			channels.WriteProblem(w, http.StatusNotFound, "",
+			problem(w, http.StatusNotFound, "",
 				"no attachment with that sha256: use the lower-case sha256 of a record's attachment")
 			return
 		}
@@ -47,7 +50,7 @@ func (s *Store) Handler() http.Handler {
 		head := make([]byte, 512)
 		k, _ := io.ReadFull(f, head)
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			channels.WriteProblem(w, http.StatusInternalServerError, "", "cannot read the stored attachment; retry later")
+			problem(w, http.StatusInternalServerError, "", "cannot read the stored attachment; retry later")
 			return
 		}
 		h.Set("Content-Type", servedType(head[:k]))

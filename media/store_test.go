@@ -10,6 +10,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/lapor/intake/channels"
 )
 
 func TestPutIsContentAddressedAndSniffs(t *testing.T) {
@@ -54,7 +56,7 @@ func TestPutRefusesOverLimit(t *testing.T) {
 func TestHandlerServesOnlyValidSums(t *testing.T) {
 	s, _ := NewStore(t.TempDir(), 1<<20)
 	b, _ := s.Put(strings.NewReader("%PDF-1.4 laporan"), "application/pdf")
-	h := s.Handler()
+	h := s.Handler(channels.WriteProblem)
 	for path, want := range map[string]int{
 		"/media/" + b.SHA256:                  200,
 		"/media/" + strings.Repeat("0", 64):   404,

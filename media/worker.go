@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lapor/intake/channels"
 	"github.com/lapor/intake/metrics"
 	"github.com/lapor/intake/record"
 )
@@ -36,7 +35,7 @@ type Putter interface {
 // or blocked). Webhooks never wait for it. It implements channels.Runner.
 //
 // Every attachment is tried up to Attempts times with exponential backoff (with jitter)
-// between BaseBackoff and MaxBackoff; a channels.PermanentError settles it at once. A
+// between BaseBackoff and MaxBackoff; a PermanentError settles it at once. A
 // record whose worker dies half-way stays staged and is claimed again after MinIdle, by
 // this or another instance; Complete is idempotent, so it is published once.
 type Worker struct {
@@ -44,7 +43,7 @@ type Worker struct {
 	Store Putter
 	// Fetchers by provider (record.ProviderMeta, record.ProviderTwilio). The pipeline's
 	// FetchProviders must be exactly these providers (see Providers).
-	Fetchers map[string]channels.MediaFetcher
+	Fetchers map[string]Fetcher
 	// PublicURL is the gateway's external base; storage_url is PublicURL/media/<sha256>.
 	PublicURL string
 	Metrics   *metrics.Metrics
@@ -72,8 +71,6 @@ type Worker struct {
 	mu       sync.Mutex
 	inflight map[string]bool
 }
-
-var _ channels.Runner = (*Worker)(nil)
 
 // Name implements channels.Runner.
 func (w *Worker) Name() string { return "media-worker" }
@@ -268,7 +265,7 @@ func (w *Worker) fetch(ctx context.Context, c *record.Complaint, a *record.Attac
 			return a.Status
 		}
 		last = err
-		var perm *channels.PermanentError
+		var perm *PermanentError
 		if errors.As(err, &perm) {
 			a.Status = perm.Status
 			if a.Status == "" || a.Status == record.MediaPending || a.Status == record.MediaStored {
@@ -287,7 +284,7 @@ func (w *Worker) fetch(ctx context.Context, c *record.Complaint, a *record.Attac
 }
 
 // once makes one download attempt into the store.
-func (w *Worker) once(ctx context.Context, f channels.MediaFetcher, a *record.Attachment) (Blob, error) {
+func (w *Worker) once(ctx context.Context, f Fetcher, a *record.Attachment) (Blob, error) {
 	ctx, cancel := context.WithTimeout(ctx, w.FetchTimeout)
 	defer cancel()
 	body, ct, err := f.Fetch(ctx, *a)
@@ -301,7 +298,7 @@ func (w *Worker) once(ctx context.Context, f channels.MediaFetcher, a *record.At
 	}
 	blob, err := w.Store.Put(body, declared)
 	if errors.Is(err, ErrTooLarge) {
-		return Blob{}, &channels.PermanentError{Status: record.MediaTooLarge, Err: err}
+		return Blob{}, &PermanentError{Status: record.MediaTooLarge, Err: err}
 	}
 	if err != nil {
 		return Blob{}, fmt.Errorf("download into the media store: %w", err)

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lapor/intake/channels"
 	"github.com/lapor/intake/queue"
 	"github.com/lapor/intake/record"
 )
@@ -126,13 +125,13 @@ func pendingRecord(id string, mediaIDs ...string) *record.Complaint {
 	return c
 }
 
-func newTestWorker(t *testing.T, q PendingQueue, f channels.MediaFetcher, maxBytes int64) (*Worker, *Store) {
+func newTestWorker(t *testing.T, q PendingQueue, f Fetcher, maxBytes int64) (*Worker, *Store) {
 	t.Helper()
 	store, err := NewStore(t.TempDir(), maxBytes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Worker{Queue: q, Store: store, Fetchers: map[string]channels.MediaFetcher{f.Provider(): f},
+	return &Worker{Queue: q, Store: store, Fetchers: map[string]Fetcher{f.Provider(): f},
 		PublicURL: "https://intake.example.go.id/", Consumer: "test", Attempts: 4,
 		BaseBackoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond, PollInterval: 5 * time.Millisecond}, store
 }
@@ -158,7 +157,7 @@ func TestWorkerSettlesEveryOutcome(t *testing.T) {
 		"ok":          {serve(photo)},
 		"twice-then":  {failWith(transient), failWith(transient), serve(photo)},
 		"always-down": {failWith(transient)},
-		"blocked":     {failWith(&channels.PermanentError{Status: record.MediaBlocked, Err: errors.New("host")})},
+		"blocked":     {failWith(&PermanentError{Status: record.MediaBlocked, Err: errors.New("host")})},
 		"huge":        {serve(bytes.Repeat([]byte("x"), 20000))},
 		"corrupt": {func() (io.ReadCloser, error) {
 			return VerifyingReader(io.NopCloser(bytes.NewReader(photo)), hex.EncodeToString(make([]byte, 32))), nil
@@ -312,7 +311,7 @@ func TestBackoffGrowsAndIsBounded(t *testing.T) {
 }
 
 func TestWorkerProviders(t *testing.T) {
-	w := &Worker{Fetchers: map[string]channels.MediaFetcher{record.ProviderMeta: &scriptFetcher{}}}
+	w := &Worker{Fetchers: map[string]Fetcher{record.ProviderMeta: &scriptFetcher{}}}
 	if p := w.Providers(); len(p) != 1 || !p[record.ProviderMeta] {
 		t.Fatal(p)
 	}

@@ -109,8 +109,8 @@ func TestMentionedReferences(t *testing.T) {
 		t.Fatalf("MentionedReferences = %v", got)
 	}
 	for ref, want := range map[string]bool{"7KQ2-9XMD": true, "0812-3456": false, "ANAK-ANAK": false, "7KQ2-9XMU": false, "7KQ29XMD": false} {
-		if ValidReference(ref) != want {
-			t.Errorf("ValidReference(%s) != %v", ref, want)
+		if record.ValidReference(ref) != want {
+			t.Errorf("record.ValidReference(%s) != %v", ref, want)
 		}
 	}
 }

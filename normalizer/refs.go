@@ -3,15 +3,13 @@ package normalizer
 import (
 	"slices"
 	"strings"
-)
 
-// ReferenceAlphabet is Crockford base32 without I, L, O and U. A reference is 8 of these
-// written as two groups of four ("7KQ2-9XMD").
-const ReferenceAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+	"github.com/lapor/intake/record"
+)
 
 // MentionedReferences returns the distinct reference codes found in s, upper-cased, in
 // order of appearance. The gateway only issues references with at least one digit and one
-// letter (see ValidReference), so "0812-3456" (a phone fragment) and "ANAK-ANAK" (Indonesian
+// letter (see record.ValidReference), so "0812-3456" (a phone fragment) and "ANAK-ANAK" (Indonesian
 // reduplication) are never taken for one. A linear scan around each dash: this runs on
 // every message.
 func MentionedReferences(s string) []string {
@@ -24,7 +22,7 @@ func MentionedReferences(s string) []string {
 			continue // part of a longer token
 		}
 		ref := strings.ToUpper(s[i-4 : i+5])
-		if ValidReference(ref) && !slices.Contains(out, ref) {
+		if record.ValidReference(ref) && !slices.Contains(out, ref) {
 			out = append(out, ref)
 		}
 	}
@@ -40,28 +38,4 @@ func alnumRun(s string) bool {
 		}
 	}
 	return true
-}
-
-// ValidReference reports whether ref has the shape the gateway issues: "XXXX-XXXX" in the
-// reference alphabet, with at least one digit and at least one letter.
-func ValidReference(ref string) bool {
-	if len(ref) != 9 || ref[4] != '-' {
-		return false
-	}
-	var digit, letter bool
-	for i := 0; i < 9; i++ {
-		if i == 4 {
-			continue
-		}
-		c := ref[i]
-		if !strings.ContainsRune(ReferenceAlphabet, rune(c)) {
-			return false
-		}
-		if c <= '9' {
-			digit = true
-		} else {
-			letter = true
-		}
-	}
-	return digit && letter
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/lapor/intake/internal/testenv"
-	"github.com/lapor/intake/normalizer"
 	"github.com/lapor/intake/record"
 	"github.com/redis/go-redis/v9"
 )
@@ -125,7 +124,7 @@ func checkRecord(t testing.TB, res Result, en entry) {
 	if en.C.Reference != res.Reference {
 		t.Errorf("complaint reference %q, result %q", en.C.Reference, res.Reference)
 	}
-	if !normalizer.ValidReference(res.Reference) {
+	if !record.ValidReference(res.Reference) {
 		t.Errorf("reference %q is not valid", res.Reference)
 	}
 	if en.C.SchemaVersion != record.SchemaVersion {

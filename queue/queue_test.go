@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/lapor/intake/internal/testenv"
-	"github.com/lapor/intake/normalizer"
 	"github.com/lapor/intake/record"
 )
 
@@ -194,7 +193,7 @@ func TestReferenceCollisionRetry(t *testing.T) {
 	if err != nil {
 		t.Fatalf("publish: %v", err)
 	}
-	if r.Reference == taken || !normalizer.ValidReference(r.Reference) || c.Reference != r.Reference {
+	if r.Reference == taken || !record.ValidReference(r.Reference) || c.Reference != r.Reference {
 		t.Fatalf("result reference %q (complaint %q): want a fresh valid one", r.Reference, c.Reference)
 	}
 	en := e.entries(DefaultStream)

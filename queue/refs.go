@@ -13,7 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/lapor/intake/normalizer"
+	"github.com/lapor/intake/record"
 )
 
 // References are unique by construction rather than by a claim per record: a counter in
@@ -138,9 +138,9 @@ func formatReference(v uint64) (string, bool) {
 			b[i] = '-'
 			continue
 		}
-		b[i] = normalizer.ReferenceAlphabet[v>>(5*j)&31]
+		b[i] = record.ReferenceAlphabet[v>>(5*j)&31]
 		j++
 	}
 	s := string(b[:])
-	return s, normalizer.ValidReference(s)
+	return s, record.ValidReference(s)
 }

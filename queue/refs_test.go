@@ -6,13 +6,13 @@ import (
 	"testing"
 
 	"github.com/lapor/intake/internal/testenv"
-	"github.com/lapor/intake/normalizer"
+	"github.com/lapor/intake/record"
 )
 
 // counterHalf reports whether ref lies in the half of the space the counter issues (top
 // bit clear: the last character is one of the alphabet's first sixteen).
 func counterHalf(ref string) bool {
-	return strings.IndexByte(normalizer.ReferenceAlphabet, ref[8]) < 16
+	return strings.IndexByte(record.ReferenceAlphabet, ref[8]) < 16
 }
 
 func TestCounterReferencesAreUniqueValidAndSpread(t *testing.T) {
@@ -25,7 +25,7 @@ func TestCounterReferencesAreUniqueValidAndSpread(t *testing.T) {
 	sequentialNeighbours := 0
 	for i := 0; i < n; i++ {
 		ref, counter := a.take(ctx, false)
-		if !counter || !normalizer.ValidReference(ref) || !counterHalf(ref) {
+		if !counter || !record.ValidReference(ref) || !counterHalf(ref) {
 			t.Fatalf("reference %d: %q (counter %v)", i, ref, counter)
 		}
 		if seen[ref] {
@@ -69,7 +69,7 @@ func TestPermuteIsABijectionOfItsDomain(t *testing.T) {
 
 func TestRandomReferencesUseTheOtherHalfAndAreClaimed(t *testing.T) {
 	for i := 0; i < 1000; i++ {
-		if ref := newReference(); counterHalf(ref) || !normalizer.ValidReference(ref) {
+		if ref := newReference(); counterHalf(ref) || !record.ValidReference(ref) {
 			t.Fatalf("random reference %q is in the counter's half or invalid", ref)
 		}
 	}

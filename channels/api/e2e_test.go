@@ -16,6 +16,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
 
+	"github.com/lapor/intake/channels"
 	"github.com/lapor/intake/channels/api"
 	"github.com/lapor/intake/docs"
 	"github.com/lapor/intake/internal/gatewaytest"
@@ -148,7 +149,7 @@ func startGateway(t *testing.T) *gatewaytest.Gateway {
 				t.Fatal(err)
 			}
 			ch.Routes(g.Router)
-			guard, err := api.MediaGuard(cfg, g.Media.Handler()) // serve.go's wiring; without media keys any API key reads
+			guard, err := api.MediaGuard(cfg, g.Media.Handler(channels.WriteProblem)) // serve.go's wiring; without media keys any API key reads
 			if err != nil {
 				t.Fatal(err)
 			}

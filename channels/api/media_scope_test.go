@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lapor/intake/channels"
 	"github.com/lapor/intake/channels/api"
 	"github.com/lapor/intake/internal/gatewaytest"
 	"github.com/lapor/intake/record"
@@ -26,7 +27,7 @@ func startScopedGateway(t *testing.T) *gatewaytest.Gateway {
 				t.Fatal(err)
 			}
 			ch.Routes(g.Router)
-			guard, err := api.MediaGuard(cfg, g.Media.Handler())
+			guard, err := api.MediaGuard(cfg, g.Media.Handler(channels.WriteProblem))
 			if err != nil {
 				t.Fatal(err)
 			}

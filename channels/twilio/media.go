@@ -23,7 +23,7 @@ var DefaultMediaHosts = []string{"api.twilio.com", "mms.twiliocdn.com", ".twilio
 
 // MediaFetcher downloads MMS and WhatsApp-through-Twilio media (MediaUrlN) with HTTP basic
 // auth AccountSid:AuthToken, only from DefaultMediaHosts (or the hosts given). It
-// implements channels.MediaFetcher for the media worker.
+// implements media.Fetcher for the media worker.
 type MediaFetcher struct {
 	accountSID string
 	authToken  string
@@ -32,7 +32,7 @@ type MediaFetcher struct {
 	maxBytes   int64
 }
 
-var _ channels.MediaFetcher = (*MediaFetcher)(nil)
+var _ media.Fetcher = (*MediaFetcher)(nil)
 
 // MediaOptions adjust a MediaFetcher; the zero value is production's.
 type MediaOptions struct {
@@ -67,32 +67,32 @@ func NewMediaFetcher(accountSID string, authToken channels.Secret, o MediaOption
 	}
 }
 
-// Provider implements channels.MediaFetcher.
+// Provider implements media.Fetcher.
 func (f *MediaFetcher) Provider() string { return record.ProviderTwilio }
 
-// Fetch implements channels.MediaFetcher. A 404 is retried (Twilio may answer it for a
+// Fetch implements media.Fetcher. A 404 is retried (Twilio may answer it for a
 // moment right after the webhook); other 4xx are permanent.
 func (f *MediaFetcher) Fetch(ctx context.Context, a record.Attachment) (io.ReadCloser, string, error) {
 	if a.SourceURL == "" {
-		return nil, "", &channels.PermanentError{Status: record.MediaFailed, Err: errors.New("the attachment has no MediaUrl")}
+		return nil, "", &media.PermanentError{Status: record.MediaFailed, Err: errors.New("the attachment has no MediaUrl")}
 	}
 	u, err := url.Parse(a.SourceURL)
 	if err != nil {
-		return nil, "", &channels.PermanentError{Status: record.MediaFailed, Err: fmt.Errorf("MediaUrl is not a URL: %w", err)}
+		return nil, "", &media.PermanentError{Status: record.MediaFailed, Err: fmt.Errorf("MediaUrl is not a URL: %w", err)}
 	}
 	if err := f.policy.Check(u); err != nil {
 		return nil, "", err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, "", &channels.PermanentError{Status: record.MediaFailed, Err: err}
+		return nil, "", &media.PermanentError{Status: record.MediaFailed, Err: err}
 	}
 	if f.accountSID != "" && f.authToken != "" {
 		req.SetBasicAuth(f.accountSID, f.authToken)
 	}
 	resp, err := f.client.Do(req)
 	if err != nil {
-		var perm *channels.PermanentError
+		var perm *media.PermanentError
 		if errors.As(err, &perm) {
 			return nil, "", perm
 		}

@@ -10,7 +10,7 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/media"
 	"github.com/lapor/intake/record"
 )
 
@@ -60,7 +60,7 @@ func TestMediaFetcher(t *testing.T) {
 		return string(b), ct, err
 	}
 	status := func(err error) string {
-		var p *channels.PermanentError
+		var p *media.PermanentError
 		if errors.As(err, &p) {
 			return p.Status
 		}

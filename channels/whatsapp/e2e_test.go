@@ -144,7 +144,7 @@ func (e *env) worker(t *testing.T, consumer string, minIdle time.Duration) (stop
 	t.Helper()
 	w := &media.Worker{
 		Queue: e.Queue, Store: e.Media, PublicURL: e.URL, Metrics: e.Metrics, Consumer: consumer,
-		Fetchers: map[string]channels.MediaFetcher{record.ProviderMeta: whatsapp.NewMediaFetcher(e.graph.config(),
+		Fetchers: map[string]media.Fetcher{record.ProviderMeta: whatsapp.NewMediaFetcher(e.graph.config(),
 			whatsapp.WithPrivateNetworks(netip.MustParsePrefix("127.0.0.0/8")))},
 		Attempts: 3, BaseBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
 		MinIdle: minIdle, PollInterval: 10 * time.Millisecond,

@@ -15,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lapor/intake/channels"
 	"github.com/lapor/intake/media"
 	"github.com/lapor/intake/record"
 )
@@ -27,7 +26,7 @@ var DefaultMediaHosts = []string{"lookaside.fbsbx.com", ".fbsbx.com", ".fbcdn.ne
 // MediaFetcher downloads WhatsApp Cloud API media by id: GET {graph}/{media-id} with the
 // bearer token gives a short-lived URL, the mime type, the sha256 and the size; the URL is
 // then downloaded with the same token, and the bytes are checked against that sha256. It
-// implements channels.MediaFetcher for the media worker.
+// implements media.Fetcher for the media worker.
 type MediaFetcher struct {
 	graph    string
 	token    string
@@ -36,7 +35,7 @@ type MediaFetcher struct {
 	maxBytes int64
 }
 
-var _ channels.MediaFetcher = (*MediaFetcher)(nil)
+var _ media.Fetcher = (*MediaFetcher)(nil)
 
 // FetcherOption adjusts a MediaFetcher.
 type FetcherOption func(*fetcherOptions)
@@ -100,7 +99,7 @@ func NewMediaFetcher(cfg Config, opts ...FetcherOption) *MediaFetcher {
 	}
 }
 
-// Provider implements channels.MediaFetcher.
+// Provider implements media.Fetcher.
 func (f *MediaFetcher) Provider() string { return record.ProviderMeta }
 
 // mediaInfo is the Graph media endpoint's answer.
@@ -112,14 +111,14 @@ type mediaInfo struct {
 	ID       string     `json:"id"`
 }
 
-// Fetch implements channels.MediaFetcher. The returned body fails at EOF with
+// Fetch implements media.Fetcher. The returned body fails at EOF with
 // media.ErrDigestMismatch when the bytes differ from the sha256 Graph announced.
 func (f *MediaFetcher) Fetch(ctx context.Context, a record.Attachment) (io.ReadCloser, string, error) {
 	if a.MediaID == "" {
-		return nil, "", &channels.PermanentError{Status: record.MediaFailed, Err: errors.New("the attachment has no WhatsApp media id")}
+		return nil, "", &media.PermanentError{Status: record.MediaFailed, Err: errors.New("the attachment has no WhatsApp media id")}
 	}
 	if f.token == "" {
-		return nil, "", &channels.PermanentError{Status: record.MediaFailed,
+		return nil, "", &media.PermanentError{Status: record.MediaFailed,
 			Err: errors.New("no Graph API token: set INTAKE_WHATSAPP_ACCESS_TOKEN to download WhatsApp media")}
 	}
 	info, err := f.lookup(ctx, a.MediaID)
@@ -128,7 +127,7 @@ func (f *MediaFetcher) Fetch(ctx context.Context, a record.Attachment) (io.ReadC
 	}
 	u, err := url.Parse(info.URL)
 	if err != nil || info.URL == "" {
-		return nil, "", &channels.PermanentError{Status: record.MediaFailed, Err: errors.New("the Graph media endpoint gave no usable download url")}
+		return nil, "", &media.PermanentError{Status: record.MediaFailed, Err: errors.New("the Graph media endpoint gave no usable download url")}
 	}
 	if err := f.policy.Check(u); err != nil {
 		return nil, "", err
@@ -140,7 +139,7 @@ func (f *MediaFetcher) Fetch(ctx context.Context, a record.Attachment) (io.ReadC
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, "", &channels.PermanentError{Status: record.MediaFailed, Err: err}
+		return nil, "", &media.PermanentError{Status: record.MediaFailed, Err: err}
 	}
 	req.Header.Set("Authorization", "Bearer "+f.token)
 	resp, err := f.client.Do(req)
@@ -181,7 +180,7 @@ func hexDigest(s string) string {
 func (f *MediaFetcher) lookup(ctx context.Context, id string) (*mediaInfo, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.graph+"/"+url.PathEscape(id), nil)
 	if err != nil {
-		return nil, &channels.PermanentError{Status: record.MediaFailed, Err: err}
+		return nil, &media.PermanentError{Status: record.MediaFailed, Err: err}
 	}
 	req.Header.Set("Authorization", "Bearer "+f.token)
 	resp, err := f.client.Do(req)
@@ -201,7 +200,7 @@ func (f *MediaFetcher) lookup(ctx context.Context, id string) (*mediaInfo, error
 
 // unwrapPermanent surfaces a PermanentError a redirect check returned inside *url.Error.
 func unwrapPermanent(err error) error {
-	var perm *channels.PermanentError
+	var perm *media.PermanentError
 	if errors.As(err, &perm) {
 		return perm
 	}

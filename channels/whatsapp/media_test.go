@@ -15,7 +15,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/lapor/intake/channels"
 	"github.com/lapor/intake/media"
 	"github.com/lapor/intake/record"
 )
@@ -87,7 +86,7 @@ func TestMediaFetcher(t *testing.T) {
 		return b, ct, err
 	}
 	perm := func(err error) string {
-		var p *channels.PermanentError
+		var p *media.PermanentError
 		if errors.As(err, &p) {
 			return p.Status
 		}

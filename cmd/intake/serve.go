@@ -172,7 +172,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 
 	// Media downloads: a record with remote media is staged until a worker has settled
 	// them. A provider without download credentials keeps its media "pending".
-	worker := &media.Worker{Queue: g.queue, Store: store, Fetchers: map[string]channels.MediaFetcher{},
+	worker := &media.Worker{Queue: g.queue, Store: store, Fetchers: map[string]media.Fetcher{},
 		PublicURL: cfg.PublicURL, Metrics: m, Logger: log}
 	if cfg.Twilio.Enabled() && cfg.Twilio.AccountSID != "" {
 		worker.Fetchers[record.ProviderTwilio] = twilio.NewMediaFetcher(cfg.Twilio.AccountSID, cfg.Twilio.AuthToken,
@@ -220,7 +220,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 		add(ch, err)
 		if err == nil {
 			// The core fetches attachments with INTAKE_MEDIA_KEYS, or with the API keys when unset.
-			guard, err := api.MediaGuard(cfg.API, store.Handler())
+			guard, err := api.MediaGuard(cfg.API, store.Handler(channels.WriteProblem))
 			if err != nil {
 				errs = append(errs, err)
 			} else {
