@@ -118,7 +118,7 @@ func TestNoAuthservIDNoReceipts(t *testing.T) {
 	var buf syncBuffer
 	log := slog.New(slog.NewTextHandler(&buf, nil))
 	cfg := Config{Mailboxes: []Mailbox{{Addr: "127.0.0.1:1", Username: "u", Password: "p"}}, SMTP: smtpConfig("127.0.0.1:2")}
-	ch, err := New(cfg, newFakeSink(), nil, Options{Logger: log, Receipts: channels.Receipts{Enabled: true}})
+	ch, err := New(cfg, newFakeSink(), Options{Logger: log, Receipts: channels.Receipts{Enabled: true}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,6 +36,9 @@ type StateStore interface {
 type Options struct {
 	Logger  *slog.Logger
 	Metrics *metrics.Metrics
+	// State keeps each mailbox's UIDVALIDITY and last UID (in Redis in production); nil:
+	// the cursor lives in memory only.
+	State StateStore
 	// Receipts: whether and what to answer a citizen (INTAKE_RECEIPTS, the texts).
 	Receipts channels.Receipts
 	// ReceiptGate holds the receipt budgets (per recipient, per domain, global), shared in
@@ -68,9 +71,8 @@ type Channel struct {
 var _ channels.Runner = (*Channel)(nil)
 
 // New builds the channel for every mailbox of cfg. Its only I/O is the check of the
-// temporary directory (prepareTempDir). state may be nil (the cursor then lives in memory
-// only).
-func New(cfg Config, sink channels.Sink, state StateStore, opts Options) (*Channel, error) {
+// temporary directory (prepareTempDir).
+func New(cfg Config, sink channels.Sink, opts Options) (*Channel, error) {
 	if errs := cfg.Validate(); len(errs) > 0 {
 		return nil, fmt.Errorf("email channel: %w", errors.Join(errs...))
 	}
@@ -117,7 +119,7 @@ func New(cfg Config, sink channels.Sink, state StateStore, opts Options) (*Chann
 		}
 	}
 	for _, mb := range cfg.All() {
-		ch.pollers = append(ch.pollers, newPoller(mb, sink, state, opts, ch.receipts))
+		ch.pollers = append(ch.pollers, newPoller(mb, sink, opts.State, opts, ch.receipts))
 	}
 	return ch, nil
 }

@@ -74,7 +74,7 @@ func TestTempDirCheckedAndClearedAtStart(t *testing.T) {
 	if err := os.WriteFile(notDir, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := New(Config{Mailboxes: []Mailbox{mb}, TempDir: notDir}, newFakeSink(), nil, Options{})
+	_, err := New(Config{Mailboxes: []Mailbox{mb}, TempDir: notDir}, newFakeSink(), Options{})
 	if err == nil || !strings.Contains(err.Error(), "INTAKE_IMAP_TEMP_DIR") {
 		t.Fatalf("New with a file as temp dir: %v", err)
 	}
@@ -86,7 +86,7 @@ func TestTempDirCheckedAndClearedAtStart(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := New(Config{Mailboxes: []Mailbox{mb}, TempDir: dir}, newFakeSink(), nil, Options{}); err != nil {
+	if _, err := New(Config{Mailboxes: []Mailbox{mb}, TempDir: dir}, newFakeSink(), Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(stale); !os.IsNotExist(err) {

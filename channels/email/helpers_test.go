@@ -195,7 +195,8 @@ func startChannel(t testing.TB, cfg Config, sink channels.Sink, state StateStore
 	if opts.BackoffMin == 0 {
 		opts.BackoffMin, opts.BackoffMax = 50*time.Millisecond, 500*time.Millisecond
 	}
-	ch, err := New(cfg, sink, state, opts)
+	opts.State = state
+	ch, err := New(cfg, sink, opts)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

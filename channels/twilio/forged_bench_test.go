@@ -63,7 +63,11 @@ func BenchmarkForgedPost(b *testing.B) {
 		b.Fatal(err)
 	}
 	tw.Routes(srv)
-	whatsapp.New(whatsapp.Config{AppSecret: "app-secret", VerifyToken: "v"}, normalizingSink{}).Routes(srv)
+	wa, err := whatsapp.New(whatsapp.Config{AppSecret: "app-secret", VerifyToken: "v"}, normalizingSink{}, whatsapp.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	wa.Routes(srv)
 	h := srv.Handler()
 
 	// Forged signatures of the right shape, so that each channel computes its HMACs.

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/lapor/intake/channels"
 	"github.com/lapor/intake/media"
 	"github.com/lapor/intake/record"
 )
@@ -50,17 +49,17 @@ type MediaOptions struct {
 	AllowPrivate []netip.Prefix
 }
 
-// NewMediaFetcher returns the fetcher for the account's media. Without accountSID the
+// NewMediaFetcher returns the fetcher for cfg's account media. Without cfg.AccountSID the
 // fetcher still tries without credentials (accounts that do not enforce media auth).
-func NewMediaFetcher(accountSID string, authToken channels.Secret, o MediaOptions) *MediaFetcher {
+func NewMediaFetcher(cfg Config, o MediaOptions) *MediaFetcher {
 	hosts := o.Hosts
 	if hosts == nil {
 		hosts = DefaultMediaHosts
 	}
 	policy := media.HostPolicy(hosts)
 	return &MediaFetcher{
-		accountSID: accountSID,
-		authToken:  authToken.Reveal(),
+		accountSID: cfg.AccountSID,
+		authToken:  cfg.AuthToken.Reveal(),
 		policy:     policy,
 		client:     media.NewClient(policy, media.ClientOptions{Timeout: o.Timeout, Transport: o.Transport, AllowPrivate: o.AllowPrivate}),
 		maxBytes:   o.MaxBytes,

@@ -46,7 +46,7 @@ func TestMediaFetcher(t *testing.T) {
 	}))
 	defer api.Close()
 
-	f := NewMediaFetcher("AC1", "tok", MediaOptions{Hosts: []string{api.URL, cdn.URL}, AllowPrivate: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	f := NewMediaFetcher(Config{AccountSID: "AC1", AuthToken: "tok"}, MediaOptions{Hosts: []string{api.URL, cdn.URL}, AllowPrivate: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 	if f.Provider() != record.ProviderTwilio {
 		t.Fatal(f.Provider())
 	}
@@ -94,11 +94,11 @@ func TestMediaFetcher(t *testing.T) {
 	if _, _, err := fetch(f, ""); status(err) != record.MediaFailed {
 		t.Errorf("no MediaUrl: %v", err)
 	}
-	noAuth := NewMediaFetcher("", "tok", MediaOptions{Hosts: []string{api.URL}, AllowPrivate: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	noAuth := NewMediaFetcher(Config{AuthToken: "tok"}, MediaOptions{Hosts: []string{api.URL}, AllowPrivate: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 	if _, _, err := fetch(noAuth, api.URL+"/direct"); status(err) != record.MediaFailed {
 		t.Errorf("401 without an account sid: %v", err)
 	}
-	if prod := NewMediaFetcher("AC1", "tok", MediaOptions{}); !prod.policy.Allows(mustURL(t, "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1")) ||
+	if prod := NewMediaFetcher(Config{AccountSID: "AC1", AuthToken: "tok"}, MediaOptions{}); !prod.policy.Allows(mustURL(t, "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1")) ||
 		!prod.policy.Allows(mustURL(t, "https://mms.twiliocdn.com/AC1/x")) {
 		t.Error("the default hosts must cover Twilio's API and media CDN")
 	}

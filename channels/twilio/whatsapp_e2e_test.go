@@ -86,7 +86,7 @@ func TestWhatsAppThroughTwilioMediaIsStored(t *testing.T) {
 
 	g := gatewaytest.Start(t, gatewaytest.Options{Mount: waMount, FetchProviders: map[string]bool{record.ProviderTwilio: true}})
 	w := &media.Worker{Queue: g.Queue, Store: g.Media, PublicURL: g.URL, Consumer: "t",
-		Fetchers: map[string]media.Fetcher{record.ProviderTwilio: twilio.NewMediaFetcher("ACtest", waToken,
+		Fetchers: map[string]media.Fetcher{record.ProviderTwilio: twilio.NewMediaFetcher(twilio.Config{AccountSID: "ACtest", AuthToken: waToken},
 			twilio.MediaOptions{Hosts: []string{api.URL}, AllowPrivate: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})},
 		Attempts: 3, BaseBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, PollInterval: 10 * time.Millisecond}
 	ctx, cancel := context.WithCancel(context.Background())

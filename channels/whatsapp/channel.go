@@ -37,52 +37,45 @@ var (
 	_ channels.Runner  = (*Channel)(nil)
 )
 
-// Option adjusts a Channel.
-type Option func(*options)
-
-type options struct {
-	logger   *slog.Logger
-	receipts channels.Receipts
-	window   time.Duration
-	client   *http.Client
-	gate     *channels.ReceiptGate
+// Options adjust a Channel; the zero value is a channel without receipts that logs nothing.
+type Options struct {
+	// Logger is discarded when nil. Log lines carry counts and hashed message ids, never a
+	// phone number, a name or a text.
+	Logger *slog.Logger
+	// Receipts enables receipts with its texts (when Enabled and an access token is
+	// configured): one WhatsApp text with the reference(s) per burst of messages.
+	Receipts channels.Receipts
+	// ReceiptWindow is how long a sender must stay quiet before the burst's receipt goes
+	// out (5 s when 0): several photos sent in a row get one receipt.
+	ReceiptWindow time.Duration
+	// ReceiptGate is where receipt budgets are kept (shared in Redis in production; a gate
+	// in this process's memory when nil): a citizen gets at most Receipts.PerCitizen
+	// receipts per window, the messages beyond it are stored without one.
+	ReceiptGate *channels.ReceiptGate
+	// GraphClient is the HTTP client for Graph calls made by receipts (tests).
+	GraphClient *http.Client
 }
 
-// WithLogger sets the logger (discarded by default). Log lines carry counts and hashed
-// message ids, never a phone number, a name or a text.
-func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
-
-// WithReceipts enables receipts with r's texts (when r.Enabled and an access token is
-// configured): one WhatsApp text with the reference(s) per burst of messages.
-func WithReceipts(r channels.Receipts) Option { return func(o *options) { o.receipts = r } }
-
-// WithReceiptWindow is how long a sender must stay quiet before the burst's receipt goes
-// out (5 s by default): several photos sent in a row get one receipt.
-func WithReceiptWindow(d time.Duration) Option { return func(o *options) { o.window = d } }
-
-// WithGraphClient sets the HTTP client for Graph calls made by receipts (tests).
-func WithGraphClient(c *http.Client) Option { return func(o *options) { o.client = c } }
-
 // New returns the channel for cfg, handing messages to sink.
-func New(cfg Config, sink channels.Sink, opts ...Option) *Channel {
-	o := options{window: 5 * time.Second}
-	for _, fn := range opts {
-		fn(&o)
+func New(cfg Config, sink channels.Sink, o Options) (*Channel, error) {
+	if !cfg.Enabled() {
+		return nil, errors.New("whatsapp: INTAKE_WHATSAPP_APP_SECRET is not set")
 	}
-	if o.logger == nil {
-		o.logger = slog.New(slog.DiscardHandler)
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	c := &Channel{cfg: cfg, sink: sink, log: o.logger.With("channel", record.ChannelWhatsApp)}
-	if o.receipts.Enabled && cfg.AccessToken != "" {
-		if o.client == nil {
-			o.client = &http.Client{Timeout: 15 * time.Second}
+	c := &Channel{cfg: cfg, sink: sink, log: o.Logger.With("channel", record.ChannelWhatsApp)}
+	if o.Receipts.Enabled && cfg.AccessToken != "" {
+		client := o.GraphClient
+		if client == nil {
+			client = &http.Client{Timeout: 15 * time.Second}
 		}
-		c.receipts = newReceipter(cfg.graphURL(), cfg.AccessToken.Reveal(), o.client, o.receipts, o.window, c.log)
-		if o.gate != nil {
-			c.receipts.gate = o.gate
+		c.receipts = newReceipter(cfg.graphURL(), cfg.AccessToken.Reveal(), client, o.Receipts, o.ReceiptWindow, c.log)
+		if o.ReceiptGate != nil {
+			c.receipts.gate = o.ReceiptGate
 		}
 	}
-	return c
+	return c, nil
 }
 
 // Name implements channels.Webhook and channels.Runner.

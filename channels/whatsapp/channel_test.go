@@ -65,6 +65,16 @@ func (m mux) Handle(method, path string, h http.Handler) { m.ServeMux.Handle(met
 
 const testSecret = "unit-app-secret"
 
+// newChannel is New for a config the test knows to be valid.
+func newChannel(t *testing.T, cfg Config, sink channels.Sink, o Options) *Channel {
+	t.Helper()
+	ch, err := New(cfg, sink, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ch
+}
+
 func serveChannel(t *testing.T, ch *Channel) *httptest.Server {
 	t.Helper()
 	m := mux{http.NewServeMux()}
@@ -91,7 +101,7 @@ func post(t *testing.T, url string, body []byte, sig string) (int, string) {
 }
 
 func TestHandshake(t *testing.T) {
-	ch := New(Config{AppSecret: testSecret, VerifyToken: "verify-me"}, newFakeSink())
+	ch := newChannel(t, Config{AppSecret: testSecret, VerifyToken: "verify-me"}, newFakeSink(), Options{})
 	srv := serveChannel(t, ch)
 	cases := []struct {
 		query string
@@ -128,7 +138,7 @@ func TestHandshake(t *testing.T) {
 func TestReceive(t *testing.T) {
 	var logs bytes.Buffer
 	sink := newFakeSink()
-	ch := New(Config{AppSecret: testSecret, VerifyToken: "v"}, sink, WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	ch := newChannel(t, Config{AppSecret: testSecret, VerifyToken: "v"}, sink, Options{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	srv := serveChannel(t, ch)
 
 	multi := fixture(t, "meta-multi")
@@ -176,7 +186,7 @@ func TestReceive(t *testing.T) {
 func TestReceiveAnswers500UnlessEveryMessageIsDurable(t *testing.T) {
 	sink := newFakeSink()
 	sink.failAfter = 1
-	srv := serveChannel(t, New(Config{AppSecret: testSecret, VerifyToken: "v"}, sink))
+	srv := serveChannel(t, newChannel(t, Config{AppSecret: testSecret, VerifyToken: "v"}, sink, Options{}))
 	multi := fixture(t, "meta-multi")
 	code, body := post(t, srv.URL, multi, Sign(testSecret, multi))
 	if code != 500 || !strings.Contains(body, "1 of 2") || !strings.Contains(body, `"status":500`) {
@@ -227,8 +237,8 @@ func TestReceiptsOnePerBurst(t *testing.T) {
 	graph := httptest.NewServer(g)
 	defer graph.Close()
 	sink := newFakeSink()
-	ch := New(Config{AppSecret: testSecret, VerifyToken: "v", AccessToken: "tok", GraphURL: graph.URL + "/v25.0"}, sink,
-		WithReceipts(channels.Receipts{Enabled: true}), WithReceiptWindow(time.Hour))
+	ch := newChannel(t, Config{AppSecret: testSecret, VerifyToken: "v", AccessToken: "tok", GraphURL: graph.URL + "/v25.0"}, sink,
+		Options{Receipts: channels.Receipts{Enabled: true}, ReceiptWindow: time.Hour})
 	srv := serveChannel(t, ch)
 
 	// Three photos in one POST, a fourth in the next POST, the same POST again (a retry),
@@ -278,8 +288,8 @@ func TestReceiptsAfterTheQuietWindow(t *testing.T) {
 	g := &graphRecorder{}
 	graph := httptest.NewServer(g)
 	defer graph.Close()
-	ch := New(Config{AppSecret: testSecret, VerifyToken: "v", AccessToken: "tok", GraphURL: graph.URL}, newFakeSink(),
-		WithReceipts(channels.Receipts{Enabled: true}), WithReceiptWindow(20*time.Millisecond))
+	ch := newChannel(t, Config{AppSecret: testSecret, VerifyToken: "v", AccessToken: "tok", GraphURL: graph.URL}, newFakeSink(),
+		Options{Receipts: channels.Receipts{Enabled: true}, ReceiptWindow: 20 * time.Millisecond})
 	srv := serveChannel(t, ch)
 	p := burstPayload(t, "6281200000001", "a", "b")
 	post(t, srv.URL, p, Sign(testSecret, p))
@@ -298,8 +308,8 @@ func TestReceiptFailureNeverFailsIntake(t *testing.T) {
 	graph := httptest.NewServer(g)
 	defer graph.Close()
 	sink := newFakeSink()
-	ch := New(Config{AppSecret: testSecret, VerifyToken: "v", AccessToken: "tok", GraphURL: graph.URL}, sink,
-		WithReceipts(channels.Receipts{Enabled: true}), WithReceiptWindow(time.Hour))
+	ch := newChannel(t, Config{AppSecret: testSecret, VerifyToken: "v", AccessToken: "tok", GraphURL: graph.URL}, sink,
+		Options{Receipts: channels.Receipts{Enabled: true}, ReceiptWindow: time.Hour})
 	srv := serveChannel(t, ch)
 	p := burstPayload(t, "6281200000001", "a")
 	if code, _ := post(t, srv.URL, p, Sign(testSecret, p)); code != 200 {
@@ -313,8 +323,8 @@ func TestReceiptFailureNeverFailsIntake(t *testing.T) {
 
 func TestReceiptsOffWithoutTokenOrSetting(t *testing.T) {
 	for name, ch := range map[string]*Channel{
-		"no token":     New(Config{AppSecret: testSecret}, newFakeSink(), WithReceipts(channels.Receipts{Enabled: true})),
-		"receipts off": New(Config{AppSecret: testSecret, AccessToken: "tok"}, newFakeSink(), WithReceipts(channels.Receipts{})),
+		"no token":     newChannel(t, Config{AppSecret: testSecret}, newFakeSink(), Options{Receipts: channels.Receipts{Enabled: true}}),
+		"receipts off": newChannel(t, Config{AppSecret: testSecret, AccessToken: "tok"}, newFakeSink(), Options{}),
 	} {
 		if ch.receipts != nil {
 			t.Errorf("%s: receipts are on", name)
@@ -326,8 +336,8 @@ func TestRunFlushesReceiptsAtShutdown(t *testing.T) {
 	g := &graphRecorder{}
 	graph := httptest.NewServer(g)
 	defer graph.Close()
-	ch := New(Config{AppSecret: testSecret, VerifyToken: "v", AccessToken: "tok", GraphURL: graph.URL}, newFakeSink(),
-		WithReceipts(channels.Receipts{Enabled: true}), WithReceiptWindow(time.Hour))
+	ch := newChannel(t, Config{AppSecret: testSecret, VerifyToken: "v", AccessToken: "tok", GraphURL: graph.URL}, newFakeSink(),
+		Options{Receipts: channels.Receipts{Enabled: true}, ReceiptWindow: time.Hour})
 	srv := serveChannel(t, ch)
 	p := burstPayload(t, "6281200000001", "a")
 	post(t, srv.URL, p, Sign(testSecret, p))

@@ -125,14 +125,18 @@ type env struct {
 	ch    *whatsapp.Channel
 }
 
-func start(t *testing.T, maxBody int64, opts ...whatsapp.Option) *env {
+func start(t *testing.T, maxBody int64, opts whatsapp.Options) *env {
 	t.Helper()
 	e := &env{graph: newGraph(t)}
 	e.Gateway = gatewaytest.Start(t, gatewaytest.Options{
 		MaxBodyBytes:   maxBody,
 		FetchProviders: map[string]bool{record.ProviderMeta: true},
 		Mount: func(t testing.TB, g *gatewaytest.Gateway) {
-			e.ch = whatsapp.New(e.graph.config(), g.Sink, opts...)
+			ch, err := whatsapp.New(e.graph.config(), g.Sink, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.ch = ch
 			e.ch.Routes(g.Router)
 		},
 	})
@@ -145,7 +149,7 @@ func (e *env) worker(t *testing.T, consumer string, minIdle time.Duration) (stop
 	w := &media.Worker{
 		Queue: e.Queue, Store: e.Media, PublicURL: e.URL, Metrics: e.Metrics, Consumer: consumer,
 		Fetchers: map[string]media.Fetcher{record.ProviderMeta: whatsapp.NewMediaFetcher(e.graph.config(),
-			whatsapp.WithPrivateNetworks(netip.MustParsePrefix("127.0.0.0/8")))},
+			whatsapp.MediaOptions{AllowPrivate: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})},
 		Attempts: 3, BaseBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
 		MinIdle: minIdle, PollInterval: 10 * time.Millisecond,
 	}
@@ -209,7 +213,7 @@ func (e *env) pendingLen(t *testing.T) int64 {
 }
 
 func TestEveryMetaFixtureEndToEnd(t *testing.T) {
-	e := start(t, 0)
+	e := start(t, 0, whatsapp.Options{})
 	e.worker(t, "w1", 0)
 	type want struct {
 		records, rejections int
@@ -303,7 +307,11 @@ func TestSidecarSecretValidatesTheRawFixture(t *testing.T) {
 	}
 	f.Close()
 	g := gatewaytest.Start(t, gatewaytest.Options{Mount: func(t testing.TB, g *gatewaytest.Gateway) {
-		whatsapp.New(whatsapp.Config{AppSecret: channels.Secret(sc["app_secret"]), VerifyToken: "v"}, g.Sink).Routes(g.Router)
+		ch, err := whatsapp.New(whatsapp.Config{AppSecret: channels.Secret(sc["app_secret"]), VerifyToken: "v"}, g.Sink, whatsapp.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch.Routes(g.Router)
 	}})
 	gatewaytest.Run(t, g, []gatewaytest.Case{{
 		Name: "sidecar signature", Path: whatsapp.Path, Body: readFixture(t, "meta-text"),
@@ -313,7 +321,7 @@ func TestSidecarSecretValidatesTheRawFixture(t *testing.T) {
 }
 
 func TestSamePostTwiceGivesOneRecordPerMessage(t *testing.T) {
-	e := start(t, 0)
+	e := start(t, 0, whatsapp.Options{})
 	e.worker(t, "w1", 0)
 	multi := signedCase("multi", readFixture(t, "meta-multi"))
 	image := signedCase("image", readFixture(t, "meta-image"))
@@ -335,7 +343,7 @@ func TestSamePostTwiceGivesOneRecordPerMessage(t *testing.T) {
 }
 
 func TestCrossCutting(t *testing.T) {
-	e := start(t, 4096)
+	e := start(t, 4096, whatsapp.Options{})
 	gatewaytest.RunCrossCutting(t, e.Gateway, signedCase("text", readFixture(t, "meta-text")), 4096, appSecret, verifyToken, graphToken)
 	// The sidecar's "re-encoded" form of a body is refused: the HMAC is over raw bytes.
 	raw := readFixture(t, "meta-text")
@@ -351,7 +359,7 @@ func TestCrossCutting(t *testing.T) {
 }
 
 func TestHandshakeThroughTheRouter(t *testing.T) {
-	e := start(t, 0)
+	e := start(t, 0, whatsapp.Options{})
 	gatewaytest.Run(t, e.Gateway, []gatewaytest.Case{
 		{Name: "right token", Method: http.MethodGet, Path: whatsapp.Path + "?hub.mode=subscribe&hub.verify_token=" + verifyToken + "&hub.challenge=918273",
 			WantStatus: 200, WantBodyContains: []string{"918273"}},
@@ -361,7 +369,7 @@ func TestHandshakeThroughTheRouter(t *testing.T) {
 }
 
 func TestUnparseableAfterAValidSignatureIsKept(t *testing.T) {
-	e := start(t, 0)
+	e := start(t, 0, whatsapp.Options{})
 	gatewaytest.Run(t, e.Gateway, []gatewaytest.Case{
 		func() gatewaytest.Case {
 			c := signedCase("truncated json", []byte(`{"object":"whatsapp_business_account","entry":[{"changes":`))
@@ -377,7 +385,7 @@ func TestUnparseableAfterAValidSignatureIsKept(t *testing.T) {
 }
 
 func TestUsernameOnlySenderMakesARecord(t *testing.T) {
-	e := start(t, 0)
+	e := start(t, 0, whatsapp.Options{})
 	body := []byte(`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp",` +
 		`"metadata":{"display_phone_number":"6281190001000","phone_number_id":"112233445566778"},` +
 		`"contacts":[{"profile":{"name":"Anon","username":"@warga.bdg"},"user_id":"ID.99887766"}],` +
@@ -394,7 +402,7 @@ func TestUsernameOnlySenderMakesARecord(t *testing.T) {
 }
 
 func TestAThousandMessagesInOnePost(t *testing.T) {
-	e := start(t, 0)
+	e := start(t, 0, whatsapp.Options{})
 	var msgs []string
 	for i := range 1000 {
 		msgs = append(msgs, fmt.Sprintf(`{"from":"62812%08d","id":"wamid.bulk%d","timestamp":"1786003260","type":"text","text":{"body":"Aduan nomor %d"}}`, i, i, i))
@@ -416,7 +424,7 @@ func imagePost(t *testing.T, mediaID, wamid string) gatewaytest.Case {
 }
 
 func TestGraphFailingTwiceThenSucceedingEndsStored(t *testing.T) {
-	e := start(t, 0)
+	e := start(t, 0, whatsapp.Options{})
 	e.graph.failFirst["flaky"] = 2
 	e.worker(t, "w1", 0)
 	if resp, _ := e.Do(t, imagePost(t, "flaky", "wamid.flaky")); resp.StatusCode != 200 {
@@ -443,7 +451,7 @@ func TestGraphFailingTwiceThenSucceedingEndsStored(t *testing.T) {
 }
 
 func TestGraphAlwaysFailingEndsFailedAndTheRecordIsDelivered(t *testing.T) {
-	e := start(t, 0)
+	e := start(t, 0, whatsapp.Options{})
 	e.graph.failFirst["down"] = -1
 	e.worker(t, "w1", 0)
 	if resp, _ := e.Do(t, imagePost(t, "down", "wamid.down")); resp.StatusCode != 200 {
@@ -465,7 +473,7 @@ func TestGraphAlwaysFailingEndsFailedAndTheRecordIsDelivered(t *testing.T) {
 // then claims the record and dies mid-download; a new worker takes it over after the idle
 // time. The record arrives once, media stored.
 func TestCrashBetweenAnswerAndDownload(t *testing.T) {
-	e := start(t, 0)
+	e := start(t, 0, whatsapp.Options{})
 	release := make(chan struct{})
 	e.graph.hold["slow"] = release
 
@@ -508,7 +516,7 @@ func TestCrashBetweenAnswerAndDownload(t *testing.T) {
 }
 
 func TestReceiptOncePerBurstEndToEnd(t *testing.T) {
-	e := start(t, 0, whatsapp.WithReceipts(channels.Receipts{Enabled: true}), whatsapp.WithReceiptWindow(time.Hour))
+	e := start(t, 0, whatsapp.Options{Receipts: channels.Receipts{Enabled: true}, ReceiptWindow: time.Hour})
 	e.worker(t, "w1", 0)
 	var msgs []string
 	for i := range 3 {

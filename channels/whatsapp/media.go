@@ -37,65 +37,43 @@ type MediaFetcher struct {
 
 var _ media.Fetcher = (*MediaFetcher)(nil)
 
-// FetcherOption adjusts a MediaFetcher.
-type FetcherOption func(*fetcherOptions)
-
-type fetcherOptions struct {
-	hosts     []string
-	transport http.RoundTripper
-	timeout   time.Duration
-	maxBytes  int64
-	private   []netip.Prefix
-}
-
-// WithMediaHosts replaces DefaultMediaHosts (the Graph host is always allowed). Entries
-// follow media.HostPolicy; tests give "http://127.0.0.1:port".
-func WithMediaHosts(hosts ...string) FetcherOption {
-	return func(o *fetcherOptions) { o.hosts = hosts }
-}
-
-// WithMediaTransport sets the HTTP transport (tests).
-func WithMediaTransport(rt http.RoundTripper) FetcherOption {
-	return func(o *fetcherOptions) { o.transport = rt }
-}
-
-// WithPrivateNetworks lets downloads reach these non-public networks
-// (media.ClientOptions.AllowPrivate): INTAKE_MEDIA_ALLOW_PRIVATE, or a test's 127.0.0.1.
-func WithPrivateNetworks(nets ...netip.Prefix) FetcherOption {
-	return func(o *fetcherOptions) { o.private = nets }
-}
-
-// WithMediaTimeout bounds one request, body included (60 s by default).
-func WithMediaTimeout(d time.Duration) FetcherOption {
-	return func(o *fetcherOptions) { o.timeout = d }
-}
-
-// WithMaxMediaBytes refuses, before downloading, media Graph declares larger than n
-// (the media store enforces the limit on the bytes themselves).
-func WithMaxMediaBytes(n int64) FetcherOption {
-	return func(o *fetcherOptions) { o.maxBytes = n }
+// MediaOptions adjust a MediaFetcher; the zero value is production's.
+type MediaOptions struct {
+	// Hosts replaces DefaultMediaHosts (the Graph host is always allowed). Entries follow
+	// media.HostPolicy; tests give "http://127.0.0.1:port".
+	Hosts []string
+	// Timeout bounds one request, body included (60 s when 0).
+	Timeout time.Duration
+	// MaxBytes refuses, before downloading, media Graph declares larger (the media store
+	// enforces the limit on the bytes themselves).
+	MaxBytes int64
+	// Transport is the HTTP transport (tests).
+	Transport http.RoundTripper
+	// AllowPrivate are the non-public networks downloads may reach (media.ClientOptions):
+	// INTAKE_MEDIA_ALLOW_PRIVATE, or a test's 127.0.0.1.
+	AllowPrivate []netip.Prefix
 }
 
 // NewMediaFetcher returns the fetcher for cfg's Graph API and access token. Downloads go
 // only to the Graph host, DefaultMediaHosts and cfg.MediaHosts.
-func NewMediaFetcher(cfg Config, opts ...FetcherOption) *MediaFetcher {
-	o := fetcherOptions{hosts: DefaultMediaHosts}
-	for _, fn := range opts {
-		fn(&o)
+func NewMediaFetcher(cfg Config, o MediaOptions) *MediaFetcher {
+	hosts := o.Hosts
+	if hosts == nil {
+		hosts = DefaultMediaHosts
 	}
 	graph := strings.TrimRight(cfg.graphURL(), "/")
 	policy := media.HostPolicy{}
 	if u, err := url.Parse(graph); err == nil && u.Host != "" {
 		policy = append(policy, u.Scheme+"://"+u.Host)
 	}
-	policy = append(policy, o.hosts...)
+	policy = append(policy, hosts...)
 	policy = append(policy, cfg.MediaHosts...)
 	return &MediaFetcher{
 		graph:    graph,
 		token:    cfg.AccessToken.Reveal(),
 		policy:   policy,
-		client:   media.NewClient(policy, media.ClientOptions{Timeout: o.timeout, Transport: o.transport, AllowPrivate: o.private}),
-		maxBytes: o.maxBytes,
+		client:   media.NewClient(policy, media.ClientOptions{Timeout: o.Timeout, Transport: o.Transport, AllowPrivate: o.AllowPrivate}),
+		maxBytes: o.MaxBytes,
 	}
 }
 

@@ -67,10 +67,10 @@ func newGraphStub(t *testing.T, file []byte) *graphStub {
 	return g
 }
 
-func (g *graphStub) fetcher(opts ...FetcherOption) *MediaFetcher {
+func (g *graphStub) fetcher(o MediaOptions) *MediaFetcher {
 	// The stub listens on 127.0.0.1, which the dialer refuses unless the test opts in.
-	return NewMediaFetcher(Config{AccessToken: "graph-token", GraphURL: g.URL + "/v25.0"},
-		append([]FetcherOption{WithPrivateNetworks(netip.MustParsePrefix("127.0.0.0/8"))}, opts...)...)
+	o.AllowPrivate = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	return NewMediaFetcher(Config{AccessToken: "graph-token", GraphURL: g.URL + "/v25.0"}, o)
 }
 
 func TestMediaFetcher(t *testing.T) {
@@ -95,7 +95,7 @@ func TestMediaFetcher(t *testing.T) {
 
 	t.Run("looks up the id then downloads with the token", func(t *testing.T) {
 		g := newGraphStub(t, photo)
-		b, ct, err := read(g.fetcher())
+		b, ct, err := read(g.fetcher(MediaOptions{}))
 		if err != nil || string(b) != string(photo) || ct != "image/jpeg" {
 			t.Fatalf("%v %q %d bytes", err, ct, len(b))
 		}
@@ -103,14 +103,14 @@ func TestMediaFetcher(t *testing.T) {
 	t.Run("file_size as a string", func(t *testing.T) {
 		g := newGraphStub(t, photo)
 		g.fileSize = `"3000"`
-		if _, _, err := read(g.fetcher()); err != nil {
+		if _, _, err := read(g.fetcher(MediaOptions{})); err != nil {
 			t.Fatal(err)
 		}
 	})
 	t.Run("bytes that differ from Graph's sha256 fail at EOF", func(t *testing.T) {
 		g := newGraphStub(t, photo)
 		g.sha = strings.Repeat("0", 64)
-		_, _, err := read(g.fetcher())
+		_, _, err := read(g.fetcher(MediaOptions{}))
 		if !errors.Is(err, media.ErrDigestMismatch) || perm(err) != "" {
 			t.Fatalf("err %v, want a retryable digest mismatch", err)
 		}
@@ -118,7 +118,7 @@ func TestMediaFetcher(t *testing.T) {
 	t.Run("download url off the allow-list is blocked", func(t *testing.T) {
 		g := newGraphStub(t, photo)
 		g.dlURL = "http://169.254.169.254/latest/meta-data/"
-		if _, _, err := read(g.fetcher()); perm(err) != record.MediaBlocked {
+		if _, _, err := read(g.fetcher(MediaOptions{})); perm(err) != record.MediaBlocked {
 			t.Fatalf("err %v, want blocked", err)
 		}
 	})
@@ -126,38 +126,38 @@ func TestMediaFetcher(t *testing.T) {
 		g := newGraphStub(t, photo)
 		g.dlURL = "https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1"
 		// No network in tests: a transport that answers for lookaside proves the host passed the policy.
-		f := g.fetcher(WithMediaTransport(roundTrip(func(r *http.Request) (*http.Response, error) {
+		f := g.fetcher(MediaOptions{Transport: roundTrip(func(r *http.Request) (*http.Response, error) {
 			if r.URL.Host == "lookaside.fbsbx.com" {
 				return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(string(photo))), Header: http.Header{}}, nil
 			}
 			return http.DefaultTransport.RoundTrip(r)
-		})))
+		})})
 		if b, _, err := read(f); err != nil || string(b) != string(photo) {
 			t.Fatalf("%v", err)
 		}
 	})
 	t.Run("declared size over the limit is too_large before downloading", func(t *testing.T) {
 		g := newGraphStub(t, photo)
-		if _, _, err := read(g.fetcher(WithMaxMediaBytes(100))); perm(err) != record.MediaTooLarge {
+		if _, _, err := read(g.fetcher(MediaOptions{MaxBytes: 100})); perm(err) != record.MediaTooLarge {
 			t.Fatalf("err %v", err)
 		}
 	})
 	t.Run("expired media id is permanent", func(t *testing.T) {
 		g := newGraphStub(t, photo)
 		g.lookupCode = 400
-		if _, _, err := read(g.fetcher()); perm(err) != record.MediaFailed {
+		if _, _, err := read(g.fetcher(MediaOptions{})); perm(err) != record.MediaFailed {
 			t.Fatalf("err %v", err)
 		}
 	})
 	t.Run("graph 503 is retryable", func(t *testing.T) {
 		g := newGraphStub(t, photo)
 		g.lookupCode = 503
-		if _, _, err := read(g.fetcher()); err == nil || perm(err) != "" {
+		if _, _, err := read(g.fetcher(MediaOptions{})); err == nil || perm(err) != "" {
 			t.Fatalf("err %v", err)
 		}
 	})
 	t.Run("no token, no download", func(t *testing.T) {
-		f := NewMediaFetcher(Config{})
+		f := NewMediaFetcher(Config{}, MediaOptions{})
 		if _, _, err := read(f); perm(err) != record.MediaFailed || !strings.Contains(err.Error(), "INTAKE_WHATSAPP_ACCESS_TOKEN") {
 			t.Fatalf("err %v", err)
 		}

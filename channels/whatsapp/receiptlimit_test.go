@@ -26,8 +26,11 @@ func TestReceiptBudgetPerCitizenEndToEnd(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = limits.Close() })
 		gate := &channels.ReceiptGate{Shared: limits, Limited: func(string, string) { limited.Add(1) }}
-		ch = whatsapp.New(gr.config(), g.Sink, whatsapp.WithReceiptWindow(time.Hour), whatsapp.WithReceiptGate(gate),
-			whatsapp.WithReceipts(channels.Receipts{Enabled: true, PerCitizen: 2, PerCitizenWindow: time.Hour}))
+		ch, err = whatsapp.New(gr.config(), g.Sink, whatsapp.Options{ReceiptWindow: time.Hour, ReceiptGate: gate,
+			Receipts: channels.Receipts{Enabled: true, PerCitizen: 2, PerCitizenWindow: time.Hour}})
+		if err != nil {
+			t.Fatal(err)
+		}
 		ch.Routes(g.Router)
 	}})
 	send := func(i int, from string) {

@@ -66,11 +66,6 @@ func newReceipter(graph, token string, client *http.Client, texts channels.Recei
 		gate: &channels.ReceiptGate{Log: log}}
 }
 
-// WithReceiptGate sets where receipt budgets are kept (shared in Redis in production; a
-// gate in this process's memory by default): a citizen gets at most Receipts.PerCitizen
-// receipts per window, the messages beyond it are stored without one.
-func WithReceiptGate(g *channels.ReceiptGate) Option { return func(o *options) { o.gate = g } }
-
 // add puts f into its conversation's burst, starting one if none is open.
 func (r *receipter) add(f freshRecord) {
 	key := burstKey{phoneNumberID: f.phoneNumberID, to: f.waID}

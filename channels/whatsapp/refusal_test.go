@@ -17,8 +17,8 @@ import (
 func TestRefusalsAreCountedNotLoggedAsWarnings(t *testing.T) {
 	var logs bytes.Buffer
 	sink := newFakeSink()
-	ch := New(Config{AppSecret: testSecret, VerifyToken: "verify-me"}, sink,
-		WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	ch := newChannel(t, Config{AppSecret: testSecret, VerifyToken: "verify-me"}, sink,
+		Options{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	srv := serveChannel(t, ch)
 	body := fixture(t, "meta-text")
 	for _, sig := range []string{Sign("wrong", body), "", "sha256=zz"} {
@@ -67,7 +67,7 @@ func TestPostBodyCap(t *testing.T) {
 		want int
 	}{{0, DefaultMaxBodyBytes + 1, 413}, {0, DefaultMaxBodyBytes, 403}, {2048, 2049, 413}, {2048, 2048, 403}} {
 		sink := newFakeSink()
-		srv := serveChannel(t, New(Config{AppSecret: testSecret, VerifyToken: "v", MaxBodyBytes: c.max}, sink))
+		srv := serveChannel(t, newChannel(t, Config{AppSecret: testSecret, VerifyToken: "v", MaxBodyBytes: c.max}, sink, Options{}))
 		for _, chunked := range []bool{false, true} {
 			var body io.Reader = bytes.NewReader(bytes.Repeat([]byte(" "), c.size))
 			if chunked {

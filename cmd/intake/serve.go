@@ -175,12 +175,12 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 	worker := &media.Worker{Queue: g.queue, Store: store, Fetchers: map[string]media.Fetcher{},
 		PublicURL: cfg.PublicURL, Metrics: m, Logger: log}
 	if cfg.Twilio.Enabled() && cfg.Twilio.AccountSID != "" {
-		worker.Fetchers[record.ProviderTwilio] = twilio.NewMediaFetcher(cfg.Twilio.AccountSID, cfg.Twilio.AuthToken,
+		worker.Fetchers[record.ProviderTwilio] = twilio.NewMediaFetcher(cfg.Twilio,
 			twilio.MediaOptions{MaxBytes: cfg.MaxMediaBytes, AllowPrivate: cfg.MediaPrivateNetworks()})
 	}
 	if cfg.WhatsApp.DownloadsEnabled() {
-		worker.Fetchers[record.ProviderMeta] = whatsapp.NewMediaFetcher(cfg.WhatsApp, whatsapp.WithMaxMediaBytes(cfg.MaxMediaBytes),
-			whatsapp.WithPrivateNetworks(cfg.MediaPrivateNetworks()...))
+		worker.Fetchers[record.ProviderMeta] = whatsapp.NewMediaFetcher(cfg.WhatsApp,
+			whatsapp.MediaOptions{MaxBytes: cfg.MaxMediaBytes, AllowPrivate: cfg.MediaPrivateNetworks()})
 	}
 	if len(worker.Fetchers) > 0 {
 		g.runners = append(g.runners, worker)
@@ -211,9 +211,11 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 		add(twilio.New(cfg.Twilio, g.sink, twilio.Options{PublicURL: cfg.PublicURL, Receipts: cfg.Receipts, Logger: log, ReceiptGate: gate}))
 	}
 	if cfg.WhatsApp.Enabled() {
-		ch := whatsapp.New(cfg.WhatsApp, g.sink, whatsapp.WithLogger(log), whatsapp.WithReceipts(cfg.Receipts), whatsapp.WithReceiptGate(gate))
-		add(ch, nil)
-		g.runners = append(g.runners, ch) // sends held-back receipts at shutdown
+		ch, err := whatsapp.New(cfg.WhatsApp, g.sink, whatsapp.Options{Logger: log, Receipts: cfg.Receipts, ReceiptGate: gate})
+		add(ch, err)
+		if err == nil {
+			g.runners = append(g.runners, ch) // sends held-back receipts at shutdown
+		}
 	}
 	if cfg.API.Enabled() {
 		ch, err := api.New(cfg.API, g.sink, api.Options{Region: cfg.DefaultRegion, Logger: log})
@@ -239,7 +241,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 			return nil, err
 		}
 		g.closers = append(g.closers, state.Close)
-		ch, err := email.New(cfg.Email, g.sink, state, email.Options{Logger: log, Metrics: m, Receipts: cfg.Receipts, ReceiptGate: gate,
+		ch, err := email.New(cfg.Email, g.sink, email.Options{Logger: log, Metrics: m, State: state, Receipts: cfg.Receipts, ReceiptGate: gate,
 			Limits: email.DecodeLimits{MaxAttachmentBytes: cfg.MaxMediaBytes}, TempDir: filepath.Join(filepath.Dir(cfg.SpoolDir), "tmp")})
 		if err != nil {
 			errs = append(errs, err)
