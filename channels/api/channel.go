@@ -99,17 +99,13 @@ func (c *Channel) Routes(r channels.Router) {
 // of the channel's keys; others get 401.
 func (c *Channel) RequireKey(next http.Handler) http.Handler { return requireKey(c.verifier, next) }
 
-// RequireKey wraps next so it answers only requests with a valid bearer key among keys
-// (from Config.ParseKeys); others get 401 with a WWW-Authenticate challenge and an
-// application/problem+json body. The key's name is in the request context (KeyName).
-func RequireKey(keys []Key, next http.Handler) http.Handler {
-	return requireKey(NewVerifier(keys), next)
-}
-
+// requireKey wraps next so it answers only requests with a valid bearer key of v; others
+// get 401 with a WWW-Authenticate challenge and an application/problem+json body. The
+// key's name is in the request context (KeyName).
 func requireKey(v *Verifier, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		name, ok := v.VerifyRequest(r)
-		if !ok {
+		name, err := v.VerifyRequest(r)
+		if err != nil {
 			writeUnauthorized(w, r)
 			return
 		}
@@ -126,8 +122,8 @@ func KeyName(ctx context.Context) string {
 }
 
 func (c *Channel) serve(w http.ResponseWriter, r *http.Request) {
-	keyName, ok := c.verifier.VerifyRequest(r)
-	if !ok {
+	keyName, err := c.verifier.VerifyRequest(r)
+	if err != nil {
 		writeUnauthorized(w, r)
 		return
 	}

@@ -9,6 +9,13 @@ import (
 	"strings"
 )
 
+// The reasons Verify refuses a request. They never carry the presented key.
+var (
+	ErrKeyMissing   = errors.New("api: no bearer key: send Authorization: Bearer <key> with a key from INTAKE_API_KEYS")
+	ErrKeyUnknown   = errors.New("api: the bearer key is not one of the configured keys")
+	ErrKeyAmbiguous = errors.New("api: more than one Authorization header: send exactly one")
+)
+
 // Verifier checks bearer keys against the configured named keys. It keeps only the keys'
 // SHA-256 digests, so every comparison is over 32 bytes whatever the lengths, and it
 // compares the presented key with every configured key, so the time taken reveals neither
@@ -29,12 +36,13 @@ func NewVerifier(keys []Key) *Verifier {
 }
 
 // Verify returns the name of the key presented in an Authorization header value
-// ("Bearer <key>"), or ok false. The scheme is case-insensitive (RFC 9110 §11.1) and may
-// be followed by one or more spaces (RFC 6750 §2.1); an empty key never matches.
-func (v *Verifier) Verify(authorization string) (name string, ok bool) {
+// ("Bearer <key>"), or ErrKeyMissing or ErrKeyUnknown. The scheme is case-insensitive
+// (RFC 9110 §11.1) and may be followed by one or more spaces (RFC 6750 §2.1); an empty key
+// never matches.
+func (v *Verifier) Verify(authorization string) (name string, err error) {
 	token, present := BearerToken(authorization)
 	if !present {
-		return "", false
+		return "", ErrKeyMissing
 	}
 	presented := sha256.Sum256([]byte(token))
 	found, match := 0, 0
@@ -44,24 +52,22 @@ func (v *Verifier) Verify(authorization string) (name string, ok bool) {
 		match |= eq
 	}
 	if match != 1 {
-		return "", false
+		return "", ErrKeyUnknown
 	}
-	return v.names[found], true
+	return v.names[found], nil
 }
 
 // VerifyRequest checks r's Authorization header. A request with more than one
-// Authorization header is refused: which one counts would be ambiguous.
-func (v *Verifier) VerifyRequest(r *http.Request) (name string, ok bool) {
+// Authorization header is refused (ErrKeyAmbiguous): which one counts would be ambiguous.
+func (v *Verifier) VerifyRequest(r *http.Request) (name string, err error) {
 	vals := r.Header.Values("Authorization")
-	if len(vals) != 1 {
-		return "", false
+	switch len(vals) {
+	case 0:
+		return "", ErrKeyMissing
+	case 1:
+		return v.Verify(vals[0])
 	}
-	return v.Verify(vals[0])
-}
-
-// Verify is Verifier.Verify for a one-off check.
-func Verify(keys []Key, authorization string) (name string, ok bool) {
-	return NewVerifier(keys).Verify(authorization)
+	return "", ErrKeyAmbiguous
 }
 
 // BearerToken extracts the token of a "Bearer <token>" credential. present is false when
@@ -100,12 +106,12 @@ func MediaGuard(cfg Config, next http.Handler) (http.Handler, error) {
 	}
 	readers, submitters := NewVerifier(read), NewVerifier(submit)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		name, canRead := readers.VerifyRequest(r)
-		_, canSubmit := submitters.VerifyRequest(r)
+		name, readErr := readers.VerifyRequest(r)
+		_, submitErr := submitters.VerifyRequest(r)
 		switch {
-		case canRead:
+		case readErr == nil:
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyNameCtx{}, name)))
-		case canSubmit:
+		case submitErr == nil:
 			w.Header().Set("WWW-Authenticate", `Bearer realm="intake", error="insufficient_scope"`)
 			WriteProblem(w, Problem{Status: http.StatusForbidden,
 				Detail: "this API key may submit complaints but not read attachments: GET /media takes a key from INTAKE_MEDIA_KEYS"})

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -44,23 +45,23 @@ func TestVerify(t *testing.T) {
 	v := NewVerifier(testKeys)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			name, ok := v.Verify(c.header)
-			if ok != (c.want != "") || name != c.want {
-				t.Fatalf("Verify(%q) = %q, %v; want %q", c.header, name, ok, c.want)
+			name, err := v.Verify(c.header)
+			if (err == nil) != (c.want != "") || name != c.want {
+				t.Fatalf("Verify(%q) = %q, %v; want %q", c.header, name, err, c.want)
 			}
-			if n2, ok2 := Verify(testKeys, c.header); n2 != name || ok2 != ok {
-				t.Fatalf("Verify and Verifier.Verify disagree")
+			if err != nil && !errors.Is(err, ErrKeyMissing) && !errors.Is(err, ErrKeyUnknown) {
+				t.Fatalf("Verify(%q) refused with %v, not a sentinel reason", c.header, err)
 			}
 		})
 	}
 }
 
 func TestVerifyNoKeys(t *testing.T) {
-	if _, ok := Verify(nil, "Bearer anything-at-all-here"); ok {
+	if _, err := NewVerifier(nil).Verify("Bearer anything-at-all-here"); !errors.Is(err, ErrKeyUnknown) {
 		t.Fatal("no keys configured, yet a key verifies")
 	}
 	// An empty configured secret never matches an empty token either.
-	if _, ok := Verify([]Key{{Name: "x", Secret: ""}}, "Bearer "); ok {
+	if _, err := NewVerifier([]Key{{Name: "x", Secret: ""}}).Verify("Bearer "); !errors.Is(err, ErrKeyMissing) {
 		t.Fatal("an empty token verifies")
 	}
 }
@@ -69,14 +70,14 @@ func TestVerifyRequestRefusesTwoAuthorizationHeaders(t *testing.T) {
 	r := httptest.NewRequest(http.MethodPost, Path, nil)
 	r.Header.Add("Authorization", "Bearer k1-0123456789abcdef")
 	r.Header.Add("Authorization", "Bearer k2-fedcba9876543210")
-	if _, ok := NewVerifier(testKeys).VerifyRequest(r); ok {
+	if _, err := NewVerifier(testKeys).VerifyRequest(r); !errors.Is(err, ErrKeyAmbiguous) {
 		t.Fatal("two Authorization headers verify")
 	}
 }
 
 func TestRequireKey(t *testing.T) {
 	var seen string
-	h := RequireKey(testKeys, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := requireKey(NewVerifier(testKeys), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		seen = KeyName(r.Context())
 		_, _ = w.Write([]byte("bytes"))
 	}))
@@ -121,7 +122,7 @@ func BenchmarkVerify(b *testing.B) {
 	v := NewVerifier(testKeys)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, ok := v.Verify("Bearer k2-fedcba9876543210"); !ok {
+		if _, err := v.Verify("Bearer k2-fedcba9876543210"); err != nil {
 			b.Fatal("no match")
 		}
 	}

@@ -96,7 +96,7 @@ func (c *Channel) serve(w http.ResponseWriter, r *http.Request) {
 	if formErr != nil {
 		form = url.Values{} // still verified below: a bad body never passes a signature check
 	}
-	if !c.signer.Verify(SignedURL(c.opts.PublicURL, r.RequestURI), form, r.Header.Get("X-Twilio-Signature")) {
+	if err := c.signer.Verify(SignedURL(c.opts.PublicURL, r.RequestURI), form, r.Header.Get("X-Twilio-Signature")); err != nil {
 		c.refuse(w, http.StatusForbidden, "refused_signature",
 			"the X-Twilio-Signature does not verify: check that INTAKE_PUBLIC_URL matches the URL configured at Twilio")
 		return

@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"hash"
 	"net/url"
 	"slices"
@@ -20,11 +21,12 @@ func SignedURL(publicURL, requestURI string) string {
 	return strings.TrimRight(publicURL, "/") + requestURI
 }
 
-// VerifySignature checks X-Twilio-Signature for a form POST with a one-off Signer; the
-// channel keeps one Signer for its token instead.
-func VerifySignature(authToken, signedURL string, form url.Values, signature string) bool {
-	return NewSigner(authToken).Verify(signedURL, form, signature)
-}
+// The reasons Verify refuses a request. They never carry the body or the expected value.
+var (
+	ErrNoAuthToken        = errors.New("twilio: no auth token configured; set INTAKE_TWILIO_AUTH_TOKEN to the account's Auth Token")
+	ErrSignatureMalformed = errors.New("twilio: X-Twilio-Signature is missing or is not a base64 HMAC-SHA1")
+	ErrSignatureMismatch  = errors.New("twilio: X-Twilio-Signature does not verify; check that INTAKE_PUBLIC_URL matches the URL configured at Twilio")
+)
 
 // Sign computes the X-Twilio-Signature Twilio sends for a form POST to signedURL: the URL,
 // then each parameter's name and first value in name order, HMAC-SHA1 with the auth
@@ -122,18 +124,24 @@ func (s *Signer) Sign(signedURL string, form url.Values) string {
 // request and a refusal costs exactly two. Both HMACs share one parameter string, built
 // once: twilio-go's validator concatenates strings per parameter, which is quadratic in a
 // forged form's size.
-func (s *Signer) Verify(signedURL string, form url.Values, signature string) bool {
-	if s.token == "" || len(signature) != signatureLen {
-		return false
+func (s *Signer) Verify(signedURL string, form url.Values, signature string) error {
+	if s.token == "" {
+		return ErrNoAuthToken
+	}
+	if len(signature) != signatureLen {
+		return ErrSignatureMalformed
 	}
 	st := s.get()
 	defer s.put(st)
 	st.setParams(form)
 	if subtle.ConstantTimeCompare(st.signature(signedURL), []byte(signature)) == 1 {
-		return true
+		return nil
 	}
 	other := otherPortForm(signedURL)
-	return other != signedURL && subtle.ConstantTimeCompare(st.signature(other), []byte(signature)) == 1
+	if other != signedURL && subtle.ConstantTimeCompare(st.signature(other), []byte(signature)) == 1 {
+		return nil
+	}
+	return ErrSignatureMismatch
 }
 
 // otherPortForm is the port variant of u that twilio-go also tries: u with the scheme's

@@ -2,6 +2,7 @@ package twilio
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -55,8 +56,8 @@ func TestSidecarSignaturesValidate(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			sc := sidecar(t, name)
 			form, _ := fixtureForm(t, name)
-			if !VerifySignature(sc["auth_token"], sc["url"], form, sc["X-Twilio-Signature"]) {
-				t.Fatalf("the sidecar's own URL and signature do not validate")
+			if err := NewSigner(sc["auth_token"]).Verify(sc["url"], form, sc["X-Twilio-Signature"]); err != nil {
+				t.Fatalf("the sidecar's own URL and signature do not validate: %v", err)
 			}
 		})
 	}
@@ -98,8 +99,12 @@ func TestVerifySignatureEdgeCases(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := VerifySignature(c.token, c.url, c.form, c.sig); got != c.want {
-				t.Fatalf("VerifySignature = %v, want %v", got, c.want)
+			if err := NewSigner(c.token).Verify(c.url, c.form, c.sig); (err == nil) != c.want {
+				t.Fatalf("Verify = %v, want ok %v", err, c.want)
+			}
+			if err := NewSigner(c.token).Verify(c.url, c.form, c.sig); err != nil &&
+				!errors.Is(err, ErrNoAuthToken) && !errors.Is(err, ErrSignatureMalformed) && !errors.Is(err, ErrSignatureMismatch) {
+				t.Fatalf("Verify refused with %v, not a sentinel reason", err)
 			}
 		})
 	}
@@ -144,8 +149,8 @@ func TestVerifySignatureAgreesWithTwilioGo(t *testing.T) {
 	for _, signedURL := range append(urls, u+"&x=1", otherPortForm(urls[3])+"/") {
 		for _, sig := range append(sigs, Sign(tok, otherPortForm(signedURL), form)) {
 			want := sig != "" && v.Validate(signedURL, params, sig)
-			if got := VerifySignature(tok, signedURL, form, sig); got != want {
-				t.Errorf("url %s sig %q: VerifySignature %v, twilio-go %v", signedURL, sig, got, want)
+			if err := NewSigner(tok).Verify(signedURL, form, sig); (err == nil) != want {
+				t.Errorf("url %s sig %q: Verify %v, twilio-go %v", signedURL, sig, err, want)
 			}
 		}
 	}
@@ -172,8 +177,8 @@ func TestVerifyForgedFormCostsLinearMemory(t *testing.T) {
 	s := NewSigner("forged-token")
 	u := "https://intake.example.go.id/webhooks/twilio"
 	forged := Sign("not-the-token", u, form)
-	if s.Verify(u, form, forged) {
-		t.Fatal("a forged signature verifies")
+	if err := s.Verify(u, form, forged); !errors.Is(err, ErrSignatureMismatch) {
+		t.Fatalf("a forged signature: %v, want ErrSignatureMismatch", err)
 	}
 	allocs := testing.AllocsPerRun(5, func() { s.Verify(u, form, forged) })
 	var before, after runtime.MemStats
@@ -205,7 +210,7 @@ func TestSignerConcurrentUse(t *testing.T) {
 			for i := range 300 {
 				form := url.Values{"MessageSid": {fmt.Sprintf("SM%d-%d", g, i)}, "Body": {strings.Repeat("x", g*50+i)}}
 				sig := Sign(tok, u, form)
-				if !s.Verify(u, form, sig) {
+				if s.Verify(u, form, sig) != nil {
 					t.Errorf("goroutine %d, form %d: a genuine signature is refused", g, i)
 					return
 				}
@@ -214,7 +219,7 @@ func TestSignerConcurrentUse(t *testing.T) {
 					return
 				}
 				form.Set("Body", form.Get("Body")+"!")
-				if s.Verify(u, form, sig) {
+				if s.Verify(u, form, sig) == nil {
 					t.Errorf("goroutine %d, form %d: a tampered form passes", g, i)
 					return
 				}
