@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/channels/channelstest"
 	"github.com/lapor/intake/record"
 )
 
@@ -59,15 +60,9 @@ func newTestChannel(t *testing.T, sink channels.Sink) http.Handler {
 	if ch.Name() != "api" {
 		t.Errorf("Name %q", ch.Name())
 	}
-	mux := &muxRouter{ServeMux: http.NewServeMux()}
+	mux := channelstest.NewMux()
 	ch.Routes(mux)
 	return http.MaxBytesHandler(mux, 4096)
-}
-
-type muxRouter struct{ *http.ServeMux }
-
-func (m *muxRouter) Handle(method, path string, h http.Handler) {
-	m.ServeMux.Handle(method+" "+path, h)
 }
 
 func post(h http.Handler, body string, hdr map[string]string) *httptest.ResponseRecorder {

@@ -3,7 +3,6 @@ package twilio_test
 import (
 	"net/http"
 	"net/url"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/channels/channelstest"
 	"github.com/lapor/intake/channels/twilio"
 	"github.com/lapor/intake/internal/gatewaytest"
 	"github.com/lapor/intake/internal/testenv"
@@ -49,11 +49,7 @@ func signed(name, path string, form url.Values) gatewaytest.Case {
 
 func fixture(t testing.TB, name string) url.Values {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/" + name + ".form")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := url.ParseQuery(strings.TrimSpace(string(raw)))
+	f, err := url.ParseQuery(strings.TrimSpace(string(channelstest.Fixture(t, name+".form"))))
 	if err != nil {
 		t.Fatal(err)
 	}

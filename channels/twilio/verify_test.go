@@ -1,49 +1,28 @@
 package twilio
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/twilio/twilio-go/client"
+
+	"github.com/lapor/intake/channels/channelstest"
 )
 
 // sidecar reads a fixture's .sig file: url, auth_token, X-Twilio-Signature.
 func sidecar(t *testing.T, name string) map[string]string {
 	t.Helper()
-	f, err := os.Open("testdata/" + name + ".sig")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	out := map[string]string{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, "#") {
-			continue
-		}
-		if k, v, ok := strings.Cut(line, "="); ok {
-			out[k] = v
-		}
-	}
-	return out
+	return channelstest.Sidecar(t, name)
 }
 
 func fixtureForm(t *testing.T, name string) (url.Values, []byte) {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/" + name + ".form")
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw = []byte(strings.TrimRight(string(raw), "\r\n"))
+	raw := []byte(strings.TrimRight(string(channelstest.Fixture(t, name+".form")), "\r\n"))
 	form, err := url.ParseQuery(string(raw))
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/channels/channelstest"
 	"github.com/lapor/intake/record"
 )
 
@@ -58,11 +59,6 @@ func (s *fakeSink) Event(channel, kind string) {
 	s.events = append(s.events, channel+":"+kind)
 }
 
-// mux is a channels.Router over http.ServeMux.
-type mux struct{ *http.ServeMux }
-
-func (m mux) Handle(method, path string, h http.Handler) { m.ServeMux.Handle(method+" "+path, h) }
-
 const testSecret = "unit-app-secret"
 
 // newChannel is New for a config the test knows to be valid.
@@ -77,7 +73,7 @@ func newChannel(t *testing.T, cfg Config, sink channels.Sink, o Options) *Channe
 
 func serveChannel(t *testing.T, ch *Channel) *httptest.Server {
 	t.Helper()
-	m := mux{http.NewServeMux()}
+	m := channelstest.NewMux()
 	ch.Routes(m)
 	srv := httptest.NewServer(m)
 	t.Cleanup(srv.Close)

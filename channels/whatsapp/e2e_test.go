@@ -1,7 +1,6 @@
 package whatsapp_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,6 +17,7 @@ import (
 	"time"
 
 	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/channels/channelstest"
 	"github.com/lapor/intake/channels/whatsapp"
 	"github.com/lapor/intake/internal/gatewaytest"
 	"github.com/lapor/intake/media"
@@ -179,11 +178,7 @@ func signedCase(name string, body []byte) gatewaytest.Case {
 
 func readFixture(t testing.TB, name string) []byte {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
+	return channelstest.Fixture(t, name+".json")
 }
 
 // waitFor polls until the stream holds n records and the rejected stream r entries.
@@ -294,18 +289,7 @@ func TestEveryMetaFixtureEndToEnd(t *testing.T) {
 // TestSidecarSecretValidatesTheRawFixture sends a fixture's exact bytes with the header
 // from its .sig sidecar to a gateway configured with the sidecar's secret.
 func TestSidecarSecretValidatesTheRawFixture(t *testing.T) {
-	sc := map[string]string{}
-	f, err := os.Open("testdata/meta-text.sig")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if k, v, ok := strings.Cut(s.Text(), "="); ok && !strings.HasPrefix(k, "#") {
-			sc[k] = v
-		}
-	}
-	f.Close()
+	sc := channelstest.Sidecar(t, "meta-text")
 	g := gatewaytest.Start(t, gatewaytest.Options{Mount: func(t testing.TB, g *gatewaytest.Gateway) {
 		ch, err := whatsapp.New(whatsapp.Config{AppSecret: channels.Secret(sc["app_secret"]), VerifyToken: "v"}, g.Sink, whatsapp.Options{})
 		if err != nil {

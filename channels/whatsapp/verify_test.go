@@ -1,49 +1,32 @@
 package whatsapp
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lapor/intake/channels/channelstest"
 )
 
-// sidecar reads a fixture's .sig file: key=value lines, # comments.
+// sidecar reads a fixture's .sig file; "reencoded" is the signature a comment gives for
+// the body re-encoded by a JSON library (which must be rejected).
 func sidecar(t testing.TB, name string) map[string]string {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name+".sig"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	out := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, "#") {
-			// "# body contains … would be sha256=<hex> (must be rejected)"
-			if i := strings.Index(line, "would be sha256="); i >= 0 {
-				out["reencoded"] = strings.Fields(line[i+len("would be "):])[0]
-			}
-			continue
-		}
-		if k, v, ok := strings.Cut(line, "="); ok {
-			out[k] = v
-		}
+	out := channelstest.Sidecar(t, name)
+	// "# body contains … would be sha256=<hex> (must be rejected)"
+	if c := out[channelstest.CommentKey]; strings.Contains(c, "would be sha256=") {
+		i := strings.Index(c, "would be sha256=")
+		out["reencoded"] = strings.Fields(c[i+len("would be "):])[0]
 	}
 	return out
 }
 
 func fixture(t testing.TB, name string) []byte {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
+	return channelstest.Fixture(t, name+".json")
 }
 
 func fixtureNames(t testing.TB) []string {
