@@ -44,6 +44,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock received_at is checked against (time.Now when nil).
 	Now func() time.Time
+	// Media is the attachment store's handler (media.Store.Handler). When set, Routes also
+	// mounts GET /media/* behind the keys of MediaGuard: the core fetches attachments with
+	// INTAKE_MEDIA_KEYS, or with the API keys when unset.
+	Media http.Handler
 }
 
 // Answer is the body of a 201 or 200.
@@ -57,6 +61,7 @@ type Channel struct {
 	verifier *Verifier
 	sink     channels.Sink
 	opts     Options
+	media    http.Handler // GET /media/* behind MediaGuard; nil when Options.Media is
 }
 
 // New returns the channel for cfg's keys; cfg must be Enabled and valid.
@@ -84,15 +89,27 @@ func New(cfg Config, sink channels.Sink, opts Options) (*Channel, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Channel{verifier: NewVerifier(keys), sink: sink, opts: opts}, nil
+	c := &Channel{verifier: NewVerifier(keys), sink: sink, opts: opts}
+	if opts.Media != nil {
+		guard, err := MediaGuard(cfg, opts.Media)
+		if err != nil {
+			return nil, err
+		}
+		c.media = guard
+	}
+	return c, nil
 }
 
 // Name implements channels.Webhook.
 func (c *Channel) Name() string { return "api" }
 
-// Routes implements channels.Webhook: POST /api/v1/complaints.
+// Routes implements channels.Webhook: POST /api/v1/complaints, and GET /media/* when
+// Options.Media is set.
 func (c *Channel) Routes(r channels.Router) {
 	r.Handle(http.MethodPost, Path, http.HandlerFunc(c.serve))
+	if c.media != nil {
+		r.Handle(http.MethodGet, "/media/*", c.media)
+	}
 }
 
 // RequireKey wraps next (GET /media/{sha256}) so it answers only requests that carry one

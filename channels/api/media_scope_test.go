@@ -22,16 +22,11 @@ func startScopedGateway(t *testing.T) *gatewaytest.Gateway {
 	return gatewaytest.Start(t, gatewaytest.Options{
 		MaxBodyBytes: testLimit,
 		Mount: func(t testing.TB, g *gatewaytest.Gateway) {
-			ch, err := api.New(cfg, g.Sink, api.Options{})
+			ch, err := api.New(cfg, g.Sink, api.Options{Media: g.Media.Handler(channels.WriteProblem)})
 			if err != nil {
 				t.Fatal(err)
 			}
 			ch.Routes(g.Router)
-			guard, err := api.MediaGuard(cfg, g.Media.Handler(channels.WriteProblem))
-			if err != nil {
-				t.Fatal(err)
-			}
-			g.Router.Handle(http.MethodGet, "/media/*", guard)
 		},
 	})
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -27,7 +26,6 @@ import (
 	"github.com/lapor/intake/normalizer"
 	"github.com/lapor/intake/pipeline"
 	"github.com/lapor/intake/queue"
-	"github.com/lapor/intake/record"
 )
 
 func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
@@ -170,26 +168,6 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 	m := metrics.New(func() float64 { return float64(g.queue.SpoolSize()) })
 	m.SpoolQuarantined(func() float64 { return float64(g.queue.SpoolQuarantined()) })
 
-	// Media downloads: a record with remote media is staged until a worker has settled
-	// them. A provider without download credentials keeps its media "pending".
-	worker := &media.Worker{Queue: g.queue, Store: store, Fetchers: map[string]media.Fetcher{},
-		PublicURL: cfg.PublicURL, Metrics: m, Logger: log}
-	if cfg.Twilio.Enabled() && cfg.Twilio.AccountSID != "" {
-		worker.Fetchers[record.ProviderTwilio] = twilio.NewMediaFetcher(cfg.Twilio,
-			twilio.MediaOptions{MaxBytes: cfg.MaxMediaBytes, AllowPrivate: cfg.MediaPrivateNetworks()})
-	}
-	if cfg.WhatsApp.DownloadsEnabled() {
-		worker.Fetchers[record.ProviderMeta] = whatsapp.NewMediaFetcher(cfg.WhatsApp,
-			whatsapp.MediaOptions{MaxBytes: cfg.MaxMediaBytes, AllowPrivate: cfg.MediaPrivateNetworks()})
-	}
-	if len(worker.Fetchers) > 0 {
-		g.runners = append(g.runners, worker)
-	}
-	g.sink = pipeline.New(pipeline.Options{Normalizer: norm, Queue: g.queue, Media: store, PublicURL: cfg.PublicURL,
-		FetchProviders: worker.Providers(), Metrics: m, Logger: log})
-	g.http = httpapi.New(httpapi.Options{MaxBodyBytes: cfg.MaxBodyBytes, BodyTimeout: cfg.BodyTimeout,
-		MaxInFlight: cfg.MaxInFlight, MetricsOnAdminOnly: cfg.AdminAddr != "", Logger: log, Metrics: m, Ready: g.queue.Ready})
-
 	// Receipt budgets (per citizen, per email recipient, domain and in all) live in Redis,
 	// shared by every replica; while Redis is away each process counts in memory.
 	limits, err := queue.OpenReceiptLimits(qcfg)
@@ -199,54 +177,104 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 	g.closers = append(g.closers, limits.Close)
 	gate := &channels.ReceiptGate{Shared: limits, Limited: m.ReceiptLimited, Log: log}
 
-	var errs []error
-	add := func(w channels.Webhook, err error) {
-		if err != nil {
-			errs = append(errs, err)
-			return
-		}
-		w.Routes(g.http)
-	}
-	if cfg.Twilio.Enabled() {
-		add(twilio.New(cfg.Twilio, g.sink, twilio.Options{PublicURL: cfg.PublicURL, Receipts: cfg.Receipts, Logger: log, ReceiptGate: gate}))
-	}
-	if cfg.WhatsApp.Enabled() {
-		ch, err := whatsapp.New(cfg.WhatsApp, g.sink, whatsapp.Options{Logger: log, Receipts: cfg.Receipts, ReceiptGate: gate})
-		add(ch, err)
-		if err == nil {
-			g.runners = append(g.runners, ch) // sends held-back receipts at shutdown
-		}
-	}
-	if cfg.API.Enabled() {
-		ch, err := api.New(cfg.API, g.sink, api.Options{Region: cfg.DefaultRegion, Logger: log})
-		add(ch, err)
-		if err == nil {
-			// The core fetches attachments with INTAKE_MEDIA_KEYS, or with the API keys when unset.
-			guard, err := api.MediaGuard(cfg.API, store.Handler(channels.WriteProblem))
-			if err != nil {
-				errs = append(errs, err)
-			} else {
-				g.http.Handle(http.MethodGet, "/media/*", guard)
-			}
-		}
-	}
 	if cfg.Email.Enabled() && len(cfg.TrustedForwarders) > 0 && len(cfg.Email.AuthservIDs()) == 0 {
 		log.Warn("INTAKE_TRUSTED_FORWARDERS has no effect without INTAKE_EMAIL_AUTHSERV_ID: a forward counts as " +
 			"the call centre's only when the receiving mail server authenticated it; such forwards are flagged forward_unverified")
 	}
+	var mailState *queue.MailState
 	if cfg.Email.Enabled() {
 		// Each mailbox's UIDVALIDITY and last UID live in Redis.
-		state, err := queue.OpenMailState(qcfg)
+		mailState, err = queue.OpenMailState(qcfg)
 		if err != nil {
 			return nil, err
 		}
-		g.closers = append(g.closers, state.Close)
-		ch, err := email.New(cfg.Email, g.sink, email.Options{Logger: log, Metrics: m, State: state, Receipts: cfg.Receipts, ReceiptGate: gate,
-			Limits: email.DecodeLimits{MaxAttachmentBytes: cfg.MaxMediaBytes}, TempDir: filepath.Join(filepath.Dir(cfg.SpoolDir), "tmp")})
+		g.closers = append(g.closers, mailState.Close)
+	}
+
+	// Every channel, with the media fetcher of its provider (nil: that provider's media
+	// stays "pending"). The fetchers are known before the pipeline is, because a record is
+	// staged only for media a worker will download; the channels need the pipeline.
+	twilioMedia := twilio.MediaOptions{MaxBytes: cfg.MaxMediaBytes, AllowPrivate: cfg.MediaPrivateNetworks()}
+	metaMedia := whatsapp.MediaOptions{MaxBytes: cfg.MaxMediaBytes, AllowPrivate: cfg.MediaPrivateNetworks()}
+	chans := []struct {
+		enabled bool
+		fetcher func() media.Fetcher // nil, or returning nil: no downloads
+		build   func(sink channels.Sink) (any, error)
+	}{
+		{cfg.Twilio.Enabled(),
+			func() media.Fetcher {
+				if cfg.Twilio.AccountSID == "" {
+					return nil
+				}
+				return twilio.NewMediaFetcher(cfg.Twilio, twilioMedia)
+			},
+			func(sink channels.Sink) (any, error) {
+				return twilio.New(cfg.Twilio, sink, twilio.Options{PublicURL: cfg.PublicURL, Receipts: cfg.Receipts, Logger: log, ReceiptGate: gate})
+			}},
+		{cfg.WhatsApp.Enabled(),
+			func() media.Fetcher {
+				if !cfg.WhatsApp.DownloadsEnabled() {
+					return nil
+				}
+				return whatsapp.NewMediaFetcher(cfg.WhatsApp, metaMedia)
+			},
+			func(sink channels.Sink) (any, error) {
+				// A Runner too: it sends held-back receipts at shutdown.
+				return whatsapp.New(cfg.WhatsApp, sink, whatsapp.Options{Logger: log, Receipts: cfg.Receipts, ReceiptGate: gate})
+			}},
+		{cfg.API.Enabled(), nil,
+			func(sink channels.Sink) (any, error) {
+				return api.New(cfg.API, sink, api.Options{Region: cfg.DefaultRegion, Logger: log, Media: store.Handler(channels.WriteProblem)})
+			}},
+		{cfg.Email.Enabled(), nil,
+			func(sink channels.Sink) (any, error) {
+				return email.New(cfg.Email, sink, email.Options{Logger: log, Metrics: m, State: mailState, Receipts: cfg.Receipts, ReceiptGate: gate,
+					Limits: email.DecodeLimits{MaxAttachmentBytes: cfg.MaxMediaBytes}, TempDir: filepath.Join(filepath.Dir(cfg.SpoolDir), "tmp")})
+			}},
+	}
+
+	// Media downloads: a record with remote media is staged until a worker has settled
+	// them. A provider without download credentials keeps its media "pending".
+	worker := &media.Worker{Queue: g.queue, Store: store, Fetchers: map[string]media.Fetcher{},
+		PublicURL: cfg.PublicURL, Metrics: m, Logger: log}
+	for _, c := range chans {
+		if !c.enabled || c.fetcher == nil {
+			continue
+		}
+		if f := c.fetcher(); f != nil {
+			worker.Fetchers[f.Provider()] = f
+		}
+	}
+	if len(worker.Fetchers) > 0 {
+		g.runners = append(g.runners, worker)
+	}
+	g.sink = pipeline.New(pipeline.Options{Normalizer: norm, Queue: g.queue, Media: store, PublicURL: cfg.PublicURL,
+		FetchProviders: worker.Providers(), Metrics: m, Logger: log})
+	g.http = httpapi.New(httpapi.Options{MaxBodyBytes: cfg.MaxBodyBytes, BodyTimeout: cfg.BodyTimeout,
+		MaxInFlight: cfg.MaxInFlight, MetricsOnAdminOnly: cfg.AdminAddr != "", Logger: log, Metrics: m, Ready: g.queue.Ready})
+
+	// One loop for every channel; its roles are found by interface: a Webhook mounts its
+	// routes, a Runner runs until shutdown.
+	var errs []error
+	for _, c := range chans {
+		if !c.enabled {
+			continue
+		}
+		ch, err := c.build(g.sink)
 		if err != nil {
 			errs = append(errs, err)
-		} else {
-			g.runners = append(g.runners, ch)
+			continue
+		}
+		w, isWebhook := ch.(channels.Webhook)
+		if isWebhook {
+			w.Routes(g.http)
+		}
+		r, isRunner := ch.(channels.Runner)
+		if isRunner {
+			g.runners = append(g.runners, r)
+		}
+		if !isWebhook && !isRunner {
+			errs = append(errs, fmt.Errorf("%T is neither a channels.Webhook nor a channels.Runner", ch))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
