@@ -450,3 +450,14 @@ func TestMediaRequiresKey(t *testing.T) {
 		get("unknown sha256", "/media/"+strings.Repeat("0", 64), http.StatusNotFound, true, map[string]string{"Authorization": "Bearer " + jabarKey}, nil),
 	})
 }
+
+// TestCrossCuttingChecks runs the checks every channel passes: a wrong or missing key gets
+// 401 and writes nothing, an oversize body gets 413, and no answer holds a key.
+func TestCrossCuttingChecks(t *testing.T) {
+	g := startGateway(t)
+	valid := gatewaytest.Case{Name: "valid", Path: api.Path, Body: []byte(fullBody), WantStatus: http.StatusCreated, WantRecords: 1,
+		Header: http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer " + jabarKey}}}
+	gatewaytest.Run(t, g, []gatewaytest.Case{valid})
+	gatewaytest.RunCrossCutting(t, g, valid, gatewaytest.Credential{Header: "Authorization", Refused: http.StatusUnauthorized},
+		testLimit, jabarKey, webformKey)
+}

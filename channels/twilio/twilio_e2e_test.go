@@ -112,7 +112,7 @@ func TestTwilioWebhookEndToEnd(t *testing.T) {
 	gatewaytest.Run(t, g, []gatewaytest.Case{sms, mms, english, status, broken, retry})
 
 	valid := signed("valid", twilio.Path, fixture(t, "twilio-sms"))
-	gatewaytest.RunCrossCutting(t, g, valid, 64<<10, token)
+	gatewaytest.RunCrossCutting(t, g, valid, gatewaytest.Credential{}, 64<<10, token)
 }
 
 func TestSameMessageThreeTimesAtOnceGivesOneRecord(t *testing.T) {

@@ -328,7 +328,7 @@ func TestSamePostTwiceGivesOneRecordPerMessage(t *testing.T) {
 
 func TestCrossCutting(t *testing.T) {
 	e := start(t, 4096, whatsapp.Options{})
-	gatewaytest.RunCrossCutting(t, e.Gateway, signedCase("text", readFixture(t, "meta-text")), 4096, appSecret, verifyToken, graphToken)
+	gatewaytest.RunCrossCutting(t, e.Gateway, signedCase("text", readFixture(t, "meta-text")), gatewaytest.Credential{}, 4096, appSecret, verifyToken, graphToken)
 	// The sidecar's "re-encoded" form of a body is refused: the HMAC is over raw bytes.
 	raw := readFixture(t, "meta-text")
 	var v any

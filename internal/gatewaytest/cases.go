@@ -87,26 +87,50 @@ func Run(t *testing.T, g *Gateway, cases []Case) {
 	}
 }
 
-// RunCrossCutting runs the checks every webhook channel must pass, derived from one valid
-// signed case: a tampered signature, a missing signature, a body over the limit (the
-// gateway must be started with a small MaxBodyBytes, limit), and no secret in any answer.
-func RunCrossCutting(t *testing.T, g *Gateway, valid Case, limit int, secrets ...string) {
-	t.Run("bad signature is refused and writes nothing", func(t *testing.T) {
+// Credential says how a channel authenticates its callers, for RunCrossCutting.
+type Credential struct {
+	// Header carries the credential ("Authorization" for an API key); empty: every header
+	// whose name contains "signature" (a provider's webhook signature).
+	Header string
+	// Refused is the status of a refused credential: 403 when 0 (a webhook signature),
+	// 401 for an API key.
+	Refused int
+}
+
+func (c Credential) matches(header string) bool {
+	if c.Header == "" {
+		return strings.Contains(strings.ToLower(header), "signature")
+	}
+	return http.CanonicalHeaderKey(header) == http.CanonicalHeaderKey(c.Header)
+}
+
+// RunCrossCutting runs the checks every channel must pass, derived from one valid case: a
+// tampered credential, a missing credential, a body over the limit (the gateway must be
+// started with a small MaxBodyBytes, limit), and no secret in any answer.
+func RunCrossCutting(t *testing.T, g *Gateway, valid Case, cred Credential, limit int, secrets ...string) {
+	if cred.Refused == 0 {
+		cred.Refused = http.StatusForbidden
+	}
+	// edit sends valid's request with its credential headers changed by f.
+	edit := func(f func(h http.Header, k string, v string)) Case {
 		c := valid
 		c.Sign = func(t testing.TB, req *http.Request, base string, body []byte) {
-			valid.Sign(t, req, base, body)
+			if valid.Sign != nil {
+				valid.Sign(t, req, base, body)
+			}
 			for k, vs := range req.Header {
-				if strings.Contains(strings.ToLower(k), "signature") && len(vs) > 0 {
-					req.Header.Set(k, tamper(vs[0]))
+				if cred.matches(k) && len(vs) > 0 {
+					f(req.Header, k, vs[0])
 				}
 			}
 		}
-		checkRefused(t, g, c, secrets)
+		return c
+	}
+	t.Run("bad credential is refused and writes nothing", func(t *testing.T) {
+		checkRefused(t, g, edit(func(h http.Header, k, v string) { h.Set(k, tamper(v)) }), cred.Refused, secrets)
 	})
-	t.Run("missing signature is refused and writes nothing", func(t *testing.T) {
-		c := valid
-		c.Sign = nil
-		checkRefused(t, g, c, secrets)
+	t.Run("missing credential is refused and writes nothing", func(t *testing.T) {
+		checkRefused(t, g, edit(func(h http.Header, k, _ string) { h.Del(k) }), cred.Refused, secrets)
 	})
 	t.Run("body over the limit gets 413", func(t *testing.T) {
 		c := valid
@@ -123,12 +147,12 @@ func RunCrossCutting(t *testing.T, g *Gateway, valid Case, limit int, secrets ..
 	})
 }
 
-func checkRefused(t *testing.T, g *Gateway, c Case, secrets []string) {
+func checkRefused(t *testing.T, g *Gateway, c Case, status int, secrets []string) {
 	t.Helper()
 	before, beforeRej := len(g.Records(t)), len(g.Rejections(t))
 	resp, body := g.Do(t, c)
-	if resp.StatusCode != http.StatusForbidden {
-		t.Fatalf("status %d, want 403; body %s", resp.StatusCode, body)
+	if resp.StatusCode != status {
+		t.Fatalf("status %d, want %d; body %s", resp.StatusCode, status, body)
 	}
 	if len(g.Records(t)) != before || len(g.Rejections(t)) != beforeRej {
 		t.Fatal("a refused request wrote to a stream")
