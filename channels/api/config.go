@@ -76,3 +76,11 @@ func (c Config) Validate() []error {
 	}
 	return errs
 }
+
+// Development-mode key, for `intake simulate api` against a gateway started with no
+// configuration (only if the lead enables the API in development mode).
+const (
+	DevKeyName = "dev"
+	DevKey     = "dev-api-key-not-for-production"
+	DevKeys    = channels.Secret(DevKeyName + ":" + DevKey)
+)

@@ -9,16 +9,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/lapor/intake/channels"
-)
-
-// Development-mode key, for `intake simulate api` against a gateway started with no
-// configuration (only if the lead enables the API in development mode).
-const (
-	DevKeyName = "dev"
-	DevKey     = "dev-api-key-not-for-production"
-	DevKeys    = channels.Secret(DevKeyName + ":" + DevKey)
 )
 
 // SampleRequest returns a valid POST /api/v1/complaints body carrying text, as a call

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -80,11 +79,7 @@ func simulateSMS(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *sid == "" {
 		*sid = "SM" + randomHex(16)
 	}
-	form := url.Values{
-		"MessageSid": {*sid}, "SmsSid": {*sid}, "SmsMessageSid": {*sid},
-		"AccountSid": {"AC" + strings.Repeat("0", 32)}, "From": {*from}, "To": {*to}, "Body": {text},
-		"NumMedia": {"0"}, "NumSegments": {"1"}, "SmsStatus": {"received"}, "ApiVersion": {"2010-04-01"},
-	}
+	form := twilio.SampleForm(text, twilio.Sample{MessageID: *sid, From: *from, To: *to})
 	target := strings.TrimRight(*gw, "/") + twilio.Path
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(form.Encode()))
 	if err != nil {
