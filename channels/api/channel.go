@@ -101,7 +101,7 @@ func New(cfg Config, sink channels.Sink, opts Options) (*Channel, error) {
 }
 
 // Name implements channels.Webhook.
-func (c *Channel) Name() string { return "api" }
+func (c *Channel) Name() string { return record.ChannelAPI }
 
 // Routes implements channels.Webhook: POST /api/v1/complaints, and GET /media/* when
 // Options.Media is set.

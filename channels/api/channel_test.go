@@ -1,12 +1,10 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,39 +12,6 @@ import (
 	"github.com/lapor/intake/channels/channelstest"
 	"github.com/lapor/intake/record"
 )
-
-// fakeSink dedupes on provider message id as the queue does; err and reject force outcomes.
-type fakeSink struct {
-	mu       sync.Mutex
-	accepted []*record.Message
-	seen     map[string]channels.Outcome
-	err      error
-	reject   bool
-}
-
-func (s *fakeSink) Accept(_ context.Context, m *record.Message) (channels.Outcome, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.err != nil {
-		return channels.Outcome{}, s.err
-	}
-	if s.reject {
-		return channels.Outcome{Rejection: &record.Rejection{Reason: record.ReasonBlockedSender}}, nil
-	}
-	if o, ok := s.seen[m.ProviderMessageID]; ok && m.ProviderMessageID != "" {
-		o.Duplicate = true
-		return o, nil
-	}
-	s.accepted = append(s.accepted, m)
-	o := channels.Outcome{ID: "01J9ZQ4X7Y8K3M5N6P7Q8R9S0T", Reference: "7KQ2-9XMD"}
-	if s.seen == nil {
-		s.seen = map[string]channels.Outcome{}
-	}
-	s.seen[m.ProviderMessageID] = o
-	return o, nil
-}
-func (s *fakeSink) Reject(context.Context, *record.Rejection) error { return nil }
-func (s *fakeSink) Event(string, string)                            {}
 
 const goodKey = "k1-0123456789abcdef"
 
@@ -97,7 +62,7 @@ func problemOf(t *testing.T, w *httptest.ResponseRecorder) Problem {
 }
 
 func TestHandler(t *testing.T) {
-	sink := &fakeSink{}
+	sink := channelstest.NewSink()
 	h := newTestChannel(t, sink)
 
 	t.Run("no key", func(t *testing.T) {
@@ -168,8 +133,8 @@ func TestHandler(t *testing.T) {
 			t.Errorf("problem %+v", p)
 		}
 	})
-	if len(sink.accepted) != 0 {
-		t.Fatalf("refused requests reached the sink: %d", len(sink.accepted))
+	if len(sink.Accepted()) != 0 {
+		t.Fatalf("refused requests reached the sink: %d", len(sink.Accepted()))
 	}
 
 	t.Run("created, then repeated", func(t *testing.T) {
@@ -187,17 +152,17 @@ func TestHandler(t *testing.T) {
 		if err := json.Unmarshal([]byte(first), &a); err != nil || a.ID == "" || a.Reference == "" {
 			t.Fatalf("answer %s", first)
 		}
-		if len(sink.accepted) != 1 {
-			t.Fatalf("%d accepted", len(sink.accepted))
+		if len(sink.Accepted()) != 1 {
+			t.Fatalf("%d accepted", len(sink.Accepted()))
 		}
-		m := sink.accepted[0]
+		m := sink.Accepted()[0]
 		if m.ProviderMessageID != "idem-1" || m.ChannelData["submitted_by"] != "callcentre-jabar" || m.ChannelData["agent"] != "op-1" {
 			t.Errorf("message %+v", m)
 		}
 	})
 	t.Run("store unavailable", func(t *testing.T) {
-		sink.err = channels.ErrUnavailable
-		defer func() { sink.err = nil }()
+		sink.Err = channels.ErrUnavailable
+		defer func() { sink.Err = nil }()
 		w := post(h, `{"body":"b"}`, nil)
 		if w.Code != 503 || w.Header().Get("Retry-After") == "" {
 			t.Fatalf("%d", w.Code)
@@ -205,8 +170,8 @@ func TestHandler(t *testing.T) {
 		problemOf(t, w)
 	})
 	t.Run("rejected by the rules", func(t *testing.T) {
-		sink.reject = true
-		defer func() { sink.reject = false }()
+		sink.Rejection = &record.Rejection{Reason: record.ReasonBlockedSender}
+		defer func() { sink.Rejection = nil }()
 		w := post(h, `{"body":"b"}`, nil)
 		if w.Code != 422 {
 			t.Fatalf("%d", w.Code)
@@ -218,16 +183,16 @@ func TestHandler(t *testing.T) {
 }
 
 func TestNew(t *testing.T) {
-	if _, err := New(Config{}, &fakeSink{}, Options{}); err == nil {
+	if _, err := New(Config{}, channelstest.NewSink(), Options{}); err == nil {
 		t.Error("no keys: no error")
 	}
-	if _, err := New(Config{Keys: "a:short"}, &fakeSink{}, Options{}); err == nil || !strings.Contains(err.Error(), "shorter") {
+	if _, err := New(Config{Keys: "a:short"}, channelstest.NewSink(), Options{}); err == nil || !strings.Contains(err.Error(), "shorter") {
 		t.Errorf("short key: %v", err)
 	}
 	if _, err := New(Config{Keys: DevKeys}, nil, Options{}); err == nil {
 		t.Error("nil sink: no error")
 	}
-	if _, err := New(Config{Keys: DevKeys}, &fakeSink{}, Options{}); err != nil {
+	if _, err := New(Config{Keys: DevKeys}, channelstest.NewSink(), Options{}); err != nil {
 		t.Errorf("dev keys: %v", err)
 	}
 }

@@ -72,7 +72,7 @@ func New(cfg Config, sink channels.Sink, opts Options) (*Channel, error) {
 const referencePlaceholder = "{reference}"
 
 // Name implements channels.Webhook.
-func (c *Channel) Name() string { return "twilio" }
+func (c *Channel) Name() string { return record.ProviderTwilio }
 
 // Routes implements channels.Webhook.
 func (c *Channel) Routes(r channels.Router) {

@@ -19,46 +19,6 @@ import (
 	"github.com/lapor/intake/record"
 )
 
-// fakeSink records what the channel hands it; Accept gives each new wamid a reference.
-type fakeSink struct {
-	mu        sync.Mutex
-	accepted  []*record.Message
-	rejected  []*record.Rejection
-	events    []string
-	refs      map[string]string
-	failAfter int // Accept fails once this many messages were accepted (0: never)
-}
-
-func newFakeSink() *fakeSink { return &fakeSink{refs: map[string]string{}} }
-
-func (s *fakeSink) Accept(ctx context.Context, m *record.Message) (channels.Outcome, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.failAfter > 0 && len(s.accepted) >= s.failAfter {
-		return channels.Outcome{}, channels.ErrUnavailable
-	}
-	s.accepted = append(s.accepted, m)
-	if ref, ok := s.refs[m.ProviderMessageID]; ok {
-		return channels.Outcome{ID: "id-" + ref, Reference: ref, Duplicate: true}, nil
-	}
-	ref := fmt.Sprintf("REF%d-X", len(s.refs)+1)
-	s.refs[m.ProviderMessageID] = ref
-	return channels.Outcome{ID: "id-" + ref, Reference: ref, Complaint: &record.Complaint{Language: "id"}}, nil
-}
-
-func (s *fakeSink) Reject(ctx context.Context, r *record.Rejection) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rejected = append(s.rejected, r)
-	return nil
-}
-
-func (s *fakeSink) Event(channel, kind string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.events = append(s.events, channel+":"+kind)
-}
-
 const testSecret = "unit-app-secret"
 
 // newChannel is New for a config the test knows to be valid.
@@ -97,7 +57,7 @@ func post(t *testing.T, url string, body []byte, sig string) (int, string) {
 }
 
 func TestHandshake(t *testing.T) {
-	ch := newChannel(t, Config{AppSecret: testSecret, VerifyToken: "verify-me"}, newFakeSink(), Options{})
+	ch := newChannel(t, Config{AppSecret: testSecret, VerifyToken: "verify-me"}, channelstest.NewSink(), Options{})
 	srv := serveChannel(t, ch)
 	cases := []struct {
 		query string
@@ -133,7 +93,7 @@ func TestHandshake(t *testing.T) {
 
 func TestReceive(t *testing.T) {
 	var logs bytes.Buffer
-	sink := newFakeSink()
+	sink := channelstest.NewSink()
 	ch := newChannel(t, Config{AppSecret: testSecret, VerifyToken: "v"}, sink, Options{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	srv := serveChannel(t, ch)
 
@@ -144,30 +104,30 @@ func TestReceive(t *testing.T) {
 	if code, _ := post(t, srv.URL, multi, ""); code != 403 {
 		t.Fatalf("no signature: %d", code)
 	}
-	if len(sink.accepted)+len(sink.rejected) != 0 {
+	if len(sink.Accepted())+len(sink.Rejected()) != 0 {
 		t.Fatal("a refused POST reached the sink")
 	}
 
-	if code, _ := post(t, srv.URL, multi, Sign(testSecret, multi)); code != 200 || len(sink.accepted) != 2 {
-		t.Fatalf("multi: %d, %d accepted", code, len(sink.accepted))
+	if code, _ := post(t, srv.URL, multi, Sign(testSecret, multi)); code != 200 || len(sink.Accepted()) != 2 {
+		t.Fatalf("multi: %d, %d accepted", code, len(sink.Accepted()))
 	}
 
 	status := fixture(t, "meta-status")
-	if code, _ := post(t, srv.URL, status, Sign(testSecret, status)); code != 200 || len(sink.accepted) != 2 || len(sink.rejected) != 0 {
+	if code, _ := post(t, srv.URL, status, Sign(testSecret, status)); code != 200 || len(sink.Accepted()) != 2 || len(sink.Rejected()) != 0 {
 		t.Fatalf("status: %d", code)
 	}
 	wantEvents := []string{"whatsapp:refused_signature", "whatsapp:refused_signature", "whatsapp:status_delivered", "whatsapp:status_read", "whatsapp:status_failed", "whatsapp:error"}
-	if strings.Join(sink.events, ",") != strings.Join(wantEvents, ",") {
-		t.Fatalf("events %v, want %v", sink.events, wantEvents)
+	if strings.Join(sink.Events(), ",") != strings.Join(wantEvents, ",") {
+		t.Fatalf("events %v, want %v", sink.Events(), wantEvents)
 	}
 
 	garbage := []byte(`{"object":"whatsapp_business_account","entry":[`)
-	if code, _ := post(t, srv.URL, garbage, Sign(testSecret, garbage)); code != 200 || len(sink.rejected) != 1 || sink.rejected[0].Reason != record.ReasonUnparseable || !bytes.Equal(sink.rejected[0].Raw, garbage) {
-		t.Fatalf("unparseable: %d %+v", code, sink.rejected)
+	if code, _ := post(t, srv.URL, garbage, Sign(testSecret, garbage)); code != 200 || len(sink.Rejected()) != 1 || sink.Rejected()[0].Reason != record.ReasonUnparseable || !bytes.Equal(sink.Rejected()[0].Raw, garbage) {
+		t.Fatalf("unparseable: %d %+v", code, sink.Rejected())
 	}
 
 	reaction := fixture(t, "meta-reaction")
-	if code, _ := post(t, srv.URL, reaction, Sign(testSecret, reaction)); code != 200 || len(sink.rejected) != 2 || sink.rejected[1].Reason != record.ReasonUnsupported {
+	if code, _ := post(t, srv.URL, reaction, Sign(testSecret, reaction)); code != 200 || len(sink.Rejected()) != 2 || sink.Rejected()[1].Reason != record.ReasonUnsupported {
 		t.Fatalf("reaction: %d", code)
 	}
 
@@ -180,8 +140,8 @@ func TestReceive(t *testing.T) {
 }
 
 func TestReceiveAnswers500UnlessEveryMessageIsDurable(t *testing.T) {
-	sink := newFakeSink()
-	sink.failAfter = 1
+	sink := channelstest.NewSink()
+	sink.FailAfter = 1
 	srv := serveChannel(t, newChannel(t, Config{AppSecret: testSecret, VerifyToken: "v"}, sink, Options{}))
 	multi := fixture(t, "meta-multi")
 	code, body := post(t, srv.URL, multi, Sign(testSecret, multi))
@@ -232,7 +192,7 @@ func TestReceiptsOnePerBurst(t *testing.T) {
 	g := &graphRecorder{}
 	graph := httptest.NewServer(g)
 	defer graph.Close()
-	sink := newFakeSink()
+	sink := channelstest.NewSink()
 	ch := newChannel(t, Config{AppSecret: testSecret, VerifyToken: "v", AccessToken: "tok", GraphURL: graph.URL + "/v25.0"}, sink,
 		Options{Receipts: channels.Receipts{Enabled: true}, ReceiptWindow: time.Hour})
 	srv := serveChannel(t, ch)
@@ -284,7 +244,7 @@ func TestReceiptsAfterTheQuietWindow(t *testing.T) {
 	g := &graphRecorder{}
 	graph := httptest.NewServer(g)
 	defer graph.Close()
-	ch := newChannel(t, Config{AppSecret: testSecret, VerifyToken: "v", AccessToken: "tok", GraphURL: graph.URL}, newFakeSink(),
+	ch := newChannel(t, Config{AppSecret: testSecret, VerifyToken: "v", AccessToken: "tok", GraphURL: graph.URL}, channelstest.NewSink(),
 		Options{Receipts: channels.Receipts{Enabled: true}, ReceiptWindow: 20 * time.Millisecond})
 	srv := serveChannel(t, ch)
 	p := burstPayload(t, "6281200000001", "a", "b")
@@ -303,7 +263,7 @@ func TestReceiptFailureNeverFailsIntake(t *testing.T) {
 	g := &graphRecorder{code: 400}
 	graph := httptest.NewServer(g)
 	defer graph.Close()
-	sink := newFakeSink()
+	sink := channelstest.NewSink()
 	ch := newChannel(t, Config{AppSecret: testSecret, VerifyToken: "v", AccessToken: "tok", GraphURL: graph.URL}, sink,
 		Options{Receipts: channels.Receipts{Enabled: true}, ReceiptWindow: time.Hour})
 	srv := serveChannel(t, ch)
@@ -312,15 +272,15 @@ func TestReceiptFailureNeverFailsIntake(t *testing.T) {
 		t.Fatalf("status %d", code)
 	}
 	ch.FlushReceipts(context.Background())
-	if g.count() != 1 || len(sink.accepted) != 1 {
+	if g.count() != 1 || len(sink.Accepted()) != 1 {
 		t.Fatal("the receipt was not attempted, or intake changed")
 	}
 }
 
 func TestReceiptsOffWithoutTokenOrSetting(t *testing.T) {
 	for name, ch := range map[string]*Channel{
-		"no token":     newChannel(t, Config{AppSecret: testSecret}, newFakeSink(), Options{Receipts: channels.Receipts{Enabled: true}}),
-		"receipts off": newChannel(t, Config{AppSecret: testSecret, AccessToken: "tok"}, newFakeSink(), Options{}),
+		"no token":     newChannel(t, Config{AppSecret: testSecret}, channelstest.NewSink(), Options{Receipts: channels.Receipts{Enabled: true}}),
+		"receipts off": newChannel(t, Config{AppSecret: testSecret, AccessToken: "tok"}, channelstest.NewSink(), Options{}),
 	} {
 		if ch.receipts != nil {
 			t.Errorf("%s: receipts are on", name)
@@ -332,7 +292,7 @@ func TestRunFlushesReceiptsAtShutdown(t *testing.T) {
 	g := &graphRecorder{}
 	graph := httptest.NewServer(g)
 	defer graph.Close()
-	ch := newChannel(t, Config{AppSecret: testSecret, VerifyToken: "v", AccessToken: "tok", GraphURL: graph.URL}, newFakeSink(),
+	ch := newChannel(t, Config{AppSecret: testSecret, VerifyToken: "v", AccessToken: "tok", GraphURL: graph.URL}, channelstest.NewSink(),
 		Options{Receipts: channels.Receipts{Enabled: true}, ReceiptWindow: time.Hour})
 	srv := serveChannel(t, ch)
 	p := burstPayload(t, "6281200000001", "a")

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/channels/channelstest"
 )
 
 // Refused POSTs and handshakes come from anyone: each is counted and answered 403
@@ -16,7 +17,7 @@ import (
 // the log (audit L6).
 func TestRefusalsAreCountedNotLoggedAsWarnings(t *testing.T) {
 	var logs bytes.Buffer
-	sink := newFakeSink()
+	sink := channelstest.NewSink()
 	ch := newChannel(t, Config{AppSecret: testSecret, VerifyToken: "verify-me"}, sink,
 		Options{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	srv := serveChannel(t, ch)
@@ -45,10 +46,10 @@ func TestRefusalsAreCountedNotLoggedAsWarnings(t *testing.T) {
 	}
 	want := "whatsapp:refused_signature,whatsapp:refused_signature,whatsapp:refused_signature," +
 		"whatsapp:refused_handshake,whatsapp:refused_handshake"
-	if got := strings.Join(sink.events, ","); got != want {
+	if got := strings.Join(sink.Events(), ","); got != want {
 		t.Errorf("events %s, want %s", got, want)
 	}
-	if len(sink.accepted)+len(sink.rejected) != 0 {
+	if len(sink.Accepted())+len(sink.Rejected()) != 0 {
 		t.Error("a refused request reached the sink")
 	}
 	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
@@ -66,7 +67,7 @@ func TestPostBodyCap(t *testing.T) {
 		size int
 		want int
 	}{{0, DefaultMaxBodyBytes + 1, 413}, {0, DefaultMaxBodyBytes, 403}, {2048, 2049, 413}, {2048, 2048, 403}} {
-		sink := newFakeSink()
+		sink := channelstest.NewSink()
 		srv := serveChannel(t, newChannel(t, Config{AppSecret: testSecret, VerifyToken: "v", MaxBodyBytes: c.max}, sink, Options{}))
 		for _, chunked := range []bool{false, true} {
 			var body io.Reader = bytes.NewReader(bytes.Repeat([]byte(" "), c.size))
@@ -87,7 +88,7 @@ func TestPostBodyCap(t *testing.T) {
 				t.Errorf("413 is %s, want problem+json", resp.Header.Get("Content-Type"))
 			}
 		}
-		if len(sink.accepted)+len(sink.rejected) != 0 {
+		if len(sink.Accepted())+len(sink.Rejected()) != 0 {
 			t.Error("a refused request reached the sink")
 		}
 	}
