@@ -22,9 +22,8 @@ import (
 // Path is where Meta calls the gateway.
 const Path = "/webhooks/whatsapp"
 
-// Channel is the WhatsApp Cloud API webhook. It implements channels.Webhook and
-// channels.Runner (Run only waits, then sends receipts still held back when the gateway
-// stops).
+// Channel is the WhatsApp Cloud API webhook. It implements channels.Webhook; Close sends
+// the receipts still held back when the gateway stops.
 type Channel struct {
 	cfg      Config
 	sink     channels.Sink
@@ -32,10 +31,7 @@ type Channel struct {
 	receipts *receipter // nil when receipts are off
 }
 
-var (
-	_ channels.Webhook = (*Channel)(nil)
-	_ channels.Runner  = (*Channel)(nil)
-)
+var _ channels.Webhook = (*Channel)(nil)
 
 // Options adjust a Channel; the zero value is a channel without receipts that logs nothing.
 type Options struct {
@@ -78,7 +74,7 @@ func New(cfg Config, sink channels.Sink, o Options) (*Channel, error) {
 	return c, nil
 }
 
-// Name implements channels.Webhook and channels.Runner.
+// Name implements channels.Webhook.
 func (c *Channel) Name() string { return record.ChannelWhatsApp }
 
 // Routes mounts GET and POST /webhooks/whatsapp.
@@ -87,12 +83,10 @@ func (c *Channel) Routes(r channels.Router) {
 	r.Handle(http.MethodPost, Path, channels.LimitBody(c.cfg.maxBodyBytes(), http.HandlerFunc(c.receive)))
 }
 
-// Run waits until ctx ends, then sends the receipts still waiting for their burst to end.
-func (c *Channel) Run(ctx context.Context) error {
-	<-ctx.Done()
-	fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c.FlushReceipts(fctx)
+// Close sends the receipts still waiting for their burst to end, within ctx. The gateway
+// calls it at shutdown, once HTTP has drained.
+func (c *Channel) Close(ctx context.Context) error {
+	c.FlushReceipts(ctx)
 	return nil
 }
 

@@ -288,7 +288,7 @@ func TestReceiptsOffWithoutTokenOrSetting(t *testing.T) {
 	}
 }
 
-func TestRunFlushesReceiptsAtShutdown(t *testing.T) {
+func TestCloseFlushesReceiptsAtShutdown(t *testing.T) {
 	g := &graphRecorder{}
 	graph := httptest.NewServer(g)
 	defer graph.Close()
@@ -297,9 +297,7 @@ func TestRunFlushesReceiptsAtShutdown(t *testing.T) {
 	srv := serveChannel(t, ch)
 	p := burstPayload(t, "6281200000001", "a")
 	post(t, srv.URL, p, Sign(testSecret, p))
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := ch.Run(ctx); err != nil {
+	if err := ch.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if g.count() != 1 {

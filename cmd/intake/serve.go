@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"github.com/lapor/intake/channels"
 	"github.com/lapor/intake/channels/api"
@@ -69,9 +70,12 @@ type gateway struct {
 	http    *httpapi.Server
 	sink    *pipeline.Pipeline
 	runners []channels.Runner
-	closers []func() error
-	stopDev func()
-	devAddr string // the embedded Redis of development mode
+	// flushers finish a channel's work at shutdown, after the runners (whatsapp's
+	// held-back receipts).
+	flushers []flusher
+	closers  []func() error
+	stopDev  func()
+	devAddr  string // the embedded Redis of development mode
 }
 
 // serve runs the gateway until ctx ends. listening, when not nil, gets the HTTP address
@@ -126,10 +130,23 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, listening 
 			err = aerr
 		}
 	}
-	// The HTTP server has finished its in-flight requests; now the workers, then Redis.
+	// The HTTP server has finished its in-flight requests; now the workers, the channels'
+	// last sends, then Redis.
 	stopRunners()
 	wg.Wait()
+	flushCtx, stopFlush := context.WithTimeout(context.Background(), 10*time.Second)
+	defer stopFlush()
+	for _, f := range g.flushers {
+		if ferr := f.Close(flushCtx); ferr != nil {
+			log.Error("channel shutdown", "err", ferr)
+		}
+	}
 	return err
+}
+
+// flusher is a channel with work to finish at shutdown, within ctx.
+type flusher interface {
+	Close(ctx context.Context) error
 }
 
 // build wires the gateway explicitly: every enabled channel is constructed here.
@@ -219,7 +236,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 				return whatsapp.NewMediaFetcher(cfg.WhatsApp, metaMedia)
 			},
 			func(sink channels.Sink) (any, error) {
-				// A Runner too: it sends held-back receipts at shutdown.
+				// A flusher too: it sends held-back receipts at shutdown.
 				return whatsapp.New(cfg.WhatsApp, sink, whatsapp.Options{Logger: log, Receipts: cfg.Receipts, ReceiptGate: gate})
 			}},
 		{cfg.API.Enabled(), nil,
@@ -254,7 +271,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 		MaxInFlight: cfg.MaxInFlight, MetricsOnAdminOnly: cfg.AdminAddr != "", Logger: log, Metrics: m, Ready: g.queue.Ready})
 
 	// One loop for every channel; its roles are found by interface: a Webhook mounts its
-	// routes, a Runner runs until shutdown.
+	// routes, a Runner runs until shutdown, a flusher finishes its sends after that.
 	var errs []error
 	for _, c := range chans {
 		if !c.enabled {
@@ -272,6 +289,9 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 		r, isRunner := ch.(channels.Runner)
 		if isRunner {
 			g.runners = append(g.runners, r)
+		}
+		if f, ok := ch.(flusher); ok {
+			g.flushers = append(g.flushers, f)
 		}
 		if !isWebhook && !isRunner {
 			errs = append(errs, fmt.Errorf("%T is neither a channels.Webhook nor a channels.Runner", ch))
