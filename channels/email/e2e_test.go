@@ -46,7 +46,7 @@ func (e *e2e) run(t testing.TB, mb Mailbox, prep ...func(*Channel, func())) *run
 	return startChannel(t, Config{Mailboxes: []Mailbox{mb}}, e.g.Sink, e.state, Options{Metrics: e.g.Metrics}, prep...)
 }
 
-func TestE2EAppendToRecordThroughIdle(t *testing.T) {
+func TestAppendToRecordThroughIdleEndToEnd(t *testing.T) {
 	e := startE2E(t)
 	e.run(t, e.mb) // poll interval 1 min
 	waitFor(t, 10*time.Second, "mailbox up", func() bool { return mailboxUp(t, e.g.Metrics, "test") == 1 })
@@ -78,7 +78,7 @@ func TestE2EAppendToRecordThroughIdle(t *testing.T) {
 	}
 }
 
-func TestE2EPollWithoutIdle(t *testing.T) {
+func TestPollWithoutIdleEndToEnd(t *testing.T) {
 	e := startE2E(t)
 	mb := e.mb
 	mb.DisableIdle, mb.PollInterval = true, time.Second
@@ -90,7 +90,7 @@ func TestE2EPollWithoutIdle(t *testing.T) {
 
 // Kill the gateway after the record is published and before the MOVE; restart: no
 // second record, the mail moves. Both points: before and after the cursor is saved.
-func TestE2ECrashAfterPublishBeforeMove(t *testing.T) {
+func TestCrashAfterPublishBeforeMoveEndToEnd(t *testing.T) {
 	for _, point := range []string{"before cursor", "after cursor"} {
 		t.Run(point, func(t *testing.T) {
 			e := startE2E(t)
@@ -130,7 +130,7 @@ func TestE2ECrashAfterPublishBeforeMove(t *testing.T) {
 
 // Even with the cursor lost (Redis state wiped) the re-read mail is deduplicated by
 // Message-ID, or by the synthetic id for a mail without one.
-func TestE2ECursorLostStillNoDuplicates(t *testing.T) {
+func TestCursorLostStillNoDuplicatesEndToEnd(t *testing.T) {
 	e := startE2E(t)
 	appendMail(t, e.mb, mailWithID("e2e-lost@example.com", "Pohon tumbang."))
 	appendMail(t, e.mb, mailWithID("", "Tanpa Message-ID juga."))
@@ -150,7 +150,7 @@ func TestE2ECursorLostStillNoDuplicates(t *testing.T) {
 	}
 }
 
-func TestE2EUnparseableAndAutoReplyAreRejectedAndMoved(t *testing.T) {
+func TestUnparseableAndAutoReplyAreRejectedAndMovedEndToEnd(t *testing.T) {
 	e := startE2E(t)
 	appendMail(t, e.mb, []byte("\r\nno header, no mail\r\n"))
 	appendMail(t, e.mb, []byte("From: Kepala Dinas <kadis@example.go.id>\r\nTo: pengaduan@example.go.id\r\n"+
@@ -199,7 +199,7 @@ func bigAttachmentMail(id string, n int) []byte {
 	return b.Bytes()
 }
 
-func TestE2ELargeAttachmentIsStoredOrTooLargeNeverFailed(t *testing.T) {
+func TestLargeAttachmentIsStoredOrTooLargeNeverFailedEndToEnd(t *testing.T) {
 	e := startE2E(t)
 	appendMail(t, e.mb, bigAttachmentMail("big-25@example.com", 25<<20))
 	appendMail(t, e.mb, bigAttachmentMail("big-26@example.com", 26<<20))
@@ -223,7 +223,7 @@ func TestE2ELargeAttachmentIsStoredOrTooLargeNeverFailed(t *testing.T) {
 
 // Receipts through the whole gateway, limited in Redis (queue.ReceiptLimits): once per
 // sender per window, and a domain's budget shared by two replicas stops the (N+1)th.
-func TestE2EReceiptWithRedisLimiter(t *testing.T) {
+func TestReceiptWithRedisLimiterEndToEnd(t *testing.T) {
 	e := startE2E(t)
 	srv := startSMTP(t)
 	limits, err := queue.OpenReceiptLimits(e.g.QueueCfg)
@@ -269,7 +269,7 @@ func TestE2EReceiptWithRedisLimiter(t *testing.T) {
 
 // M2 end to end: a forged trusted-forwarder From names no one else as the sender; the same
 // forward authenticated by the receiving server does.
-func TestE2ETrustedForwarderNeedsAuthentication(t *testing.T) {
+func TestTrustedForwarderNeedsAuthenticationEndToEnd(t *testing.T) {
 	g := gatewaytest.Start(t, gatewaytest.Options{Normalizer: normalizer.Options{TrustedForwarders: []string{"@callcentre.example.go.id"}}})
 	d := testenv.StartDovecot(t)
 	mb := testMailbox(d)

@@ -16,7 +16,7 @@ import (
 
 // M1: someone who knows a complaint's Message-ID sends it first, with other content. Both
 // mails become records, through the real queue (Redis dedupe keys).
-func TestE2EPreClaimedMessageIDKeepsBothMails(t *testing.T) {
+func TestPreClaimedMessageIDKeepsBothMailsEndToEnd(t *testing.T) {
 	e := startE2E(t)
 	victim := mailWithID("CAF-victim-123@mail.gmail.com", "Jalan di depan rumah saya rusak berat.")
 	attacker := bytes.Replace(mailWithID("CAF-victim-123@mail.gmail.com", "spam 1"),
@@ -55,7 +55,7 @@ func TestE2EPreClaimedMessageIDKeepsBothMails(t *testing.T) {
 
 // The same mail delivered to two mailboxes (their Received and Delivered-To differ) and
 // re-read after a lost cursor is one record.
-func TestE2ESameMailInTwoMailboxesIsOneRecord(t *testing.T) {
+func TestSameMailInTwoMailboxesIsOneRecordEndToEnd(t *testing.T) {
 	e := startE2E(t)
 	e.d.AddUser("kedua", "sandi-kedua")
 	second := e.mb
@@ -189,7 +189,7 @@ func uidValidity(t testing.TB, mb Mailbox) uint32 {
 
 // A rejection stands on its own merits too: an auto-reply that copies another auto-reply's
 // Message-ID is rejected in its own entry, not dropped as a repeat of the first.
-func TestE2EPreClaimedMessageIDKeepsBothRejections(t *testing.T) {
+func TestPreClaimedMessageIDKeepsBothRejectionsEndToEnd(t *testing.T) {
 	e := startE2E(t)
 	auto := func(text string) []byte {
 		return append([]byte("Auto-Submitted: auto-replied\r\n"), mailWithID("CAF-auto-7@mail.example.com", text)...)
