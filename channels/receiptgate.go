@@ -2,6 +2,7 @@ package channels
 
 import (
 	"context"
+	"hash/maphash"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -21,9 +22,13 @@ type ReceiptGate struct {
 	warned atomic.Bool
 	mu     sync.Mutex
 	mem    map[string]memBudget
-	// first holds, per budget key, the end of the window in which this process gave the
-	// first receipt without counting it in Redis (see FirstInProcess).
-	first map[string]time.Time
+	// first holds, per budget key's hash, the end of the window (Unix nanoseconds) in which
+	// this process gave the first receipt without counting it in Redis (see
+	// FirstInProcess). Neither key nor value holds a pointer, so the garbage collector
+	// never scans its up to 100,000 entries; two keys sharing a hash only means one of
+	// them is counted in Redis from its first receipt.
+	first map[uint64]int64
+	seed  maphash.Seed
 	// pruned is when the maps were last cleared of spent windows: a scan of a full map
 	// runs at most once per pruneEvery, never once per message of a flood.
 	pruned time.Time
@@ -40,7 +45,7 @@ func (g *ReceiptGate) prune(now time.Time) {
 	}
 	g.pruned = now
 	for k, until := range g.first {
-		if !now.Before(until) {
+		if now.UnixNano() >= until {
 			delete(g.first, k)
 		}
 	}
@@ -66,17 +71,18 @@ func (g *ReceiptGate) FirstInProcess(key string, window time.Duration, now time.
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if until, ok := g.first[key]; ok && now.Before(until) {
-		return false
-	}
 	if g.first == nil {
-		g.first = map[string]time.Time{}
+		g.first, g.seed = map[uint64]int64{}, maphash.MakeSeed()
+	}
+	h := maphash.String(g.seed, key)
+	if until, ok := g.first[h]; ok && now.UnixNano() < until {
+		return false
 	}
 	g.prune(now)
 	if len(g.first) >= maxFirstInProcess {
 		return false
 	}
-	g.first[key] = now.Add(window)
+	g.first[h] = now.Add(window).UnixNano()
 	return true
 }
 
