@@ -108,6 +108,29 @@ type ClientOptions struct {
 	AllowPrivate []netip.Prefix
 }
 
+// FetcherOptions adjust a provider's media fetcher (twilio.MediaOptions,
+// whatsapp.MediaOptions); the zero value is production's.
+type FetcherOptions struct {
+	// Hosts replaces the provider's default download hosts (entries as HostPolicy; tests
+	// give "http://127.0.0.1:port").
+	Hosts []string
+	// Timeout bounds one request, body included (60 s when 0).
+	Timeout time.Duration
+	// MaxBytes refuses, before downloading, media declared larger (the media store
+	// enforces the limit on the bytes themselves).
+	MaxBytes int64
+	// Transport is the HTTP transport (tests).
+	Transport http.RoundTripper
+	// AllowPrivate are the non-public networks downloads may reach (ClientOptions):
+	// INTAKE_MEDIA_ALLOW_PRIVATE, or a test's 127.0.0.1.
+	AllowPrivate []netip.Prefix
+}
+
+// Client is the part of o that shapes the HTTP client.
+func (o FetcherOptions) Client() ClientOptions {
+	return ClientOptions{Timeout: o.Timeout, Transport: o.Transport, AllowPrivate: o.AllowPrivate}
+}
+
 // NewClient returns an HTTP client that only talks to hosts p allows: the first request
 // is the caller's to check (Check), every redirect is checked here and refused with a
 // PermanentError{Status: blocked} when it leaves the allow-list. Credentials

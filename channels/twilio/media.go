@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/netip"
 	"net/url"
-	"time"
 
 	"github.com/lapor/intake/media"
 	"github.com/lapor/intake/record"
@@ -34,20 +32,7 @@ type MediaFetcher struct {
 var _ media.Fetcher = (*MediaFetcher)(nil)
 
 // MediaOptions adjust a MediaFetcher; the zero value is production's.
-type MediaOptions struct {
-	// Hosts replaces DefaultMediaHosts (entries as media.HostPolicy; tests give
-	// "http://127.0.0.1:port").
-	Hosts []string
-	// Timeout bounds one request, body included (60 s when 0).
-	Timeout time.Duration
-	// MaxBytes refuses media declared larger (Content-Length) before reading them.
-	MaxBytes int64
-	// Transport is the HTTP transport (tests).
-	Transport http.RoundTripper
-	// AllowPrivate are the non-public networks downloads may reach (media.ClientOptions):
-	// INTAKE_MEDIA_ALLOW_PRIVATE, or a test's 127.0.0.1.
-	AllowPrivate []netip.Prefix
-}
+type MediaOptions = media.FetcherOptions
 
 // NewMediaFetcher returns the fetcher for cfg's account media. Without cfg.AccountSID the
 // fetcher still tries without credentials (accounts that do not enforce media auth).
@@ -61,7 +46,7 @@ func NewMediaFetcher(cfg Config, o MediaOptions) *MediaFetcher {
 		accountSID: cfg.AccountSID,
 		authToken:  cfg.AuthToken.Reveal(),
 		policy:     policy,
-		client:     media.NewClient(policy, media.ClientOptions{Timeout: o.Timeout, Transport: o.Transport, AllowPrivate: o.AllowPrivate}),
+		client:     media.NewClient(policy, o.Client()),
 		maxBytes:   o.MaxBytes,
 	}
 }

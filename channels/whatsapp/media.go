@@ -10,10 +10,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/lapor/intake/media"
 	"github.com/lapor/intake/record"
@@ -38,21 +36,7 @@ type MediaFetcher struct {
 var _ media.Fetcher = (*MediaFetcher)(nil)
 
 // MediaOptions adjust a MediaFetcher; the zero value is production's.
-type MediaOptions struct {
-	// Hosts replaces DefaultMediaHosts (the Graph host is always allowed). Entries follow
-	// media.HostPolicy; tests give "http://127.0.0.1:port".
-	Hosts []string
-	// Timeout bounds one request, body included (60 s when 0).
-	Timeout time.Duration
-	// MaxBytes refuses, before downloading, media Graph declares larger (the media store
-	// enforces the limit on the bytes themselves).
-	MaxBytes int64
-	// Transport is the HTTP transport (tests).
-	Transport http.RoundTripper
-	// AllowPrivate are the non-public networks downloads may reach (media.ClientOptions):
-	// INTAKE_MEDIA_ALLOW_PRIVATE, or a test's 127.0.0.1.
-	AllowPrivate []netip.Prefix
-}
+type MediaOptions = media.FetcherOptions
 
 // NewMediaFetcher returns the fetcher for cfg's Graph API and access token. Downloads go
 // only to the Graph host, DefaultMediaHosts and cfg.MediaHosts.
@@ -72,7 +56,7 @@ func NewMediaFetcher(cfg Config, o MediaOptions) *MediaFetcher {
 		graph:    graph,
 		token:    cfg.AccessToken.Reveal(),
 		policy:   policy,
-		client:   media.NewClient(policy, media.ClientOptions{Timeout: o.Timeout, Transport: o.Transport, AllowPrivate: o.AllowPrivate}),
+		client:   media.NewClient(policy, o.Client()),
 		maxBytes: o.MaxBytes,
 	}
 }
