@@ -126,6 +126,14 @@ type FetcherOptions struct {
 	AllowPrivate []netip.Prefix
 }
 
+// HostsOr is o.Hosts, or def (the provider's default hosts) when o.Hosts is nil.
+func (o FetcherOptions) HostsOr(def []string) []string {
+	if o.Hosts == nil {
+		return def
+	}
+	return o.Hosts
+}
+
 // Client is the part of o that shapes the HTTP client.
 func (o FetcherOptions) Client() ClientOptions {
 	return ClientOptions{Timeout: o.Timeout, Transport: o.Transport, AllowPrivate: o.AllowPrivate}

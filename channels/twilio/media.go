@@ -37,10 +37,7 @@ type MediaOptions = media.FetcherOptions
 // NewMediaFetcher returns the fetcher for cfg's account media. Without cfg.AccountSID the
 // fetcher still tries without credentials (accounts that do not enforce media auth).
 func NewMediaFetcher(cfg Config, o MediaOptions) *MediaFetcher {
-	hosts := o.Hosts
-	if hosts == nil {
-		hosts = DefaultMediaHosts
-	}
+	hosts := o.HostsOr(DefaultMediaHosts)
 	policy := media.HostPolicy(hosts)
 	return &MediaFetcher{
 		accountSID: cfg.AccountSID,

@@ -41,10 +41,7 @@ type MediaOptions = media.FetcherOptions
 // NewMediaFetcher returns the fetcher for cfg's Graph API and access token. Downloads go
 // only to the Graph host, DefaultMediaHosts and cfg.MediaHosts.
 func NewMediaFetcher(cfg Config, o MediaOptions) *MediaFetcher {
-	hosts := o.Hosts
-	if hosts == nil {
-		hosts = DefaultMediaHosts
-	}
+	hosts := o.HostsOr(DefaultMediaHosts)
 	graph := strings.TrimRight(cfg.graphURL(), "/")
 	policy := media.HostPolicy{}
 	if u, err := url.Parse(graph); err == nil && u.Host != "" {
