@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -33,6 +34,9 @@ func TestHeartbeatKeepsLongHandlersEntry(t *testing.T) {
 		aHandled.Add(1)
 		return nil
 	})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(free) // runs before a's stop, also when the test fails
 	<-started
 	e.deliverTo("core-ghost", 1) // the orphan: held by a consumer that never beats
 	var b recorder
@@ -49,7 +53,7 @@ func TestHeartbeatKeepsLongHandlersEntry(t *testing.T) {
 			t.Fatalf("long entry pending %+v, want held by core-a with 1 delivery (heartbeat adds none)", p)
 		}
 	}
-	close(release)
+	free()
 	waitFor(t, "the long entry acknowledged", func() bool { return aHandled.Load() == 1 && len(e.pending()) == 0 })
 	if s := a.Stats(); s.Lost != 0 {
 		t.Fatalf("a lost %d entries", s.Lost)

@@ -3,11 +3,9 @@ package client_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -17,6 +15,9 @@ import (
 	"github.com/lapor/intake/internal/testenv"
 	"github.com/redis/go-redis/v9"
 )
+
+// helperEnv makes the test binary act as the consumer process that kill_test.go kills.
+const helperEnv = "INTAKE_CLIENT_TEST_HELPER"
 
 // TestMain gives the Example (which has no *testing.T) a redis-server when the run was not
 // started by scripts/with-services.sh; tests themselves use testenv.RedisAddr.
@@ -262,6 +263,3 @@ func (r *recorder) ids() []string {
 	}
 	return out
 }
-
-var _ = fmt.Sprint
-var _ = filepath.Join

@@ -1,3 +1,5 @@
+//go:build linux
+
 package client_test
 
 import (
@@ -11,8 +13,6 @@ import (
 	"github.com/lapor/intake/client"
 	"github.com/redis/go-redis/v9"
 )
-
-const helperEnv = "INTAKE_CLIENT_TEST_HELPER"
 
 // idempotent is the handler the core should write: its side effect (here INCR of an
 // effects counter) happens once per entry, keyed with SET NX, whatever the redeliveries.
@@ -56,9 +56,11 @@ func TestKilledMidHandlerHandledOnceByIdempotentHandler(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperConsumer$", "-test.v")
 	cmd.Env = append(os.Environ(), helperEnv+"=1", helperEnv+"_STREAM="+e.stream, helperEnv+"_PREFIX="+prefix,
 		"INTAKE_TEST_REDIS_ADDR="+e.addr)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlives the test
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { cmd.Process.Kill() })
 	waitFor(t, "the helper's side effect", func() bool { return e.rdb.Get(context.Background(), prefix+"effects").Val() == "1" })
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
@@ -75,7 +77,12 @@ func TestKilledMidHandlerHandledOnceByIdempotentHandler(t *testing.T) {
 		handled <- en
 		return err
 	})
-	en := <-handled
+	var en client.Entry
+	select {
+	case en = <-handled:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the restarted consumer never got its own pending entry")
+	}
 	waitFor(t, "nothing pending", func() bool { return len(e.pending()) == 0 })
 	if en.Deliveries != 2 {
 		t.Fatalf("redelivered as delivery %d, want 2", en.Deliveries)
