@@ -1,0 +1,70 @@
+package client_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/lapor/intake/client"
+)
+
+func TestSendAnswerAddsMessageEntry(t *testing.T) {
+	e := newEnv(t)
+	stream := e.stream + ":outbound"
+	a := client.Answer{ID: "ans-1", Reference: "7KQ2-9XMD", Text: "Jalan sudah diperbaiki.",
+		Template: &client.Template{Name: "jawaban", Language: "id", Parameters: []string{"7KQ2-9XMD", "Jalan sudah diperbaiki."}}}
+	id, err := client.SendAnswer(context.Background(), e.rdb, stream, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := e.rdb.XRange(context.Background(), stream, "-", "+").Val()
+	if len(msgs) != 1 || msgs[0].ID != id || len(msgs[0].Values) != 1 {
+		t.Fatalf("stream holds %+v, want one entry %s with one field", msgs, id)
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(msgs[0].Values["message"].(string)), &got); err != nil {
+		t.Fatalf("message is not JSON: %v", err)
+	}
+	want := `{"id":"ans-1","kind":"answer","reference":"7KQ2-9XMD","template":{"language":"id","name":"jawaban","parameters":["7KQ2-9XMD","Jalan sudah diperbaiki."]},"text":"Jalan sudah diperbaiki."}`
+	if b, _ := json.Marshal(got); string(b) != want {
+		t.Fatalf("message %s\nwant    %s", b, want)
+	}
+}
+
+func TestSendAnswerDefaultStream(t *testing.T) {
+	e := newEnv(t)
+	before := e.rdb.XLen(context.Background(), client.DefaultOutboundStream).Val()
+	id, err := client.SendAnswer(context.Background(), e.rdb, "", client.Answer{ID: "ans-2", ComplaintID: "01J0000000000000000000000", Text: "Diterima.", Kind: client.KindStatus})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.rdb.XDel(context.Background(), client.DefaultOutboundStream, id) })
+	if after := e.rdb.XLen(context.Background(), client.DefaultOutboundStream).Val(); after != before+1 {
+		t.Fatalf("%s grew from %d to %d, want one entry more", client.DefaultOutboundStream, before, after)
+	}
+}
+
+func TestSendAnswerRejectsIncompleteAnswers(t *testing.T) {
+	e := newEnv(t)
+	stream := e.stream + ":outbound"
+	for _, tc := range []struct {
+		a    client.Answer
+		want string
+	}{
+		{client.Answer{Reference: "R", Text: "t"}, "id is empty"},
+		{client.Answer{ID: "x", Text: "t"}, "name the complaint"},
+		{client.Answer{ID: "x", Reference: "R", Text: "  "}, "text is empty"},
+		{client.Answer{ID: "x", Reference: "R", Text: "t", Kind: "reply"}, `kind "reply" is unknown`},
+		{client.Answer{ID: "x", Reference: "R", Text: "t", Template: &client.Template{Name: "n"}}, "template needs a name and a language"},
+	} {
+		_, err := client.SendAnswer(context.Background(), e.rdb, stream, tc.a)
+		if !errors.Is(err, client.ErrInvalidAnswer) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("SendAnswer(%+v) = %v, want ErrInvalidAnswer saying %q", tc.a, err, tc.want)
+		}
+	}
+	if n := e.rdb.XLen(context.Background(), stream).Val(); n != 0 {
+		t.Fatalf("invalid answers wrote %d entries", n)
+	}
+}
