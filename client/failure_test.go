@@ -268,3 +268,48 @@ func TestNewConsumerConfig(t *testing.T) {
 		t.Error("NewConsumer(nil) = nil error")
 	}
 }
+
+// A heartbeat never takes back an entry that another consumer claimed meanwhile: it
+// reports the entry lost instead (the Lua check of the owner).
+func TestHeartbeatDoesNotTakeBackClaimedEntry(t *testing.T) {
+	e := newEnv(t)
+	ids := e.add(1)
+	started, release := make(chan struct{}), make(chan struct{})
+	a := e.consumer(e.config("core-a"))
+	e.run(a, func(context.Context, client.Entry) error {
+		close(started)
+		<-release
+		return nil
+	})
+	t.Cleanup(func() { close(release) })
+	<-started
+	e.rdb.XClaimJustID(context.Background(), &redis.XClaimArgs{Stream: e.stream, Group: client.DefaultGroup, Consumer: "intruder", Messages: ids})
+	waitFor(t, "the heartbeat to notice", func() bool { return a.Stats().Lost == 1 })
+	if p := e.pending(); len(p) != 1 || p[0].Consumer != "intruder" {
+		t.Fatalf("pending %+v, want the entry left with the consumer that claimed it", p)
+	}
+	if !strings.Contains(e.logs.String(), "claimed by another consumer") {
+		t.Fatal("the lost entry was not logged")
+	}
+}
+
+// Logs name entries by id; their contents (a NIK here) never appear, whatever happens.
+func TestLogsCarryNoEntryContents(t *testing.T) {
+	e := newEnv(t)
+	const nik = "3171234567890123"
+	e.rdb.XAdd(context.Background(), &redis.XAddArgs{Stream: e.stream, Values: []any{"id", "A", "complaint", `{"body":"NIK ` + nik + `"}`}})
+	rec := recorder{fn: func(_ client.Entry, call int) error {
+		switch call {
+		case 1:
+			return errors.New("store failed")
+		case 2:
+			panic("bad state")
+		}
+		return client.Permanent(errors.New("refused"))
+	}}
+	e.run(e.consumer(e.config("core-1")), rec.handle)
+	waitFor(t, "dead-lettered", func() bool { return len(e.dead()) == 1 })
+	if logs := e.logs.String(); strings.Contains(logs, nik) || !strings.Contains(logs, "dead-letter") {
+		t.Fatalf("logs leak the entry's contents or miss the dead letter:\n%s", logs)
+	}
+}
