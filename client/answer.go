@@ -98,3 +98,25 @@ func SendAnswer(ctx context.Context, rdb redis.UniversalClient, stream string, a
 	}
 	return id, nil
 }
+
+// DecodeAnswer reads an entry of the outbound stream (one field, message), for the
+// gateway's side. An answer that is not JSON returns a zero Answer; one that is JSON but
+// incomplete returns what was decoded (its ID, when present, names the failed delivery)
+// with an error wrapping ErrInvalidAnswer. Every error is Permanent and wraps ErrDecode.
+func DecodeAnswer(e Entry) (Answer, error) {
+	raw, ok := e.Values["message"]
+	if !ok {
+		return Answer{}, decodeErr(e, "has no message field: is this the outbound stream?")
+	}
+	var a Answer
+	if err := json.Unmarshal([]byte(raw), &a); err != nil {
+		return Answer{}, decodeErr(e, "message is not a JSON answer: "+err.Error())
+	}
+	if a.Kind == "" {
+		a.Kind = KindAnswer
+	}
+	if err := a.Validate(); err != nil {
+		return a, Permanent(fmt.Errorf("%w: entry %s of %s: %w", ErrDecode, e.ID, e.Stream, err))
+	}
+	return a, nil
+}

@@ -68,3 +68,27 @@ func TestSendAnswerRejectsIncompleteAnswers(t *testing.T) {
 		t.Fatalf("invalid answers wrote %d entries", n)
 	}
 }
+
+func TestDecodeAnswerRoundTrip(t *testing.T) {
+	e := newEnv(t)
+	stream := e.stream + ":outbound"
+	sent := client.Answer{ID: "ans-3", ComplaintID: "01J9Z3", Text: "Selesai.", Kind: client.KindStatus}
+	if _, err := client.SendAnswer(context.Background(), e.rdb, stream, sent); err != nil {
+		t.Fatal(err)
+	}
+	m := e.rdb.XRange(context.Background(), stream, "-", "+").Val()[0]
+	got, err := client.DecodeAnswer(client.Entry{ID: m.ID, Stream: stream, Values: map[string]string{"message": m.Values["message"].(string)}})
+	if err != nil || got.ID != sent.ID || got.ComplaintID != sent.ComplaintID || got.Text != sent.Text || got.Kind != sent.Kind || got.Template != nil {
+		t.Fatalf("DecodeAnswer = %+v, %v; want %+v", got, err, sent)
+	}
+	// Incomplete: the id still comes back, so the gateway can report a failed delivery for it.
+	got, err = client.DecodeAnswer(client.Entry{Values: map[string]string{"message": `{"id":"ans-4","text":"x"}`}})
+	if got.ID != "ans-4" || !errors.Is(err, client.ErrInvalidAnswer) || !errors.Is(err, client.ErrDecode) || !client.IsPermanent(err) {
+		t.Fatalf("incomplete answer: %+v, %v", got, err)
+	}
+	for _, bad := range []map[string]string{{"delivery": "{}"}, {"message": "not json"}} {
+		if _, err := client.DecodeAnswer(client.Entry{Values: bad}); !client.IsPermanent(err) || !errors.Is(err, client.ErrDecode) {
+			t.Errorf("DecodeAnswer(%v) = %v, want a permanent decode error", bad, err)
+		}
+	}
+}

@@ -24,7 +24,13 @@ func TestHeartbeatKeepsLongHandlersEntry(t *testing.T) {
 	ids := e.add(2)
 	long, orphan := ids[0], ids[1]
 	started, release := make(chan struct{}), make(chan struct{})
-	a := e.consumer(e.config("core-a"))
+	// ClaimIdle is 20 heartbeats, so a loaded machine does not make the test flaky.
+	slow := func(name string) client.Config {
+		cfg := e.config(name)
+		cfg.ClaimIdle = time.Second
+		return cfg
+	}
+	a := e.consumer(slow("core-a"))
 	var aHandled atomic.Int32
 	e.run(a, func(_ context.Context, en client.Entry) error {
 		if en.ID == long {
@@ -40,7 +46,7 @@ func TestHeartbeatKeepsLongHandlersEntry(t *testing.T) {
 	<-started
 	e.deliverTo("core-ghost", 1) // the orphan: held by a consumer that never beats
 	var b recorder
-	e.run(e.consumer(e.config("core-b")), b.handle)
+	e.run(e.consumer(slow("core-b")), b.handle)
 
 	// b claims in id order and long < orphan: had long gone idle for ClaimIdle, b's claim
 	// would have taken it first.
