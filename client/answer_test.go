@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/lapor/intake/client"
+	"github.com/redis/go-redis/v9"
 )
 
 func TestSendAnswerAddsMessageEntry(t *testing.T) {
@@ -35,13 +36,18 @@ func TestSendAnswerAddsMessageEntry(t *testing.T) {
 
 func TestSendAnswerDefaultStream(t *testing.T) {
 	e := newEnv(t)
-	before := e.rdb.XLen(context.Background(), client.DefaultOutboundStream).Val()
-	id, err := client.SendAnswer(context.Background(), e.rdb, "", client.Answer{ID: "ans-2", ComplaintID: "01J0000000000000000000000", Text: "Diterima.", Kind: client.KindStatus})
+	// The default key has no test prefix: database 15 keeps it away from other tests'
+	// gateways reading intake:outbound in database 0 of a shared server.
+	rdb := redis.NewClient(&redis.Options{Addr: e.addr, DB: 15})
+	defer rdb.Close()
+	ctx := context.Background()
+	before := rdb.XLen(ctx, client.DefaultOutboundStream).Val()
+	id, err := client.SendAnswer(ctx, rdb, "", client.Answer{ID: "ans-2", ComplaintID: "01J0000000000000000000000", Text: "Diterima.", Kind: client.KindStatus})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { e.rdb.XDel(context.Background(), client.DefaultOutboundStream, id) })
-	if after := e.rdb.XLen(context.Background(), client.DefaultOutboundStream).Val(); after != before+1 {
+	t.Cleanup(func() { rdb.XDel(ctx, client.DefaultOutboundStream, id) })
+	if after := rdb.XLen(ctx, client.DefaultOutboundStream).Val(); after != before+1 {
 		t.Fatalf("%s grew from %d to %d, want one entry more", client.DefaultOutboundStream, before, after)
 	}
 }
