@@ -176,6 +176,7 @@ func (c *Consumer) takeSlots(ctx context.Context, slots chan struct{}) int {
 // onRedisError acts on a failed Redis call of the read loop: recreate a lost group, back
 // off before retrying, or (for a key that is not a stream) return the error that stops Run.
 func (c *Consumer) onRedisError(ctx context.Context, what string, err error, failures *int) error {
+	*failures++
 	action, hint := classify(err)
 	switch action {
 	case giveUp:
@@ -184,13 +185,14 @@ func (c *Consumer) onRedisError(ctx context.Context, what string, err error, fai
 		c.log.Error("consumer group lost; creating it again", "alert", "group_recreated", "error", err, "hint", hint)
 		c.stats.groupsRecreated.Add(1)
 		c.groupReady = false
-		return nil
+		if *failures == 1 {
+			return nil // at once; back off only if the group keeps vanishing
+		}
+	default:
+		c.log.Warn("redis call failed; retrying", "op", what, "error", err, "failures", *failures)
 	}
-	*failures++
-	pause := backoff(*failures)
-	c.log.Warn("redis call failed; retrying", "op", what, "error", err, "failures", *failures, "retry_in", pause)
 	select {
-	case <-time.After(pause):
+	case <-time.After(backoff(*failures)):
 	case <-ctx.Done():
 	}
 	return nil
