@@ -16,7 +16,9 @@
 //     (XREADGROUP … 0), which is why Config.Consumer should be a stable name. Entries of a
 //     consumer that died are claimed after Config.ClaimIdle (XAUTOCLAIM). Entries trimmed
 //     or deleted while pending are acknowledged away.
-//   - No poison loops. Redis counts deliveries (Entry.Deliveries); after
+//   - Retries and no poison loops. A failed entry (error, panic) is delivered again once
+//     it has been idle for Config.ClaimIdle, which is the retry pause. Redis counts
+//     deliveries (Entry.Deliveries); after
 //     Config.MaxDeliveries the entry goes to the dead-letter stream (Stream + ":dead") with
 //     its fields plus reason, original_id and deliveries, and is acknowledged. A handler
 //     error marked with Permanent (every DecodeComplaint and DecodeDelivery error is)
