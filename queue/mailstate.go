@@ -21,11 +21,11 @@ type MailState struct {
 
 // OpenMailState connects to cfg.URL (no I/O until the first call).
 func OpenMailState(cfg Config) (*MailState, error) {
-	opt, err := redis.ParseURL(cfg.URL)
+	rdb, _, err := NewRedisClient(cfg.URL)
 	if err != nil {
-		return nil, fmt.Errorf("queue: mail state: redis URL: %w", err)
+		return nil, fmt.Errorf("queue: mail state: %w", err)
 	}
-	return &MailState{rdb: redis.NewClient(opt), prefix: cfg.KeyPrefix}, nil
+	return &MailState{rdb: rdb, prefix: cfg.KeyPrefix}, nil
 }
 
 func (s *MailState) mailboxKey(mailbox string) string { return s.prefix + "intake:imap:" + mailbox }

@@ -168,7 +168,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 	}
 	qcfg := queue.Config{
 		URL: redisURL, Stream: cfg.Stream, RejectedStream: cfg.RejectedStream, ConsumerGroup: cfg.ConsumerGroup,
-		SpoolDir: cfg.SpoolDir, Logger: log,
+		SpoolDir: cfg.SpoolDir, Logger: log, MinReplicas: cfg.RedisMinReplicas, InstanceID: cfg.InstanceID,
 	}
 	g.queue, err = queue.Open(ctx, qcfg)
 	if err != nil {
@@ -253,7 +253,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 	// Media downloads: a record with remote media is staged until a worker has settled
 	// them. A provider without download credentials keeps its media "pending".
 	worker := &media.Worker{Queue: g.queue, Store: store, Fetchers: map[string]media.Fetcher{},
-		PublicURL: cfg.PublicURL, Metrics: m, Logger: log}
+		PublicURL: cfg.PublicURL, Metrics: m, Logger: log, Consumer: g.queue.InstanceID()}
 	for _, c := range chans {
 		if !c.enabled || c.fetcher == nil {
 			continue
