@@ -30,6 +30,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -190,7 +191,8 @@ type Queue struct {
 	stop   chan struct{}
 	wg     sync.WaitGroup
 
-	refs *refAllocator
+	refs     *refAllocator
+	replicas replicaState
 
 	claimMu     sync.Mutex
 	claimCursor string
@@ -233,6 +235,7 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 		stop:          make(chan struct{}),
 	}
 	q.refs = newRefAllocator(q.rdb, p)
+	q.replicas.confirming.Store(-1)
 	q.argStream, q.argPending, q.argRejected = q.keyStream, q.keyPending, q.keyRejected
 	q.argTTL = strconv.FormatInt(int64(cfg.SeenTTL/time.Second), 10)
 
@@ -266,6 +269,11 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 func (q *Queue) connect(ctx context.Context) error {
 	if err := q.rdb.Ping(ctx).Err(); err != nil {
 		return err
+	}
+	if q.cfg.MinReplicas > 0 {
+		if err := q.checkReplicas(ctx); err != nil {
+			return err
+		}
 	}
 	for _, g := range []struct{ stream, group string }{
 		{q.keyStream, q.cfg.ConsumerGroup},
@@ -519,15 +527,22 @@ func unreachable(err error) bool {
 	if errors.Is(err, context.Canceled) {
 		return false // the caller gave up; says nothing about Redis
 	}
-	if errors.Is(err, redis.ErrClosed) {
+	if errors.Is(err, redis.ErrClosed) || errors.Is(err, errNotReplicated) {
 		return true
 	}
 	var rerr redis.Error
 	if !errors.As(err, &rerr) {
 		return true // network, timeout, EOF, pool exhaustion
 	}
-	for _, p := range []string{"LOADING", "READONLY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "OOM", "MISCONF", "BUSY "} {
-		if redis.HasErrorPrefix(err, p) {
+	return refusedForNow(err.Error())
+}
+
+// refusedForNow reports whether a Redis error message means the server cannot take writes
+// right now: loading, a replica or demoted primary (READONLY), too few replicas
+// (NOREPLICAS, min-replicas-to-write), out of memory, persistence failing, a busy script.
+func refusedForNow(msg string) bool {
+	for _, p := range []string{"LOADING", "READONLY", "NOREPLICAS", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "OOM", "MISCONF", "BUSY "} {
+		if strings.HasPrefix(msg, p) {
 			return true
 		}
 	}
