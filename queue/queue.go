@@ -234,7 +234,7 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 		kick:          make(chan struct{}, 1),
 		stop:          make(chan struct{}),
 	}
-	q.refs = newRefAllocator(q.rdb, p)
+	q.refs = newRefAllocator(q.rdb, p, cfg.MinReplicas, cfg.ReplicaWait)
 	q.replicas.confirming.Store(-1)
 	q.argStream, q.argPending, q.argRejected = q.keyStream, q.keyPending, q.keyRejected
 	q.argTTL = strconv.FormatInt(int64(cfg.SeenTTL/time.Second), 10)

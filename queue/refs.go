@@ -26,6 +26,16 @@ import (
 // While Redis cannot be reached and the reserved block is used up, references are drawn at
 // random from the other half of the space (top bit set) and claimed in Redis when the
 // spooled record is written (intake:ref:<REF>), as is any reference a caller supplies.
+//
+// Across a failover (Config.MinReplicas > 0): a block the old primary handed out and lost
+// before a replica had it would be handed out again by the new primary, and the records
+// of both would share references unnoticed (counter references are not claimed). So the
+// INCRBY that reserves a block is pipelined with WAIT, like a record, and a block that too
+// few replicas confirmed is thrown away unused: the caller gets a random, claimed
+// reference instead. A confirmed block is on the replica Sentinel promotes (it promotes the
+// one with the most replicated data), so the new primary's counter is past it. The key
+// (intake:refkey) is confirmed the same way once: two keys would make two permutations,
+// whose references can collide.
 const (
 	refBits  = 39
 	refBlock = 256
@@ -35,6 +45,9 @@ const (
 type refAllocator struct {
 	rdb            *redis.Client
 	seqKey, keyKey string
+	// minReplicas and wait: a block counts only once this many replicas confirmed it.
+	minReplicas int
+	wait        time.Duration
 
 	mu        sync.Mutex
 	block     cipher.Block // nil until the key is loaded
@@ -44,8 +57,9 @@ type refAllocator struct {
 	in, out [16]byte
 }
 
-func newRefAllocator(rdb *redis.Client, prefix string) *refAllocator {
-	return &refAllocator{rdb: rdb, seqKey: prefix + "intake:refseq", keyKey: prefix + "intake:refkey"}
+func newRefAllocator(rdb *redis.Client, prefix string, minReplicas int, wait time.Duration) *refAllocator {
+	return &refAllocator{rdb: rdb, seqKey: prefix + "intake:refseq", keyKey: prefix + "intake:refkey",
+		minReplicas: minReplicas, wait: wait}
 }
 
 // take returns a reference and whether it came from the counter (no claim needed). It
@@ -79,13 +93,15 @@ func (a *refAllocator) refill(ctx context.Context) error {
 			return err
 		}
 		// The first gateway to get here sets the key; every later one reads the same key.
-		if err := a.rdb.SetNX(ctx, a.keyKey, hex.EncodeToString(k[:]), 0).Err(); err != nil {
-			return err
-		}
-		s, err := a.rdb.Get(ctx, a.keyKey).Result()
+		var get *redis.StringCmd
+		err := a.confirmed(ctx, func(p redis.Pipeliner) {
+			p.SetNX(ctx, a.keyKey, hex.EncodeToString(k[:]), 0)
+			get = p.Get(ctx, a.keyKey)
+		})
 		if err != nil {
 			return err
 		}
+		s := get.Val()
 		key, err := hex.DecodeString(s)
 		if err != nil || len(key) != 16 {
 			return fmt.Errorf("queue: %s does not hold a 16-byte hex key; delete it to have a new one made", a.keyKey)
@@ -94,11 +110,32 @@ func (a *refAllocator) refill(ctx context.Context) error {
 			return err
 		}
 	}
-	end, err := a.rdb.IncrBy(ctx, a.seqKey, refBlock).Result()
-	if err != nil {
+	var incr *redis.IntCmd
+	if err := a.confirmed(ctx, func(p redis.Pipeliner) { incr = p.IncrBy(ctx, a.seqKey, refBlock) }); err != nil {
+		return err // the block, if taken, is never used
+	}
+	end := incr.Val()
+	a.next, a.end = uint64(end-refBlock), uint64(end)
+	return nil
+}
+
+// confirmed runs cmds in one pipeline, followed by WAIT when replicas must confirm, and
+// fails unless every command succeeded and enough replicas confirmed them.
+func (a *refAllocator) confirmed(ctx context.Context, cmds func(redis.Pipeliner)) error {
+	p := a.rdb.Pipeline()
+	cmds(p)
+	var wait *redis.Cmd
+	if a.minReplicas > 0 {
+		wait = p.Do(ctx, "WAIT", a.minReplicas, a.wait.Milliseconds())
+	}
+	if _, err := p.Exec(ctx); err != nil {
 		return err
 	}
-	a.next, a.end = uint64(end-refBlock), uint64(end)
+	if wait != nil {
+		if n, err := wait.Int(); err != nil || n < a.minReplicas {
+			return fmt.Errorf("%w: reference block confirmed by %d of %d replicas", errNotReplicated, n, a.minReplicas)
+		}
+	}
 	return nil
 }
 
