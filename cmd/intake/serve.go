@@ -200,7 +200,8 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 	}
 	var mailState *queue.MailState
 	if cfg.Email.Enabled() {
-		// Each mailbox's UIDVALIDITY and last UID live in Redis.
+		// Each mailbox's UIDVALIDITY and last UID live in Redis, and its lease: one process
+		// of those sharing this Redis polls it at a time.
 		mailState, err = queue.OpenMailState(qcfg)
 		if err != nil {
 			return nil, err
@@ -245,7 +246,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 			}},
 		{cfg.Email.Enabled(), nil,
 			func(sink channels.Sink) (any, error) {
-				return email.New(cfg.Email, sink, email.Options{Logger: log, Metrics: m, State: mailState, Receipts: cfg.Receipts, ReceiptGate: gate,
+				return email.New(cfg.Email, sink, email.Options{Logger: log, Metrics: m, State: mailState, Leases: mailState, Receipts: cfg.Receipts, ReceiptGate: gate,
 					Limits: email.DecodeLimits{MaxAttachmentBytes: cfg.MaxMediaBytes}, TempDir: filepath.Join(filepath.Dir(cfg.SpoolDir), "tmp")})
 			}},
 	}
