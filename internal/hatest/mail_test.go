@@ -97,7 +97,7 @@ func (g *mailGateway) stop() { g.cancel(); <-g.done }
 // neither renewed nor released.
 func (g *mailGateway) kill() { g.leases.dead.Store(true); g.cancel(); <-g.done }
 
-func testLogger(t *testing.T, id string) *slog.Logger {
+func testLogger(t testing.TB, id string) *slog.Logger {
 	if os.Getenv("INTAKE_TEST_LOG") == "" {
 		return slog.New(slog.DiscardHandler)
 	}
