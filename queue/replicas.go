@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -37,6 +38,8 @@ type replicaState struct {
 	confirmed atomic.Bool
 	// shortfalls counts pipelines whose WAIT came back short (records spooled for it).
 	shortfalls atomic.Int64
+	// asked is when Replication last asked Redis (unix nanos).
+	asked atomic.Int64
 }
 
 // queueWait adds WAIT to pipe when replicas must confirm; nil otherwise.
@@ -98,6 +101,7 @@ func (q *Queue) checkReplicas(ctx context.Context) error {
 	if q.cfg.MinReplicas > 0 && n < q.cfg.MinReplicas {
 		return fmt.Errorf("%w: %d replicas online, %d needed (INTAKE_REDIS_MIN_REPLICAS)", errNotReplicated, n, q.cfg.MinReplicas)
 	}
+	q.replicas.confirmed.Store(q.cfg.MinReplicas > 0)
 	return nil
 }
 
@@ -125,7 +129,9 @@ func (q *Queue) onlineReplicas(ctx context.Context) (int, string, error) {
 // the last writes were confirmed by INTAKE_REDIS_MIN_REPLICAS of them (always false when
 // that is 0). It asks Redis (INFO replication, bounded by ctx) when it can.
 func (q *Queue) Replication(ctx context.Context) (replicas int, confirmed bool) {
-	if !q.down.Load() {
+	// At most one INFO a second, however many gauges and probes ask.
+	now := time.Now().UnixNano()
+	if last := q.replicas.asked.Load(); !q.down.Load() && now-last > int64(time.Second) && q.replicas.asked.CompareAndSwap(last, now) {
 		ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
 		defer cancel()
 		if _, _, err := q.onlineReplicas(ctx); err != nil {
@@ -138,3 +144,15 @@ func (q *Queue) Replication(ctx context.Context) (replicas int, confirmed bool) 
 // ReplicaShortfalls counts the pipelines whose records went to the spool because too few
 // replicas confirmed them.
 func (q *Queue) ReplicaShortfalls() int64 { return q.replicas.shortfalls.Load() }
+
+// ReadyDetail is what /readyz adds to "ready": the replicas that answer and whether
+// writes are replica-confirmed, as "redis_replicas N" and "writes_replica_confirmed 0|1"
+// lines (no host names).
+func (q *Queue) ReadyDetail(ctx context.Context) string {
+	n, ok := q.Replication(ctx)
+	c := "0"
+	if ok {
+		c = "1"
+	}
+	return "redis_replicas " + strconv.Itoa(n) + "\nwrites_replica_confirmed " + c + "\n"
+}

@@ -34,6 +34,9 @@ func TestReplicaConfirmedPublishIsOnTheReplica(t *testing.T) {
 	if r, ok := q.Replication(context.Background()); r != 1 || !ok {
 		t.Fatalf("Replication() = %d, %v; want 1 replica, confirmed", r, ok)
 	}
+	if d := q.ReadyDetail(context.Background()); d != "redis_replicas 1\nwrites_replica_confirmed 1\n" {
+		t.Fatalf("ReadyDetail = %q", d)
+	}
 }
 
 // A replica that does not answer (SIGSTOP: a hung machine) cannot confirm: the record,

@@ -184,6 +184,10 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 	}
 	m := metrics.New(func() float64 { return float64(g.queue.SpoolSize()) })
 	m.SpoolQuarantined(func() float64 { return float64(g.queue.SpoolQuarantined()) })
+	m.RedisReplication(
+		func() float64 { n, _ := g.queue.Replication(context.Background()); return float64(n) },
+		func() float64 { _, ok := g.queue.Replication(context.Background()); return b2f(ok) },
+		func() float64 { return float64(g.queue.ReplicaShortfalls()) })
 
 	// Receipt budgets (per citizen, per email recipient, domain and in all) live in Redis,
 	// shared by every replica; while Redis is away each process counts in memory.
@@ -269,7 +273,8 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 	g.sink = pipeline.New(pipeline.Options{Normalizer: norm, Queue: g.queue, Media: store, PublicURL: cfg.PublicURL,
 		FetchProviders: worker.Providers(), Metrics: m, Logger: log})
 	g.http = httpapi.New(httpapi.Options{MaxBodyBytes: cfg.MaxBodyBytes, BodyTimeout: cfg.BodyTimeout,
-		MaxInFlight: cfg.MaxInFlight, MetricsOnAdminOnly: cfg.AdminAddr != "", Logger: log, Metrics: m, Ready: g.queue.Ready})
+		MaxInFlight: cfg.MaxInFlight, MetricsOnAdminOnly: cfg.AdminAddr != "", Logger: log, Metrics: m, Ready: g.queue.Ready,
+		ReadyDetail: g.queue.ReadyDetail})
 
 	// One loop for every channel; its roles are found by interface: a Webhook mounts its
 	// routes, a Runner runs until shutdown, a flusher finishes its sends after that.
@@ -319,4 +324,11 @@ func (g *gateway) close() {
 	if g.stopDev != nil {
 		g.stopDev()
 	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -131,6 +131,14 @@ func TestPrimaryFrozenUnderLoadLosesNothingAcknowledged(t *testing.T) {
 		if n, ok := g.Q.Replication(ctx); n < 1 || !ok {
 			t.Errorf("after the failover a gateway reports %d replicas, confirmed %v", n, ok)
 		}
+		ready, metrics := get(t, g.URL+"/readyz"), get(t, g.URL+"/metrics")
+		if !strings.Contains(ready, "writes_replica_confirmed 1") || !strings.Contains(metrics, "intake_redis_writes_replica_confirmed 1") ||
+			!strings.Contains(metrics, "intake_redis_replicas_confirming") {
+			t.Errorf("/readyz and /metrics must say writes are replica-confirmed after the failover:\n%s", ready)
+		}
+		if strings.Contains(ready+metrics, "127.0.0.1") {
+			t.Error("/readyz or /metrics names a host")
+		}
 	}
 }
 

@@ -54,7 +54,16 @@ func startWebGateway(t testing.TB, id, redisURL, prefix string, minReplicas int)
 		t.Fatal(err)
 	}
 	m := metrics.New(nil)
-	srv := httpapi.New(httpapi.Options{Metrics: m, Ready: q.Ready, Logger: log})
+	m.RedisReplication(
+		func() float64 { n, _ := q.Replication(context.Background()); return float64(n) },
+		func() float64 {
+			if _, ok := q.Replication(context.Background()); ok {
+				return 1
+			}
+			return 0
+		},
+		func() float64 { return float64(q.ReplicaShortfalls()) })
+	srv := httpapi.New(httpapi.Options{Metrics: m, Ready: q.Ready, ReadyDetail: q.ReadyDetail, Logger: log})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	sink := pipeline.New(pipeline.Options{Normalizer: norm, Queue: q, Media: store, PublicURL: ts.URL, Metrics: m, Logger: log})
@@ -193,4 +202,19 @@ func sortedAcks(acks []ack) []ack {
 	out := append([]ack(nil), acks...)
 	sort.Slice(out, func(i, j int) bool { return out[i].at.Before(out[j].at) })
 	return out
+}
+
+// get returns the body of GET url (status 200 expected).
+func get(t testing.TB, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
+	}
+	return string(b)
 }
