@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,4 +79,26 @@ func TestMailboxLeaseIsExclusiveExpiresAndFencesTheStaleHolder(t *testing.T) {
 	if ta == tb || ta[:1] == "" {
 		t.Fatalf("tokens %q and %q", ta, tb)
 	}
+}
+
+// Each process has its own spool: a second queue on a spool directory another one holds
+// is refused with an error that says what to do; once the holder is gone it opens.
+func TestSpoolDirectoryIsHeldByOneProcess(t *testing.T) {
+	e := newEnv(t, testenv.RedisAddr(t))
+	first, err := Open(context.Background(), e.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(context.Background(), e.cfg)
+	if err == nil || !strings.Contains(err.Error(), "INTAKE_SPOOL_DIR") {
+		t.Fatalf("second Open on a held spool: %v; want refused, naming INTAKE_SPOOL_DIR", err)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	second, err := Open(context.Background(), e.cfg)
+	if err != nil {
+		t.Fatalf("Open after the holder closed: %v", err)
+	}
+	_ = second.Close()
 }
