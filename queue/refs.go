@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,12 +28,13 @@ import (
 // random from the other half of the space (top bit set) and claimed in Redis when the
 // spooled record is written (intake:ref:<REF>), as is any reference a caller supplies.
 //
-// Across a failover (Config.MinReplicas > 0): a block the old primary handed out and lost
-// before a replica had it would be handed out again by the new primary, and the records
-// of both would share references unnoticed (counter references are not claimed). So the
-// INCRBY that reserves a block is pipelined with WAIT, like a record, and a block that too
-// few replicas confirmed is thrown away unused: the caller gets a random, claimed
-// reference instead. A confirmed block is on the replica Sentinel promotes (it promotes the
+// Across a failover: a block the old primary handed out and lost before a replica had it
+// would be handed out again by the new primary, and the records of both would share
+// references unnoticed (counter references are not claimed). So the INCRBY that reserves
+// a block is pipelined with WAIT for Config.MinReplicas replicas (for one, when that is 0
+// and the primary has replicas: uniqueness does not depend on the durability setting),
+// and a block that too few replicas confirmed is thrown away unused: the caller gets a
+// random, claimed reference instead. This costs one WAIT per refBlock records. A confirmed block is on the replica Sentinel promotes (it promotes the
 // one with the most replicated data), so the new primary's counter is past it. The key
 // (intake:refkey) is confirmed the same way once: two keys would make two permutations,
 // whose references can collide.
@@ -122,21 +124,39 @@ func (a *refAllocator) refill(ctx context.Context) error {
 // confirmed runs cmds in one pipeline, followed by WAIT when replicas must confirm, and
 // fails unless every command succeeded and enough replicas confirmed them.
 func (a *refAllocator) confirmed(ctx context.Context, cmds func(redis.Pipeliner)) error {
+	need := a.minReplicas
+	if need == 0 && a.hasReplicas(ctx) {
+		need = 1
+	}
 	p := a.rdb.Pipeline()
 	cmds(p)
 	var wait *redis.Cmd
-	if a.minReplicas > 0 {
-		wait = p.Do(ctx, "WAIT", a.minReplicas, a.wait.Milliseconds())
+	if need > 0 {
+		wait = p.Do(ctx, "WAIT", need, a.waitTimeout().Milliseconds())
 	}
 	if _, err := p.Exec(ctx); err != nil {
 		return err
 	}
 	if wait != nil {
-		if n, err := wait.Int(); err != nil || n < a.minReplicas {
-			return fmt.Errorf("%w: reference block confirmed by %d of %d replicas", errNotReplicated, n, a.minReplicas)
+		if n, err := wait.Int(); err != nil || n < need {
+			return fmt.Errorf("%w: reference block confirmed by %d of %d replicas", errNotReplicated, n, need)
 		}
 	}
 	return nil
+}
+
+// hasReplicas reports whether the primary has a replica online (INFO replication). A
+// server that cannot say (the embedded development server) has none.
+func (a *refAllocator) hasReplicas(ctx context.Context) bool {
+	info, err := a.rdb.Info(ctx, "replication").Result()
+	return err == nil && strings.Contains(info, "state=online")
+}
+
+func (a *refAllocator) waitTimeout() time.Duration {
+	if a.wait <= 0 {
+		return DefaultReplicaWait
+	}
+	return a.wait
 }
 
 // permute is a bijection of [0, 2^39): a 4-round Feistel network on 40 bits with AES as the

@@ -108,3 +108,20 @@ func TestCounterBlockIsUsedOnlyOnceReplicated(t *testing.T) {
 		t.Fatalf("replica's counter %d (%v) is behind the block in use (end %d)", got, err, a.end)
 	}
 }
+
+// Reference uniqueness does not depend on INTAKE_REDIS_MIN_REPLICAS: with 0, a block is
+// still used only once a replica (when the primary has one) confirmed it.
+func TestCounterBlockWaitsForAReplicaEvenWithoutMinReplicas(t *testing.T) {
+	lab, e := replicaPair(t, 0)
+	a := newRefAllocator(e.rdb, e.prefix, 0, 100*time.Millisecond)
+	ctx := context.Background()
+	lab.Redis[1].Freeze()
+	ref, counter := a.take(ctx, false)
+	lab.Redis[1].Thaw()
+	if counter || counterHalf(ref) {
+		t.Fatalf("with the only replica frozen got %q (counter %v); want a random reference to be claimed", ref, counter)
+	}
+	if _, counter := a.take(ctx, false); !counter {
+		t.Fatal("with the replica back, the counter must issue references again")
+	}
+}
