@@ -145,10 +145,15 @@ func (q *Queue) Replication(ctx context.Context) (replicas int, confirmed bool) 
 // replicas confirmed them.
 func (q *Queue) ReplicaShortfalls() int64 { return q.replicas.shortfalls.Load() }
 
-// ReadyDetail is what /readyz adds to "ready": the replicas that answer and whether
-// writes are replica-confirmed, as "redis_replicas N" and "writes_replica_confirmed 0|1"
-// lines (no host names).
+// ReadyDetail is what /readyz adds to "ready" when replicas must confirm writes
+// (INTAKE_REDIS_MIN_REPLICAS > 0): the replicas that answer and whether writes are
+// replica-confirmed now, as "redis_replicas N" and "writes_replica_confirmed 0|1" lines
+// (no host names). Without replica confirmation it adds nothing (the metrics still count
+// the replicas).
 func (q *Queue) ReadyDetail(ctx context.Context) string {
+	if q.cfg.MinReplicas <= 0 {
+		return ""
+	}
 	n, ok := q.Replication(ctx)
 	c := "0"
 	if ok {
