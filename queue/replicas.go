@@ -101,8 +101,15 @@ func (q *Queue) checkReplicas(ctx context.Context) error {
 	if q.cfg.MinReplicas > 0 && n < q.cfg.MinReplicas {
 		return fmt.Errorf("%w: %d replicas online, %d needed (INTAKE_REDIS_MIN_REPLICAS)", errNotReplicated, n, q.cfg.MinReplicas)
 	}
-	q.replicas.confirmed.Store(q.cfg.MinReplicas > 0)
-	return nil
+	// Online is not keeping up: a small write and WAIT on one connection prove the
+	// replicas confirm now (WAIT counts only what follows this connection's own writes).
+	p := q.rdb.Pipeline()
+	p.Set(ctx, q.cfg.KeyPrefix+"intake:replica-probe", q.cfg.InstanceID, time.Minute)
+	w := q.queueWait(ctx, p)
+	if _, err := p.Exec(ctx); err != nil {
+		return err
+	}
+	return q.checkWait(w)
 }
 
 // onlineReplicas reads INFO replication: the replicas online and the server's role.

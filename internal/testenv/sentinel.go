@@ -77,9 +77,11 @@ func StartLab(t testing.TB, o LabOptions) *Lab {
 	if o.FailoverTimeout <= 0 {
 		o.FailoverTimeout = 3 * time.Second
 	}
+	// The directory first: cleanups run last-in first-out, so the processes are stopped
+	// before their directory is removed.
+	dir := t.TempDir()
 	l := &Lab{Master: "lapor", t: t, bin: bin}
 	t.Cleanup(l.stopAll)
-	dir := t.TempDir()
 	primary := ""
 	for i := 0; i <= o.Replicas; i++ {
 		port := FreePort(t)
