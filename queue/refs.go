@@ -42,6 +42,8 @@ const (
 	refBits  = 39
 	refBlock = 256
 	refMask  = 1<<refBits - 1
+	// refRetry is how long after a failed refill references are drawn at random.
+	refRetry = time.Second
 )
 
 type refAllocator struct {
@@ -54,6 +56,9 @@ type refAllocator struct {
 	mu        sync.Mutex
 	block     cipher.Block // nil until the key is loaded
 	next, end uint64
+	// retryAt: after a failed refill (Redis away, replicas lagging) the next waits until
+	// then, so callers get random references at once instead of each waiting for WAIT.
+	retryAt time.Time
 	// in and out are feistel's AES blocks, kept here (under mu) because a cipher.Block's
 	// arguments escape: as locals they cost two allocations a round.
 	in, out [16]byte
@@ -72,7 +77,11 @@ func (a *refAllocator) take(ctx context.Context, redisDown bool) (string, bool) 
 	defer a.mu.Unlock()
 	for {
 		if a.next == a.end {
-			if redisDown || a.refill(ctx) != nil {
+			if redisDown || time.Now().Before(a.retryAt) {
+				return newReference(), false
+			}
+			if err := a.refill(ctx); err != nil {
+				a.retryAt = time.Now().Add(refRetry)
 				return newReference(), false
 			}
 		}
