@@ -48,6 +48,12 @@ type Config struct {
 	// MediaAllowPrivate are non-public networks (CIDR) media downloads may reach: an
 	// on-premises mirror. Empty: downloads reach public addresses only.
 	MediaAllowPrivate []string `env:"INTAKE_MEDIA_ALLOW_PRIVATE" yaml:"media_allow_private"`
+	// RedisMinReplicas: records are answered from Redis only once this many replicas
+	// confirmed them, else from the spool (CONTRACT §9).
+	RedisMinReplicas int `env:"INTAKE_REDIS_MIN_REPLICAS" yaml:"redis_min_replicas"`
+	// InstanceID names this process in mailbox leases and consumer groups (default host
+	// name and process id).
+	InstanceID string `env:"INTAKE_INSTANCE_ID" yaml:"instance_id"`
 
 	Receipts channels.Receipts  `yaml:"receipts"`
 	Routing  normalizer.Routing `yaml:"routing"`

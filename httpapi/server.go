@@ -40,6 +40,9 @@ type Options struct {
 	Metrics            *metrics.Metrics
 	// Ready answers /readyz: nil when a record can be made durable now.
 	Ready func(ctx context.Context) error
+	// ReadyDetail, when set, adds lines to a ready answer (replica confirmation, CONTRACT
+	// §9); never host names.
+	ReadyDetail func(ctx context.Context) string
 	// ShutdownTimeout bounds how long in-flight requests may finish at shutdown.
 	ShutdownTimeout time.Duration
 }
@@ -164,6 +167,9 @@ func (s *Server) readyz(c echo.Context) error {
 	}
 	if s.notReady.Swap(false) {
 		s.o.Logger.Info("ready again")
+	}
+	if s.o.ReadyDetail != nil {
+		return c.String(http.StatusOK, "ready\n"+s.o.ReadyDetail(ctx))
 	}
 	return c.String(http.StatusOK, "ready\n")
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -17,15 +19,34 @@ import (
 type MailState struct {
 	rdb    *redis.Client
 	prefix string
+	// owner names this process in leases; ttl is a lease's life without renewal (lease.go).
+	owner string
+	ttl   time.Duration
+
+	mu sync.Mutex
+	// tokens holds the lease token this process was last granted per mailbox: the cursor
+	// of a mailbox whose lease this process took is written only while the token is current.
+	tokens map[string]string
 }
 
 // OpenMailState connects to cfg.URL (no I/O until the first call).
 func OpenMailState(cfg Config) (*MailState, error) {
-	opt, err := redis.ParseURL(cfg.URL)
+	rdb, _, err := NewRedisClient(cfg.URL)
 	if err != nil {
-		return nil, fmt.Errorf("queue: mail state: redis URL: %w", err)
+		return nil, fmt.Errorf("queue: mail state: %w", err)
 	}
-	return &MailState{rdb: redis.NewClient(opt), prefix: cfg.KeyPrefix}, nil
+	owner, ttl := cfg.InstanceID, cfg.LeaseTTL
+	if owner == "" {
+		owner = DefaultInstanceID()
+	}
+	if err := validInstanceID(owner); err != nil {
+		_ = rdb.Close()
+		return nil, fmt.Errorf("queue: mail state: %w", err)
+	}
+	if ttl <= 0 {
+		ttl = DefaultLeaseTTL
+	}
+	return &MailState{rdb: rdb, prefix: cfg.KeyPrefix, owner: owner, ttl: ttl, tokens: map[string]string{}}, nil
 }
 
 func (s *MailState) mailboxKey(mailbox string) string { return s.prefix + "intake:imap:" + mailbox }
@@ -56,17 +77,28 @@ func (s *MailState) MailboxState(ctx context.Context, mailbox string) (uidValidi
 
 // SetMailboxState stores the mailbox's UIDVALIDITY and last processed UID. A UID lower
 // than the stored one under the same UIDVALIDITY never moves the cursor back (two
-// gateways on one mailbox, an old write arriving late).
+// gateways on one mailbox, an old write arriving late). Once this process took the
+// mailbox's lease, the write is made only while that lease is still its own (fencing):
+// a holder that lost the lease gets an error and must stop.
 func (s *MailState) SetMailboxState(ctx context.Context, mailbox string, uidValidity, lastUID uint32) error {
-	err := setStateScript.Run(ctx, s.rdb, []string{s.mailboxKey(mailbox)},
-		strconv.FormatUint(uint64(uidValidity), 10), strconv.FormatUint(uint64(lastUID), 10)).Err()
+	tok, _ := s.token(mailbox)
+	err := setStateScript.Run(ctx, s.rdb, []string{s.mailboxKey(mailbox), s.leaseKey(mailbox)},
+		strconv.FormatUint(uint64(uidValidity), 10), strconv.FormatUint(uint64(lastUID), 10), tok).Err()
+	if isFenced(err) {
+		return fmt.Errorf("queue: mailbox state not written: %w", errFenced)
+	}
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("queue: write mailbox state: %w", err)
 	}
 	return nil
 }
 
+// setStateScript: KEYS mailbox state, lease; ARGV uidvalidity, last uid, lease token ("":
+// no lease taken, no fence).
 var setStateScript = redis.NewScript(`
+if ARGV[3] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[3] then
+  return redis.error_reply('FENCED mailbox lease is not held by this writer')
+end
 local v = redis.call('HGET', KEYS[1], 'uidvalidity')
 local u = tonumber(redis.call('HGET', KEYS[1], 'last_uid') or '0')
 if v == ARGV[1] and u ~= nil and u > tonumber(ARGV[2]) then return 0 end

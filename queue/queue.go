@@ -53,6 +53,13 @@ const (
 	DefaultSeenTTL = 10 * 24 * time.Hour
 	// MinSeenTTL is the shortest SeenTTL accepted: Meta's retry window.
 	MinSeenTTL = 7 * 24 * time.Hour
+	// DefaultReplicaWait bounds a WAIT: long enough for a replica on a LAN (the lab
+	// measured under 1 ms), short enough that a missing replica costs a webhook little
+	// before its record goes to the spool.
+	DefaultReplicaWait = 250 * time.Millisecond
+	// DefaultLeaseTTL: a mailbox whose holder died is free again after this (CONTRACT §9:
+	// taken over within 30 s).
+	DefaultLeaseTTL = 20 * time.Second
 )
 
 // MaxRawBytes is the most of a rejected input's raw payload kept on the rejected stream;
@@ -89,6 +96,19 @@ type Config struct {
 	// Logger receives the queue's logs (ids and counts only, never message content).
 	// Default slog.Default().
 	Logger *slog.Logger
+	// MinReplicas (INTAKE_REDIS_MIN_REPLICAS, default 0): a record is answered from Redis
+	// only once this many replicas confirmed it (WAIT); otherwise it goes to the spool and
+	// is answered from there (CONTRACT §9).
+	MinReplicas int
+	// ReplicaWait bounds each WAIT for MinReplicas (default 250 ms; below ReadTimeout,
+	// which a pipeline is read with).
+	ReplicaWait time.Duration
+	// InstanceID names this process in leases (INTAKE_INSTANCE_ID; default host name and
+	// process id, DefaultInstanceID).
+	InstanceID string
+	// LeaseTTL is how long a mailbox lease lasts without renewal (default 20 s, so a dead
+	// holder's mailbox is taken over within 30 s); renewed every third of it.
+	LeaseTTL time.Duration
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -106,12 +126,27 @@ func (c Config) withDefaults() (Config, error) {
 	if c.SeenTTL == 0 {
 		c.SeenTTL = DefaultSeenTTL
 	}
+	if c.ReplicaWait <= 0 {
+		c.ReplicaWait = DefaultReplicaWait
+	}
+	if c.InstanceID == "" {
+		c.InstanceID = DefaultInstanceID()
+	}
+	if c.LeaseTTL <= 0 {
+		c.LeaseTTL = DefaultLeaseTTL
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
 	var errs []error
 	if c.URL == "" {
 		errs = append(errs, errors.New("no Redis URL: set INTAKE_REDIS_URL (redis://host:port/db), or start the embedded server with StartEmbedded in development"))
+	}
+	if c.MinReplicas < 0 {
+		errs = append(errs, fmt.Errorf("INTAKE_REDIS_MIN_REPLICAS is %d; use 0 (no replica confirmation) or the number of replicas that must confirm each record", c.MinReplicas))
+	}
+	if err := validInstanceID(c.InstanceID); err != nil {
+		errs = append(errs, err)
 	}
 	if c.SeenTTL < MinSeenTTL {
 		errs = append(errs, fmt.Errorf("SeenTTL %s is shorter than 7 days: Meta retries a webhook for up to 7 days, so duplicates would slip through", c.SeenTTL))
@@ -156,7 +191,8 @@ type Queue struct {
 	stop   chan struct{}
 	wg     sync.WaitGroup
 
-	refs *refAllocator
+	refs     *refAllocator
+	replicas replicaState
 
 	claimMu     sync.Mutex
 	claimCursor string
@@ -170,49 +206,23 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
 	}
-	opts, err := redis.ParseURL(cfg.URL)
+	rdb, addr, err := NewRedisClient(cfg.URL)
 	if err != nil {
-		// go-redis's message names the part that is wrong; the URL itself may hold a password.
-		return nil, fmt.Errorf("queue: INTAKE_REDIS_URL is not a usable redis:// or rediss:// URL: %w", err)
-	}
-	if opts.DialTimeout == 0 {
-		opts.DialTimeout = 2 * time.Second
-	}
-	if opts.ReadTimeout == 0 {
-		opts.ReadTimeout = 2 * time.Second
-	}
-	if opts.WriteTimeout == 0 {
-		opts.WriteTimeout = 2 * time.Second
-	}
-	if opts.Protocol == 0 {
-		// RESP2: the gateway uses no RESP3 feature (push notifications, client-side
-		// caching), and with RESP2 go-redis skips its push-notification check on every
-		// pipeline. ?protocol=3 in the URL still chooses RESP3.
-		opts.Protocol = 2
-	}
-	if !strings.Contains(cfg.URL, "max_retries=") {
-		// No command is retried by go-redis: a pipeline that timed out may have run, and the
-		// writer hands records it could not confirm to the spool, whose replay the publish
-		// script recognises by the record's dedupe key. go-redis's own retry would run the
-		// script again behind the writer's back (and blocks the caller meanwhile).
-		opts.MaxRetries = -1
-	}
-	if opts.DialerRetries == 0 {
-		// The drainer keeps trying; a write must not wait for five dials before spooling.
-		opts.DialerRetries = 2
+		return nil, fmt.Errorf("queue: %w", err)
 	}
 	log := cfg.Logger.With("component", "queue")
 	routeRedisLogs(log)
 	sp, err := openSpool(cfg.SpoolDir, log)
 	if err != nil {
+		_ = rdb.Close()
 		return nil, err
 	}
 	p := cfg.KeyPrefix
 	q := &Queue{
 		cfg:           cfg,
 		log:           log,
-		rdb:           redis.NewClient(opts),
-		addr:          opts.Addr,
+		rdb:           rdb,
+		addr:          addr,
 		spool:         sp,
 		keyStream:     p + cfg.Stream,
 		keyRejected:   p + cfg.RejectedStream,
@@ -224,7 +234,8 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 		kick:          make(chan struct{}, 1),
 		stop:          make(chan struct{}),
 	}
-	q.refs = newRefAllocator(q.rdb, p)
+	q.refs = newRefAllocator(q.rdb, p, cfg.MinReplicas, cfg.ReplicaWait)
+	q.replicas.confirming.Store(-1)
 	q.argStream, q.argPending, q.argRejected = q.keyStream, q.keyPending, q.keyRejected
 	q.argTTL = strconv.FormatInt(int64(cfg.SeenTTL/time.Second), 10)
 
@@ -258,6 +269,11 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 func (q *Queue) connect(ctx context.Context) error {
 	if err := q.rdb.Ping(ctx).Err(); err != nil {
 		return err
+	}
+	if q.cfg.MinReplicas > 0 {
+		if err := q.checkReplicas(ctx); err != nil {
+			return err
+		}
 	}
 	for _, g := range []struct{ stream, group string }{
 		{q.keyStream, q.cfg.ConsumerGroup},
@@ -434,6 +450,9 @@ func (q *Queue) Ready(ctx context.Context) error {
 	return fmt.Errorf("queue: not ready: redis at %s: %v; spool: %w", q.addr, redisErr, spoolErr)
 }
 
+// InstanceID names this process in leases and consumer groups (Config.InstanceID).
+func (q *Queue) InstanceID() string { return q.cfg.InstanceID }
+
 // SpoolSize is the number of records waiting in the local spool for Redis.
 func (q *Queue) SpoolSize() int { return int(q.spool.size()) }
 
@@ -508,15 +527,22 @@ func unreachable(err error) bool {
 	if errors.Is(err, context.Canceled) {
 		return false // the caller gave up; says nothing about Redis
 	}
-	if errors.Is(err, redis.ErrClosed) {
+	if errors.Is(err, redis.ErrClosed) || errors.Is(err, errNotReplicated) {
 		return true
 	}
 	var rerr redis.Error
 	if !errors.As(err, &rerr) {
 		return true // network, timeout, EOF, pool exhaustion
 	}
-	for _, p := range []string{"LOADING", "READONLY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "OOM", "MISCONF", "BUSY "} {
-		if redis.HasErrorPrefix(err, p) {
+	return refusedForNow(err.Error())
+}
+
+// refusedForNow reports whether a Redis error message means the server cannot take writes
+// right now: loading, a replica or demoted primary (READONLY), too few replicas
+// (NOREPLICAS, min-replicas-to-write), out of memory, persistence failing, a busy script.
+func refusedForNow(msg string) bool {
+	for _, p := range []string{"LOADING", "READONLY", "NOREPLICAS", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "OOM", "MISCONF", "BUSY "} {
+		if strings.HasPrefix(msg, p) {
 			return true
 		}
 	}

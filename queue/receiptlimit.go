@@ -57,11 +57,11 @@ var _ channels.ReceiptLimiter = (*ReceiptLimits)(nil)
 
 // OpenReceiptLimits connects to cfg.URL (no I/O until the first call).
 func OpenReceiptLimits(cfg Config) (*ReceiptLimits, error) {
-	opt, err := redis.ParseURL(cfg.URL)
+	rdb, _, err := NewRedisClient(cfg.URL)
 	if err != nil {
-		return nil, fmt.Errorf("queue: receipt limits: redis URL: %w", err)
+		return nil, fmt.Errorf("queue: receipt limits: %w", err)
 	}
-	return &ReceiptLimits{rdb: redis.NewClient(opt), prefix: cfg.KeyPrefix,
+	return &ReceiptLimits{rdb: rdb, prefix: cfg.KeyPrefix,
 		in: make(chan *receiptClaim, maxClaimBatch), stop: make(chan struct{})}, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lapor/intake/internal/testenv"
 	"github.com/lapor/intake/record"
@@ -17,7 +18,7 @@ func counterHalf(ref string) bool {
 
 func TestCounterReferencesAreUniqueValidAndSpread(t *testing.T) {
 	e := newEnv(t, testenv.RedisAddr(t))
-	a := newRefAllocator(e.rdb, e.prefix)
+	a := newRefAllocator(e.rdb, e.prefix, 0, 0)
 	ctx := context.Background()
 	const n = 50_000
 	seen := make(map[string]bool, n)
@@ -41,7 +42,7 @@ func TestCounterReferencesAreUniqueValidAndSpread(t *testing.T) {
 		t.Fatalf("%d of %d references share seven characters with the previous one: guessable", sequentialNeighbours, n)
 	}
 	// A second gateway on the same Redis shares the key and the counter: still no repeats.
-	b := newRefAllocator(e.rdb, e.prefix)
+	b := newRefAllocator(e.rdb, e.prefix, 0, 0)
 	for i := 0; i < 5_000; i++ {
 		ref, _ := b.take(ctx, false)
 		if seen[ref] {
@@ -53,7 +54,7 @@ func TestCounterReferencesAreUniqueValidAndSpread(t *testing.T) {
 
 func TestPermuteIsABijectionOfItsDomain(t *testing.T) {
 	e := newEnv(t, testenv.RedisAddr(t))
-	a := newRefAllocator(e.rdb, e.prefix)
+	a := newRefAllocator(e.rdb, e.prefix, 0, 0)
 	if err := a.refill(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -74,8 +75,55 @@ func TestRandomReferencesUseTheOtherHalfAndAreClaimed(t *testing.T) {
 		}
 	}
 	e := newEnv(t, testenv.RedisAddr(t))
-	a := newRefAllocator(e.rdb, e.prefix)
+	a := newRefAllocator(e.rdb, e.prefix, 0, 0)
 	if ref, counter := a.take(context.Background(), true); counter || counterHalf(ref) {
 		t.Fatalf("with Redis down the allocator gave %q (counter %v); want a random one to claim", ref, counter)
+	}
+}
+
+// A counter block is used only once a replica confirmed it: with the replica frozen the
+// block may vanish in a failover and be handed out again, so the allocator gives random
+// references (claimed with their records) instead; with the replica back, counter
+// references again, from a block the replica holds.
+func TestCounterBlockIsUsedOnlyOnceReplicated(t *testing.T) {
+	lab, e := replicaPair(t, 0)
+	a := newRefAllocator(e.rdb, e.prefix, 1, 100*time.Millisecond)
+	ctx := context.Background()
+	if _, counter := a.take(ctx, false); !counter {
+		t.Fatal("with the replica answering, the counter must issue references")
+	}
+	a.next = a.end // the block is used up
+	lab.Redis[1].Freeze()
+	ref, counter := a.take(ctx, false)
+	lab.Redis[1].Thaw()
+	if counter || counterHalf(ref) {
+		t.Fatalf("with the replica frozen got %q (counter %v); want a random reference to be claimed", ref, counter)
+	}
+	a.retryAt = time.Time{} // no need to wait out the retry pause here
+	if _, counter := a.take(ctx, false); !counter {
+		t.Fatal("with the replica back, the counter must issue references again")
+	}
+	replica := lab.Redis[1].Client()
+	got, err := replica.Get(ctx, e.key("intake:refseq")).Uint64()
+	if err != nil || got < a.end {
+		t.Fatalf("replica's counter %d (%v) is behind the block in use (end %d)", got, err, a.end)
+	}
+}
+
+// Reference uniqueness does not depend on INTAKE_REDIS_MIN_REPLICAS: with 0, a block is
+// still used only once a replica (when the primary has one) confirmed it.
+func TestCounterBlockWaitsForAReplicaEvenWithoutMinReplicas(t *testing.T) {
+	lab, e := replicaPair(t, 0)
+	a := newRefAllocator(e.rdb, e.prefix, 0, 100*time.Millisecond)
+	ctx := context.Background()
+	lab.Redis[1].Freeze()
+	ref, counter := a.take(ctx, false)
+	lab.Redis[1].Thaw()
+	if counter || counterHalf(ref) {
+		t.Fatalf("with the only replica frozen got %q (counter %v); want a random reference to be claimed", ref, counter)
+	}
+	a.retryAt = time.Time{}
+	if _, counter := a.take(ctx, false); !counter {
+		t.Fatal("with the replica back, the counter must issue references again")
 	}
 }

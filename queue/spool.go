@@ -304,7 +304,7 @@ func (s *spool) append(batch []*op) error {
 	s.activeFile.keys = append(s.activeFile.keys, added...)
 	s.count.Add(int64(len(written)))
 	for _, o := range written {
-		o.finish(Result{ID: o.id, Reference: o.ref, Spooled: true}, nil)
+		o.finish(Result{ID: o.id, Reference: o.ref, Spooled: true, ReceiptHeld: o.held}, nil)
 	}
 	if s.activeFile.items >= spoolMaxItems || s.activeSize >= spoolMaxBytes {
 		s.rotate()

@@ -3,6 +3,7 @@ package queue
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -72,6 +73,9 @@ type op struct {
 	refTries int
 	// oldRef is set when the drainer had to give a spooled record a new reference.
 	oldRef string
+	// held: Redis had taken the record with its receipt budget spent, but replicas did not
+	// confirm it; spooled, its answer still holds the receipt back.
+	held bool
 
 	// budgetKey is the citizen's receipt budget counted when the record is written
 	// (intake:receipt:<hash>, "" for none); budgetSpec is "<max> <window ms>".
@@ -193,6 +197,8 @@ type group struct {
 type pipeline struct {
 	pipe   redis.Pipeliner
 	groups [2]group // complaints, pending
+	// round holds the ops sent in the current round (put back when replicas do not confirm).
+	round []*op
 }
 
 func (q *Queue) newPipeline() *pipeline {
@@ -269,6 +275,9 @@ func (q *Queue) settle(o *op, reply string) {
 			return
 		}
 		o.finish(Result{ID: id, Reference: ref}, fmt.Errorf("queue: record %s: %w (the key was first used by record %s)", o.id, record.ErrKeyReused, id))
+	case strings.HasPrefix(reply, "E") && refusedForNow(reply[1:]):
+		// The primary cannot take writes now (no replicas, demoted, out of memory): like an
+		// unreachable Redis, the record goes to the spool (execRedis stops the round).
 	case strings.HasPrefix(reply, "E"):
 		o.finish(Result{}, fmt.Errorf("queue: redis refused to add record %s to the stream: %s", o.id, reply[1:]))
 	case reply == "R" && o.kind != opReject:
@@ -323,11 +332,13 @@ func (q *Queue) execRedis(ctx context.Context, p *pipeline, ops []*op) error {
 		for i := range p.groups {
 			p.groups[i].ops = p.groups[i].ops[:0]
 		}
+		p.round = p.round[:0]
 		for _, o := range ops {
 			if o.state != stateTodo {
 				continue
 			}
 			n++
+			p.round = append(p.round, o)
 			switch o.kind {
 			case opPublish:
 				p.groups[0].ops = append(p.groups[0].ops, o)
@@ -343,6 +354,7 @@ func (q *Queue) execRedis(ctx context.Context, p *pipeline, ops []*op) error {
 		for i := range p.groups {
 			q.queueGroup(ctx, p.pipe, &p.groups[i])
 		}
+		wait := q.queueWait(ctx, p.pipe)
 		_, _ = p.pipe.Exec(ctx)
 
 		var connErr error
@@ -375,6 +387,9 @@ func (q *Queue) execRedis(ctx context.Context, p *pipeline, ops []*op) error {
 				}
 				reply, _ := replies[j].(string)
 				q.settle(o, reply)
+				if o.state == stateTodo && strings.HasPrefix(reply, "E") {
+					connErr = errors.New(reply[1:])
+				}
 			}
 		}
 		for _, o := range ops {
@@ -388,6 +403,14 @@ func (q *Queue) execRedis(ctx context.Context, p *pipeline, ops []*op) error {
 				continue
 			}
 			q.settle(o, reply)
+		}
+		if werr := q.checkWait(wait); werr != nil {
+			// Nothing of this round is answered from Redis: whatever it took may be lost in
+			// a failover. The records go to the spool, whose replay they recognise.
+			unconfirm(p.round)
+			if connErr == nil {
+				connErr = werr
+			}
 		}
 		if connErr != nil {
 			return connErr

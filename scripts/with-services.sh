@@ -6,7 +6,9 @@
 set -euo pipefail
 
 need=()
-command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+# redis-sentinel comes with redis-server (the Sentinel lab of internal/testenv runs
+# `redis-server --sentinel`, the same binary, so an existing redis-server is enough).
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server redis-sentinel)
 command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
@@ -18,7 +20,7 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -q >/dev/null
   apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
   # Debian starts packaged services where it can; the tests use their own instances.
-  (service redis-server stop || true; service dovecot stop || true) >/dev/null 2>&1
+  (service redis-server stop || true; service redis-sentinel stop || true; service dovecot stop || true) >/dev/null 2>&1
 fi
 export PATH="$PATH:/usr/sbin"
 

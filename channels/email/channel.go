@@ -39,6 +39,9 @@ type Options struct {
 	// State keeps each mailbox's UIDVALIDITY and last UID (in Redis in production); nil:
 	// the cursor lives in memory only.
 	State StateStore
+	// Leases, when set, let one gateway process at a time poll each mailbox (queue.MailState
+	// in production, CONTRACT §9); nil: every mailbox is polled by this process.
+	Leases Leaser
 	// Receipts: whether and what to answer a citizen (INTAKE_RECEIPTS, the texts).
 	Receipts channels.Receipts
 	// ReceiptGate holds the receipt budgets (per recipient, per domain, global), shared in

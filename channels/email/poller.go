@@ -77,8 +77,19 @@ func newPoller(mb Mailbox, sink channels.Sink, state StateStore, opts Options, r
 		wake: make(chan struct{}, 1)}
 }
 
-// run keeps a session open until ctx ends, reconnecting with exponential backoff and jitter.
+// run polls the mailbox until ctx ends: at once without leases, else whenever this
+// process holds the mailbox's lease (lease.go).
 func (p *poller) run(ctx context.Context) {
+	if p.opts.Leases == nil {
+		p.runSessions(ctx)
+		return
+	}
+	p.runLeased(ctx)
+}
+
+// runSessions keeps a session open until ctx ends, reconnecting with exponential backoff
+// and jitter.
+func (p *poller) runSessions(ctx context.Context) {
 	p.opts.Metrics.MailboxUp(p.mb.Label, false)
 	delay := p.opts.BackoffMin
 	for {

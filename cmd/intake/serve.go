@@ -168,7 +168,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 	}
 	qcfg := queue.Config{
 		URL: redisURL, Stream: cfg.Stream, RejectedStream: cfg.RejectedStream, ConsumerGroup: cfg.ConsumerGroup,
-		SpoolDir: cfg.SpoolDir, Logger: log,
+		SpoolDir: cfg.SpoolDir, Logger: log, MinReplicas: cfg.RedisMinReplicas, InstanceID: cfg.InstanceID,
 	}
 	g.queue, err = queue.Open(ctx, qcfg)
 	if err != nil {
@@ -184,6 +184,10 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 	}
 	m := metrics.New(func() float64 { return float64(g.queue.SpoolSize()) })
 	m.SpoolQuarantined(func() float64 { return float64(g.queue.SpoolQuarantined()) })
+	m.RedisReplication(
+		func() float64 { n, _ := g.queue.Replication(context.Background()); return float64(n) },
+		func() float64 { _, ok := g.queue.Replication(context.Background()); return b2f(ok) },
+		func() float64 { return float64(g.queue.ReplicaShortfalls()) })
 
 	// Receipt budgets (per citizen, per email recipient, domain and in all) live in Redis,
 	// shared by every replica; while Redis is away each process counts in memory.
@@ -200,7 +204,8 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 	}
 	var mailState *queue.MailState
 	if cfg.Email.Enabled() {
-		// Each mailbox's UIDVALIDITY and last UID live in Redis.
+		// Each mailbox's UIDVALIDITY and last UID live in Redis, and its lease: one process
+		// of those sharing this Redis polls it at a time.
 		mailState, err = queue.OpenMailState(qcfg)
 		if err != nil {
 			return nil, err
@@ -245,7 +250,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 			}},
 		{cfg.Email.Enabled(), nil,
 			func(sink channels.Sink) (any, error) {
-				return email.New(cfg.Email, sink, email.Options{Logger: log, Metrics: m, State: mailState, Receipts: cfg.Receipts, ReceiptGate: gate,
+				return email.New(cfg.Email, sink, email.Options{Logger: log, Metrics: m, State: mailState, Leases: mailState, Receipts: cfg.Receipts, ReceiptGate: gate,
 					Limits: email.DecodeLimits{MaxAttachmentBytes: cfg.MaxMediaBytes}, TempDir: filepath.Join(filepath.Dir(cfg.SpoolDir), "tmp")})
 			}},
 	}
@@ -253,7 +258,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 	// Media downloads: a record with remote media is staged until a worker has settled
 	// them. A provider without download credentials keeps its media "pending".
 	worker := &media.Worker{Queue: g.queue, Store: store, Fetchers: map[string]media.Fetcher{},
-		PublicURL: cfg.PublicURL, Metrics: m, Logger: log}
+		PublicURL: cfg.PublicURL, Metrics: m, Logger: log, Consumer: g.queue.InstanceID()}
 	for _, c := range chans {
 		if !c.enabled || c.fetcher == nil {
 			continue
@@ -268,7 +273,8 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 	g.sink = pipeline.New(pipeline.Options{Normalizer: norm, Queue: g.queue, Media: store, PublicURL: cfg.PublicURL,
 		FetchProviders: worker.Providers(), Metrics: m, Logger: log})
 	g.http = httpapi.New(httpapi.Options{MaxBodyBytes: cfg.MaxBodyBytes, BodyTimeout: cfg.BodyTimeout,
-		MaxInFlight: cfg.MaxInFlight, MetricsOnAdminOnly: cfg.AdminAddr != "", Logger: log, Metrics: m, Ready: g.queue.Ready})
+		MaxInFlight: cfg.MaxInFlight, MetricsOnAdminOnly: cfg.AdminAddr != "", Logger: log, Metrics: m, Ready: g.queue.Ready,
+		ReadyDetail: g.queue.ReadyDetail})
 
 	// One loop for every channel; its roles are found by interface: a Webhook mounts its
 	// routes, a Runner runs until shutdown, a flusher finishes its sends after that.
@@ -318,4 +324,11 @@ func (g *gateway) close() {
 	if g.stopDev != nil {
 		g.stopDev()
 	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
