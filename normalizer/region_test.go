@@ -63,6 +63,8 @@ func TestFindRegion(t *testing.T) {
 		{"Kota Batu with its keyword", "wisata Kota Batu macet", "35.79", ""},
 		{"direction words alone", "jalan di bagian barat dan timur rusak", "", ""},
 		{"kota alone", "pusat kota macet", "", ""},
+		{"a regency named by an ordinary word needs its keyword", "macet di Puncak", "", ""},
+		{"the same with its keyword", "bandara di Kab. Puncak", "94.05", ""},
 		{"a name made of ordinary words", "tanah abang", "", ""},
 		{"a street named after a city", "Jl. Malang No. 5", "", ""},
 		{"a street, then the city", "Jl. Surabaya No. 5, Kota Malang", "35.73", "Kota Malang"},

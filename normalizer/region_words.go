@@ -91,7 +91,7 @@ var regionCommonWords = setOf(
 	"atau", "juga", "saya", "kami", "kita", "mereka", "ini", "itu", "sana", "sini", "baik", "buruk",
 	"depan", "belakang", "samping", "dekat", "jauh", "pulang", "pisau", "murung", "seram", "bangun",
 	"sukses", "sentral", "lintas", "raja", "ratu", "putra", "putri", "pangeran", "sultan", "pagar",
-	"tua", "muda", "tebing",
+	"tua", "muda", "tebing", "puncak",
 )
 
 // regionCapitalisedOnly are names that are also ordinary words ("malang" is unlucky, "serang"
@@ -99,7 +99,7 @@ var regionCommonWords = setOf(
 // capitalised within a sentence ("banjir di Malang"), never in lower case or all capitals.
 var regionCapitalisedOnly = setOf(
 	"malang", "padang", "medan", "serang", "batang", "batu", "kudus", "badung", "metro", "palu",
-	"bone", "pati", "buru", "banjar", "lebak", "tegal", "kuningan", "landak", "puncak", "bima",
+	"bone", "pati", "buru", "banjar", "lebak", "tegal", "kuningan", "landak", "bima",
 	"solok", "kapuas", "sorong", "lahat", "ketapang", "toba", "agam", "bungo", "malaka",
 	"sigi", "ende", "alor", "muna", "karo", "siak", "tual", "wajo", "gowa", "paser",
 	"tapin", "tebo", "belu", "luwu", "maros", "barru", "dompu", "sabang", "sambas", "natuna",
