@@ -2,6 +2,7 @@ package normalizer
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/lapor/intake/record"
 )
@@ -33,13 +34,24 @@ func FindRegion(texts ...string) *record.Region {
 	if text == "" {
 		return nil
 	}
-	toks := tokenizeRegion(text, make([]regionToken, 0, len(text)/6+1))
+	buf := regionTokenPool.Get().(*[]regionToken)
+	toks := tokenizeRegion(text, (*buf)[:0])
+	defer func() {
+		if cap(toks) <= 4096 { // a long mail's buffer is not worth keeping
+			*buf = toks[:0]
+			regionTokenPool.Put(buf)
+		}
+	}()
 	ms := ix.mentions(toks)
 	if len(ms) == 0 {
 		return nil
 	}
 	return ix.resolve(text, ms)
 }
+
+// regionTokenPool keeps token buffers between calls: a 500-character text is about a
+// hundred words, and their buffer would otherwise be most of the finder's garbage.
+var regionTokenPool = sync.Pool{New: func() any { b := make([]regionToken, 0, 128); return &b }}
 
 func joinRegionTexts(texts []string) string {
 	var n int
@@ -69,7 +81,7 @@ func joinRegionTexts(texts []string) string {
 // resolve narrows each mention by the others and combines them into one region.
 func (ix *regionIndex) resolve(text string, ms []regionMention) *record.Region {
 	codes := make([]string, len(ms))
-	ends := make([]int, len(ms))
+	ends := make([]int32, len(ms))
 	for i := range ms {
 		codes[i], ends[i] = ix.mentionCode(ms, i)
 	}
@@ -122,7 +134,7 @@ func (ix *regionIndex) resolve(text string, ms []regionMention) *record.Region {
 
 // mentionCode returns the code mention ms[i] stands for, after the others narrowed it, and
 // where its text ends ("" when it stands for nothing sure).
-func (ix *regionIndex) mentionCode(ms []regionMention, i int) (string, int) {
+func (ix *regionIndex) mentionCode(ms []regionMention, i int) (string, int32) {
 	m := &ms[i]
 	var kept []int32
 	for _, a := range m.areas {

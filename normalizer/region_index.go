@@ -36,9 +36,19 @@ type regionIndex struct {
 	areas   []regionArea
 	byCode  map[string]int32
 	phrases []regionPhrase
-	// byFirst maps a phrase's first word to its phrases, most words first, so the first
-	// phrase that matches at a position is the longest.
-	byFirst map[string][]int32
+	// words holds what the finder needs to know of a word, in one lookup per word of the
+	// text: the phrases it starts (most words first, so the first that matches at a
+	// position is the longest), and whether it is a level keyword, an introducer or an
+	// introducer's stop.
+	words map[string]*regionWord
+}
+
+// regionWord is what the index knows of one word.
+type regionWord struct {
+	phrases    []int32
+	keyword    levelKeyword // level 0: not a keyword
+	introducer bool
+	stop       bool
 }
 
 var (
@@ -64,7 +74,15 @@ func loadRegionIndex() (*regionIndex, error) {
 func buildRegionIndex(d *regiondata.Data) (*regionIndex, error) {
 	n := len(d.Provinces) + len(d.Regencies) + len(d.Districts)
 	ix := &regionIndex{areas: make([]regionArea, 0, n), byCode: make(map[string]int32, n),
-		byFirst: make(map[string][]int32, n)}
+		words: make(map[string]*regionWord, n)}
+	word := func(w string) *regionWord {
+		e := ix.words[w]
+		if e == nil {
+			e = &regionWord{}
+			ix.words[w] = e
+		}
+		return e
+	}
 	byWords := make(map[string]int32, n) // joined words → phrase
 	add := func(name string, id int32) {
 		words := regionWords(name)
@@ -82,7 +100,8 @@ func buildRegionIndex(d *regiondata.Data) (*regionIndex, error) {
 				p = int32(len(ix.phrases))
 				byWords[key] = p
 				ix.phrases = append(ix.phrases, regionPhrase{words: w})
-				ix.byFirst[w[0]] = append(ix.byFirst[w[0]], p)
+				e := word(w[0])
+				e.phrases = append(e.phrases, p)
 			}
 			ph := &ix.phrases[p]
 			if len(ph.areas) == 0 || ph.areas[len(ph.areas)-1] != id {
@@ -120,9 +139,18 @@ func buildRegionIndex(d *regiondata.Data) (*regionIndex, error) {
 		}
 		add(a.Name, addArea(a, regionDistrict, 0))
 	}
-	for first, ps := range ix.byFirst {
+	for _, e := range ix.words {
+		ps := e.phrases
 		sort.SliceStable(ps, func(i, j int) bool { return len(ix.phrases[ps[i]].words) > len(ix.phrases[ps[j]].words) })
-		ix.byFirst[first] = ps
+	}
+	for w, kw := range regionKeywords {
+		word(w).keyword = kw
+	}
+	for w := range regionIntroducers {
+		word(w).introducer = true
+	}
+	for w := range regionIntroducerStops {
+		word(w).stop = true
 	}
 	return ix, nil
 }
@@ -142,7 +170,8 @@ func regencyKind(name string) (byte, string) {
 
 // regionWords splits a name into lower-case words the way tokenizeRegion reads text.
 func regionWords(name string) []string {
-	toks := tokenizeRegion(name, nil)
+	var buf [8]regionToken
+	toks := tokenizeRegion(name, buf[:0])
 	out := make([]string, len(toks))
 	for i, t := range toks {
 		out[i] = t.word

@@ -2,14 +2,14 @@ package normalizer
 
 // regionMention is one place named in the text, with every area it may be.
 type regionMention struct {
-	start, end int     // bytes of the text, level keyword included
+	start, end int32   // bytes of the text, level keyword included
 	keyword    int     // the level its keyword named ("Kec." → district); 0 for a bare name
 	areas      []int32 // the areas it may be
 	// fallback is what a bare name is read as when none of its areas is confirmed and only
 	// district ones were found: the areas of the longest shorter name at the same place
 	// that are not districts ("Bandung" in "Bandung Kulon", a district of Kota Bandung).
 	fallback    []int32
-	fallbackEnd int
+	fallbackEnd int32
 }
 
 // mentions finds the places named in toks: a level keyword and a name ("Kab. Bandung",
@@ -19,23 +19,29 @@ func (ix *regionIndex) mentions(toks []regionToken) []regionMention {
 	suppress := 0 // words left of an introducer's name ("Jl. Malang")
 	for i := 0; i < len(toks); {
 		t := &toks[i]
-		if t.gap == gapHard {
+		if t.gap == gapHard || t.word[0] >= '0' && t.word[0] <= '9' {
 			suppress = 0
 		}
-		if kw, ok := regionKeywords[t.word]; ok {
-			if m, next, ok := ix.keywordMention(toks, i, kw); ok {
+		w := ix.words[t.word]
+		if w == nil { // most words of a text: no name, no keyword
+			suppress = max(suppress-1, 0)
+			i++
+			continue
+		}
+		if w.keyword.level != 0 {
+			if m, next, ok := ix.keywordMention(toks, i, w.keyword); ok {
 				out = append(out, m)
 				i, suppress = next, 0
 				continue
 			}
 			suppress = 0 // the keyword may start a name itself ("Kota Bahagia" is a district)
 		}
-		if regionIntroducers[t.word] {
+		if w.introducer {
 			suppress = regionIntroducerReach
 			i++
 			continue
 		}
-		if regionIntroducerStops[t.word] || t.word[0] >= '0' && t.word[0] <= '9' {
+		if w.stop {
 			suppress = 0
 		}
 		if suppress > 0 {
@@ -43,7 +49,7 @@ func (ix *regionIndex) mentions(toks []regionToken) []regionMention {
 			i++
 			continue
 		}
-		if m, next, ok := ix.bareMention(toks, i); ok {
+		if m, next, ok := ix.bareMention(toks, i, w.phrases); ok {
 			out = append(out, m)
 			i = next
 			continue
@@ -67,10 +73,14 @@ func (ix *regionIndex) keywordMention(toks []regionToken, i int, kw levelKeyword
 	sameKind := func(a *regionArea) bool {
 		return int(a.level) == kw.level && (kw.kind == 0 || a.kind == kw.kind)
 	}
-	end, areas := ix.matchAt(toks, j, sameKind, nil)
+	w := ix.words[toks[j].word]
+	if w == nil {
+		return regionMention{}, 0, false
+	}
+	end, areas := ix.matchAt(toks, j, w.phrases, sameKind, nil)
 	if areas == nil && kw.kind == kindKota {
 		// "kota Garut": people call the town of a Kabupaten a kota.
-		end, areas = ix.matchAt(toks, j, func(a *regionArea) bool { return int(a.level) == regionRegency }, nil)
+		end, areas = ix.matchAt(toks, j, w.phrases, func(a *regionArea) bool { return int(a.level) == regionRegency }, nil)
 	}
 	if areas == nil {
 		return regionMention{}, 0, false
@@ -79,17 +89,17 @@ func (ix *regionIndex) keywordMention(toks []regionToken, i int, kw levelKeyword
 }
 
 // bareMention reads a name at toks[i] written without a level keyword, when it is safe to.
-func (ix *regionIndex) bareMention(toks []regionToken, i int) (regionMention, int, bool) {
+func (ix *regionIndex) bareMention(toks []regionToken, i int, phrases []int32) (regionMention, int, bool) {
 	any := func(*regionArea) bool { return true }
 	safe := func(words []string) bool { return bareNameSafe(words, &toks[i]) }
-	end, areas := ix.matchAt(toks, i, any, safe)
+	end, areas := ix.matchAt(toks, i, phrases, any, safe)
 	if areas == nil {
 		return regionMention{}, 0, false
 	}
 	m := regionMention{start: toks[i].start, end: toks[end-1].end, areas: areas}
 	if !ix.anyAbove(areas, regionDistrict) {
 		notDistrict := func(a *regionArea) bool { return a.level < regionDistrict }
-		if fe, fa := ix.matchAt(toks[:end-1], i, notDistrict, safe); fa != nil {
+		if fe, fa := ix.matchAt(toks[:end-1], i, phrases, notDistrict, safe); fa != nil {
 			m.fallback, m.fallbackEnd = fa, toks[fe-1].end
 		}
 	}
@@ -118,13 +128,13 @@ func bareNameSafe(words []string, first *regionToken) bool {
 	return true
 }
 
-// matchAt finds the longest name at toks[i] that safe allows (nil: any) with an area accept
-// allows, and returns where it ends and those areas.
-func (ix *regionIndex) matchAt(toks []regionToken, i int, accept func(*regionArea) bool, safe func([]string) bool) (int, []int32) {
+// matchAt finds the longest of phrases (those starting with toks[i]'s word) at toks[i] that
+// safe allows (nil: any) with an area accept allows, and returns where it ends and those areas.
+func (ix *regionIndex) matchAt(toks []regionToken, i int, phrases []int32, accept func(*regionArea) bool, safe func([]string) bool) (int, []int32) {
 	if i >= len(toks) {
 		return 0, nil
 	}
-	for _, p := range ix.byFirst[toks[i].word] {
+	for _, p := range phrases {
 		ph := &ix.phrases[p]
 		end, ok := phraseAt(toks, i, ph.words)
 		if !ok || safe != nil && !safe(ph.words) {

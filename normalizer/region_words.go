@@ -33,11 +33,6 @@ var regionKeywords = map[string]levelKeyword{
 // Selatan", "Kabupaten Administrasi Kepulauan Seribu".
 var regionAdminWords = map[string]bool{"adm": true, "administrasi": true, "administratif": true}
 
-// regionTokenAliases are abbreviations read as the word they stand for, inside names.
-var regionTokenAliases = map[string]string{
-	"kep": "kepulauan", "kepl": "kepulauan", "sumatra": "sumatera", "jogjakarta": "yogyakarta",
-}
-
 // regionIntroducers start a name that is not an administrative area even when it sounds
 // like one: a street, a village, a building, a person ("Jl. Malang", "Desa Sukamaju",
 // "Pak Bima"). The next few words do not match on their own name.

@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"embed"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strings"
@@ -32,16 +31,20 @@ const (
 
 // Level returns the level of a code ("32.73" → Regency), or 0 for a malformed code.
 func Level(code string) int {
-	parts := strings.Split(code, ".")
-	if len(parts) > District {
+	if len(code) != 2 && len(code) != 5 && len(code) != 8 {
 		return 0
 	}
-	for _, p := range parts {
-		if len(p) != 2 || p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9' {
+	for i := 0; i < len(code); i++ {
+		c := code[i]
+		if i%3 == 2 {
+			if c != '.' {
+				return 0
+			}
+		} else if c < '0' || c > '9' {
 			return 0
 		}
 	}
-	return len(parts)
+	return (len(code) + 1) / 3
 }
 
 // Data is every area of one level, in the file's order (by code).
@@ -68,7 +71,9 @@ func Load() (*Data, error) {
 	return &d, nil
 }
 
-// read parses one file: a header, then rows whose first column is the code and last the name.
+// read parses one file: a header, then rows whose first column is the code and last the
+// name. The rows are split by hand rather than by encoding/csv: the names are substrings of
+// the one decompressed file, which keeps loading fast and the heap to one string per file.
 func read(name string, level int) ([]Area, error) {
 	raw, err := files.ReadFile(name)
 	if err != nil {
@@ -78,25 +83,40 @@ func read(name string, level int) ([]Area, error) {
 	if err != nil {
 		return nil, fmt.Errorf("regiondata: %s: %w", name, err)
 	}
-	r := csv.NewReader(zr)
-	r.ReuseRecord = true
-	if _, err := r.Read(); err != nil { // header
-		return nil, fmt.Errorf("regiondata: %s: header: %w", name, err)
+	var buf strings.Builder
+	if _, err := io.Copy(&buf, zr); err != nil {
+		return nil, fmt.Errorf("regiondata: %s: %w", name, err)
 	}
-	var out []Area
-	for {
-		rec, err := r.Read()
-		if err == io.EOF {
-			break
+	text := buf.String()
+	_, text, _ = strings.Cut(text, "\n") // header
+	out := make([]Area, 0, strings.Count(text, "\n")+1)
+	for line := range strings.Lines(text) {
+		line = strings.TrimRight(line, "\r\n")
+		if line == "" {
+			continue
 		}
-		if err != nil {
-			return nil, fmt.Errorf("regiondata: %s: %w", name, err)
-		}
-		a := Area{Code: rec[0], Name: rec[len(rec)-1]}
+		code, rest, _ := strings.Cut(line, ",")
+		a := Area{Code: code, Name: lastField(rest)}
 		if Level(a.Code) != level || a.Name == "" {
-			return nil, fmt.Errorf("regiondata: %s: bad row %q", name, strings.Join(rec, ","))
+			return nil, fmt.Errorf("regiondata: %s: bad row %q", name, line)
 		}
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+// lastField returns the last comma-separated field of a CSV row whose earlier fields are
+// codes, unquoting it when it is quoted (`"Ra""as"`).
+func lastField(s string) string {
+	if i := strings.IndexByte(s, '"'); i >= 0 {
+		q := s[i:]
+		if len(q) < 2 || q[len(q)-1] != '"' || (i > 0 && s[i-1] != ',') {
+			return ""
+		}
+		return strings.ReplaceAll(q[1:len(q)-1], `""`, `"`)
+	}
+	if i := strings.LastIndexByte(s, ','); i >= 0 {
+		return s[i+1:]
+	}
+	return s
 }

@@ -66,3 +66,12 @@ func BenchmarkLoad(b *testing.B) {
 	b.ReportMetric(float64(ms.HeapAlloc)/1e6, "heap-MB")
 	runtime.KeepAlive(keep)
 }
+
+func TestLastField(t *testing.T) {
+	for in, want := range map[string]string{"Jawa Barat": "Jawa Barat", "32,Kota Bandung": "Kota Bandung",
+		`35.29,"Ra""as"`: `Ra"as`, `32,"Kota`: "", `32,x"y"`: ""} {
+		if got := lastField(in); got != want {
+			t.Errorf("lastField(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
