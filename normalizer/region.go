@@ -9,7 +9,7 @@ import (
 
 // MaxRegionScanBytes bounds the text read for a region: the place of a complaint is
 // written near its start, and the bound keeps the cost of a long mail small.
-const MaxRegionScanBytes = 64 << 10
+const MaxRegionScanBytes = 16 << 10
 
 // maxRegionMatched bounds record.Region.Matched (bytes).
 const maxRegionMatched = 200

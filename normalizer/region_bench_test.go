@@ -40,6 +40,20 @@ func BenchmarkFindRegion(b *testing.B) {
 	}
 }
 
+// BenchmarkFindRegionWorst is the largest text read (MaxRegionScanBytes) made of names
+// and of the word that starts the most names.
+func BenchmarkFindRegionWorst(b *testing.B) {
+	for _, bc := range []struct{ name, unit string }{{"names", "Kota Bandung, Kec. Sukajadi, "}, {"pulau", "pulau "}} {
+		text := strings.Repeat(bc.unit, MaxRegionScanBytes/len(bc.unit))
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(text)))
+			for b.Loop() {
+				FindRegion(text)
+			}
+		})
+	}
+}
+
 // BenchmarkRegionIndex is the one-off start-up cost: read the embedded data and build the
 // index; heap-MB is the live heap one index keeps.
 func BenchmarkRegionIndex(b *testing.B) {

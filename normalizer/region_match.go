@@ -12,12 +12,16 @@ type regionMention struct {
 	fallbackEnd int32
 }
 
+// maxRegionMentions bounds the places read from one text: a complaint names its place in a
+// few words, and narrowing compares every mention with every other.
+const maxRegionMentions = 32
+
 // mentions finds the places named in toks: a level keyword and a name ("Kab. Bandung",
 // "kecamatan cibiru"), or a bare name that is safe to read on its own.
 func (ix *regionIndex) mentions(toks []regionToken) []regionMention {
 	var out []regionMention
 	suppress := 0 // words left of an introducer's name ("Jl. Malang")
-	for i := 0; i < len(toks); {
+	for i := 0; i < len(toks) && len(out) < maxRegionMentions; {
 		t := &toks[i]
 		if t.gap == gapHard || t.word[0] >= '0' && t.word[0] <= '9' {
 			suppress = 0
