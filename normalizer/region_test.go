@@ -39,6 +39,9 @@ func TestFindRegion(t *testing.T) {
 		{"province alias", "jalan provinsi di jabar rusak", "32", ""},
 		{"hyphenated name written joined", "banjir di Tolitoli", "72.04", ""},
 		{"province name alone", "Harga tiket kapal ke Bali naik", "51", "Bali"},
+		{"a name of a province and its city: the province", "Macet di Jogja", "34", ""},
+		{"the city with its keyword", "Macet di Kota Jogja", "34.71", ""},
+		{"DKI with its keyword", "Pemerintah Prov. DKI Jakarta", "31", "Prov. DKI Jakarta"},
 
 		// ambiguity
 		{"Bandung alone: Kota or Kabupaten, so the province", "Macet parah di Bandung", "32", "Bandung"},

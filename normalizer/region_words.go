@@ -140,6 +140,7 @@ var regionRegencyAliases = map[string][]string{
 	"31.74": {"jaksel"},
 	"31.75": {"jaktim"},
 	"33.72": {"solo"},
+	"34.71": {"jogja", "yogya"},
 	"34.03": {"gunung kidul"},
 	"36.74": {"tangsel"},
 }
