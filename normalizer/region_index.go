@@ -2,6 +2,7 @@ package normalizer
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -73,40 +74,63 @@ func loadRegionIndex() (*regionIndex, error) {
 
 func buildRegionIndex(d *regiondata.Data) (*regionIndex, error) {
 	n := len(d.Provinces) + len(d.Regencies) + len(d.Districts)
+	// Sized up front: the index is most of what start-up allocates, and growing it would
+	// double that in garbage.
 	ix := &regionIndex{areas: make([]regionArea, 0, n), byCode: make(map[string]int32, n),
-		words: make(map[string]*regionWord, n)}
+		phrases: make([]regionPhrase, 0, n*3/2), words: make(map[string]*regionWord, n)}
+	entries := make([]regionWord, 0, n)
 	word := func(w string) *regionWord {
 		e := ix.words[w]
 		if e == nil {
-			e = &regionWord{}
+			if len(entries) == cap(entries) {
+				entries = make([]regionWord, 0, 256)
+			}
+			entries = append(entries, regionWord{})
+			e = &entries[len(entries)-1]
 			ix.words[w] = e
 		}
 		return e
 	}
-	byWords := make(map[string]int32, n) // joined words → phrase
+	// Most names are one area's: their area lists are cut from one slab, with room for one;
+	// a name several areas bear grows its own list on the second.
+	slab := make([]int32, n*3/2)
+	addForm := func(words []string, id int32) {
+		e := word(words[0])
+		p, ok := int32(0), false
+		for _, q := range e.phrases { // at most a few dozen names share a first word
+			if p, ok = q, slices.Equal(ix.phrases[q].words, words); ok {
+				break
+			}
+		}
+		if !ok {
+			p = int32(len(ix.phrases))
+			var areas []int32
+			if len(slab) > 0 {
+				areas, slab = slab[:0:1], slab[1:]
+			}
+			ix.phrases = append(ix.phrases, regionPhrase{words: words, areas: areas})
+			e.phrases = append(e.phrases, p)
+		}
+		ph := &ix.phrases[p]
+		if len(ph.areas) == 0 || ph.areas[len(ph.areas)-1] != id {
+			ph.areas = append(ph.areas, id)
+		}
+	}
+	var toks []regionToken
 	add := func(name string, id int32) {
-		words := regionWords(name)
-		if len(words) == 0 {
-			return
+		toks = tokenizeRegion(name, toks[:0])
+		words := make([]string, len(toks))
+		for i, t := range toks {
+			words[i] = t.word
 		}
-		forms := [][]string{words}
-		if len(words) > 1 { // "Kulon Progo" is also written "Kulonprogo", "Toli-Toli" "Tolitoli"
-			forms = append(forms, []string{strings.Join(words, "")})
-		}
-		for _, w := range forms {
-			key := strings.Join(w, " ")
-			p, ok := byWords[key]
-			if !ok {
-				p = int32(len(ix.phrases))
-				byWords[key] = p
-				ix.phrases = append(ix.phrases, regionPhrase{words: w})
-				e := word(w[0])
-				e.phrases = append(e.phrases, p)
-			}
-			ph := &ix.phrases[p]
-			if len(ph.areas) == 0 || ph.areas[len(ph.areas)-1] != id {
-				ph.areas = append(ph.areas, id)
-			}
+		switch len(words) {
+		case 0:
+		case 1:
+			addForm(words, id)
+		default:
+			addForm(words, id)
+			// "Kulon Progo" is also written "Kulonprogo", "Toli-Toli" "Tolitoli".
+			addForm([]string{strings.Join(words, "")}, id)
 		}
 	}
 	addArea := func(a regiondata.Area, level int8, kind byte) int32 {
@@ -166,17 +190,6 @@ func regencyKind(name string) (byte, string) {
 		}
 	}
 	return kindKab, name
-}
-
-// regionWords splits a name into lower-case words the way tokenizeRegion reads text.
-func regionWords(name string) []string {
-	var buf [8]regionToken
-	toks := tokenizeRegion(name, buf[:0])
-	out := make([]string, len(toks))
-	for i, t := range toks {
-		out[i] = t.word
-	}
-	return out
 }
 
 // isAncestor reports whether area code a contains b ("32" contains "32.73.05").

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"embed"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"strings"
@@ -84,6 +85,9 @@ func read(name string, level int) ([]Area, error) {
 		return nil, fmt.Errorf("regiondata: %s: %w", name, err)
 	}
 	var buf strings.Builder
+	if len(raw) >= 4 { // a gzip member ends with its uncompressed size (mod 2³²)
+		buf.Grow(int(binary.LittleEndian.Uint32(raw[len(raw)-4:])))
+	}
 	if _, err := io.Copy(&buf, zr); err != nil {
 		return nil, fmt.Errorf("regiondata: %s: %w", name, err)
 	}
