@@ -29,9 +29,12 @@ fuzz:
 vet:
 	$(GO) vet $(PKGS)
 
-# The normaliser's scorecard against the peers' suites and the Indonesian set.
+# The normaliser's scorecard against the peers' suites and the Indonesian set, then the
+# region finder's precision and recall on normalizer/testdata/regions.jsonl.
 corpus:
-	python3 ../shared/tools/corpus-score
+	@st=0; python3 ../shared/tools/corpus-score || st=1; \
+	out=$$($(GO) test -count=1 -run '^TestRegionScores$$' -v ./normalizer/) || st=1; \
+	echo "$$out" | grep -E '^region'; exit $$st
 
 # SMS webhook throughput against a naive verify-and-XADD handler.
 perf:

@@ -42,6 +42,9 @@ func fullRecord() *record.Complaint {
 			{Status: record.MediaFailed, MediaID: "1234567890"},
 		},
 		Location: &record.Location{Latitude: f(-6.9175), Longitude: f(107.6191), Name: "Alun-alun", Address: "Jl. Asia Afrika, Bandung"},
+		Region: &record.Region{Province: &record.Area{Code: "32", Name: "Jawa Barat"},
+			Regency: &record.Area{Code: "32.73", Name: "Kota Bandung"}, District: &record.Area{Code: "32.73.25", Name: "Cibiru"},
+			Matched: "Kec. Cibiru, Kota Bandung"},
 		Thread: &record.Thread{ConversationID: "c1", InReplyTo: "m0@example.co.id", References: []string{"m0@example.co.id"},
 			MentionedReferences: []string{"AB12-CD34"}},
 		Forwarded: &record.Forwarded{By: &record.Party{Name: "Agen", Email: "agen@callcentre.go.id"},
@@ -96,6 +99,11 @@ func TestBadRecordsFail(t *testing.T) {
 		want   string // a fragment of the error: the pointer of the bad field
 	}{
 		{"bad reference", func(m map[string]any) { m["reference"] = "7KQ2-9XMI" }, "/reference"},
+		{"region code at the wrong level", func(m map[string]any) {
+			m["region"].(map[string]any)["regency"].(map[string]any)["code"] = "32"
+		}, "/region/regency/code"},
+		{"region district without regency", func(m map[string]any) { delete(m["region"].(map[string]any), "regency") }, "/region"},
+		{"region without matched text", func(m map[string]any) { delete(m["region"].(map[string]any), "matched") }, "/region"},
 		{"lower-case reference", func(m map[string]any) { m["reference"] = "7kq2-9xmd" }, "/reference"},
 		{"reference without dash", func(m map[string]any) { m["reference"] = "7KQ29XMD" }, "/reference"},
 		{"unknown top-level field", func(m map[string]any) { m["priority"] = "high" }, "priority"},

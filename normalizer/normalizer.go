@@ -5,6 +5,7 @@
 package normalizer
 
 import (
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -35,6 +36,10 @@ func New(opts Options) (*Normalizer, error) {
 	opts.DefaultRegion = strings.ToUpper(opts.DefaultRegion)
 	if err := opts.Routing.compile(); err != nil {
 		return nil, err
+	}
+	// The area list is embedded; reading it here puts its one-off cost at start-up.
+	if _, err := loadRegionIndex(); err != nil {
+		return nil, fmt.Errorf("normalizer: %w", err)
 	}
 	return &Normalizer{opts: opts}, nil
 }
@@ -116,7 +121,8 @@ func (n *Normalizer) normalize(m *record.Message, classify bool) (*record.Compla
 		addFlag(c, record.FlagForwarded)
 	}
 
-	c.Agency, c.Body = n.opts.Routing.Route(m.Recipient, c.Body)
+	c.Region = FindRegion(c.Subject, c.Body, locationText(c.Location))
+	c.Agency, c.Body = n.opts.Routing.RouteRegion(m.Recipient, c.Body, c.Region)
 	text := c.Body // what the citizen wrote: subject and body
 	if c.Subject != "" {
 		text = c.Subject + "\n" + c.Body
@@ -238,4 +244,16 @@ func cutAtLine(s string, max int) string {
 		max--
 	}
 	return s[:max]
+}
+
+// locationText is what a shared location says in words (its name and address); its
+// coordinates are not read.
+func locationText(l *record.Location) string {
+	if l == nil {
+		return ""
+	}
+	if l.Name == "" || l.Address == "" {
+		return l.Name + l.Address
+	}
+	return l.Name + "\n" + l.Address
 }

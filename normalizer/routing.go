@@ -6,12 +6,16 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/lapor/intake/record"
 )
 
 // Routing assigns complaints to agencies (CONTRACT §4 `agency`).
 //
 // A leading keyword in the text wins ("#DISHUB lampu mati", "LAPOR DISDUKCAPIL: …"), then
-// the recipient (the number or mailbox written to), then Default. A keyword written in the
+// the recipient (the number or mailbox written to), then the region the text names (its
+// most specific code with a rule: a district's, else its regency's, else its province's),
+// then Default. A keyword written in the
 // rules without "#" also matches its hashtag form; one written with "#" matches only the
 // hashtag, so an agency whose name is an ordinary first word can still be routed safely.
 // The matched keyword is removed from the body.
@@ -26,8 +30,12 @@ type Routing struct {
 	// Keywords maps a leading keyword or hashtag ("DISHUB", "#DISDUKCAPIL", "LAPOR DINSOS") to
 	// an agency code.
 	Keywords map[string]string `yaml:"keywords"`
+	// Regions maps an official area code ("32.73.25" a district, "32.73" a regency or city,
+	// "32" a province) to an agency code.
+	Regions map[string]string `yaml:"regions"`
 
 	compiled  bool
+	regions   map[string]string
 	keywords  []routeKeyword // longest first
 	mailboxes map[string]string
 	domains   map[string]string
@@ -43,6 +51,7 @@ type routeKeyword struct {
 // compile validates the rules and prepares them for Route.
 func (r *Routing) compile() error {
 	r.keywords, r.mailboxes, r.domains, r.numbers = nil, map[string]string{}, map[string]string{}, map[string]string{}
+	r.regions = map[string]string{}
 	var errs []string
 	if r.Default != "" && !validAgency(r.Default) {
 		errs = append(errs, fmt.Sprintf("default agency %q: use letters, digits, '-', '_', '.' or '/'", r.Default))
@@ -100,6 +109,7 @@ func (r *Routing) compile() error {
 		}
 		table[key] = agency
 	}
+	errs = append(errs, r.compileRegions()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("routing: %s", strings.Join(errs, "; "))
 	}
@@ -110,6 +120,11 @@ func (r *Routing) compile() error {
 // Route returns the agency for a message sent to recipient with body, and the body with a
 // leading routing keyword removed.
 func (r *Routing) Route(recipient, body string) (agency, rest string) {
+	return r.RouteRegion(recipient, body, nil)
+}
+
+// RouteRegion is Route for a complaint whose text named region (nil for none).
+func (r *Routing) RouteRegion(recipient, body string, region *record.Region) (agency, rest string) {
 	if !r.compiled {
 		c := *r
 		if c.compile() != nil {
@@ -121,6 +136,9 @@ func (r *Routing) Route(recipient, body string) (agency, rest string) {
 		return a, rest
 	}
 	if a := r.matchRecipient(recipient); a != "" {
+		return a, body
+	}
+	if a := r.matchRegion(region); a != "" {
 		return a, body
 	}
 	return r.Default, body

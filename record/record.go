@@ -75,6 +75,7 @@ type Complaint struct {
 	Language          string         `json:"language,omitempty"`
 	Attachments       []Attachment   `json:"attachments,omitempty"`
 	Location          *Location      `json:"location,omitempty"`
+	Region            *Region        `json:"region,omitempty"`
 	Thread            *Thread        `json:"thread,omitempty"`
 	Forwarded         *Forwarded     `json:"forwarded,omitempty"`
 	Flags             []string       `json:"flags,omitempty"`
@@ -154,6 +155,37 @@ type Location struct {
 	Longitude *float64 `json:"longitude,omitempty"`
 	Name      string   `json:"name,omitempty"`
 	Address   string   `json:"address,omitempty"`
+}
+
+// Region is the administrative area a complaint is about, as read from its text against
+// the official list (codes like "32", "32.73", "32.73.05"). Only the levels found with
+// confidence are set; Matched is the text they were read from.
+type Region struct {
+	Province *Area  `json:"province,omitempty"`
+	Regency  *Area  `json:"regency,omitempty"`
+	District *Area  `json:"district,omitempty"`
+	Matched  string `json:"matched,omitempty"`
+}
+
+// Area is one official administrative area: a province, a regency or city, or a district.
+type Area struct {
+	Code string `json:"code"`
+	Name string `json:"name"`
+}
+
+// Code returns the most specific code of r ("" for none).
+func (r *Region) Code() string {
+	switch {
+	case r == nil:
+		return ""
+	case r.District != nil:
+		return r.District.Code
+	case r.Regency != nil:
+		return r.Regency.Code
+	case r.Province != nil:
+		return r.Province.Code
+	}
+	return ""
 }
 
 // Thread ties a message to a conversation and to earlier complaints.

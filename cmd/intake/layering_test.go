@@ -24,7 +24,7 @@ func TestLayering(t *testing.T) {
 		{[]string{"channels/twilio", "channels/whatsapp", "channels/email", "channels/api", "media", "normalizer", "pipeline"},
 			[]string{"github.com/labstack/echo", "github.com/redis/go-redis"},
 			"only httpapi knows echo and only queue knows Redis"},
-		{[]string{"normalizer"},
+		{[]string{"normalizer", "normalizer/regiondata"},
 			[]string{"net/http", "os/exec", "github.com/lapor/intake/queue", "github.com/lapor/intake/channels"},
 			"the normaliser is pure: no I/O, no channel"},
 		{[]string{"channels/twilio", "channels/whatsapp", "channels/email", "channels/api"},
