@@ -27,6 +27,8 @@ const (
 	ProviderMeta   = "meta"
 	ProviderIMAP   = "imap"
 	ProviderAPI    = "api"
+	// ProviderAndroid is SMS Gateway for Android (capcom6) on a phone with a local SIM.
+	ProviderAndroid = "android"
 )
 
 // Flags a complaint may carry.

@@ -93,12 +93,27 @@ func TestDevModeSimulateAndTail(t *testing.T) {
 		t.Fatalf("simulate whatsapp exit %d: %s %s", code, out.String(), errb.String())
 	}
 
+	// The same SMS through the Android phone gateway, twice with one event id: one record.
+	var androidRef []string
+	for range 2 {
+		out.Reset()
+		if code := run(ctx, []string{"simulate", "sms", "--android", "--url", base, "--sid", "simAndroid01", "--from", "0812-3456-7899",
+			"Saluran air tersumbat di Gang Melati"}, &out, &errb); code != 0 {
+			t.Fatalf("simulate sms --android exit %d: %s %s", code, out.String(), errb.String())
+		}
+		ref := refLine.FindStringSubmatch(out.String())
+		if ref == nil || (androidRef != nil && ref[1] != androidRef[1]) {
+			t.Fatalf("simulate sms --android printed %q; a repeated event must give the first reference %v", out.String(), androidRef)
+		}
+		androidRef = ref
+	}
+
 	tctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	var tail bytes.Buffer
 	run(tctx, []string{"tail", "--all", "--redis", redisURL}, &tail, &errb)
 	for _, want := range []string{sms[1], "Jalan rusak parah dpn SDN 3, RT 04/RW 07", "+6281234567801", apiRef[1], "Lampu jalan mati",
-		"whatsapp", "Pohon tumbang menutup jalan di Jl. Pemuda", "Warga Simulasi"} {
+		"whatsapp", "Pohon tumbang menutup jalan di Jl. Pemuda", "Warga Simulasi", androidRef[1], "+6281234567899", "Saluran air tersumbat"} {
 		if !strings.Contains(tail.String(), want) {
 			t.Errorf("tail output lacks %q:\n%s", want, tail.String())
 		}
