@@ -1,12 +1,15 @@
 package android
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	// segmentio's decoder reads what encoding/json reads, in a fraction of the time (the
+	// queue encodes records with it too).
+	json "github.com/segmentio/encoding/json"
 
 	"github.com/lapor/intake/normalizer"
 	"github.com/lapor/intake/record"
@@ -38,10 +41,9 @@ type envelope struct {
 	Payload   json.RawMessage `json:"payload"`
 }
 
-// received is the payload of sms:received. messageId is derived from the content and is
-// not unique: the envelope's deviceId and id identify the event instead.
+// received is the payload of sms:received. Its messageId is derived from the content and
+// is not unique, so it is not read: the envelope's deviceId and id identify the event.
 type received struct {
-	MessageID   string  `json:"messageId"`
 	Message     string  `json:"message"`
 	PhoneNumber string  `json:"phoneNumber"`
 	Sender      string  `json:"sender"`
@@ -126,9 +128,6 @@ func message(env envelope, raw []byte, o DecodeOptions) (*record.Message, error)
 	}
 	if p.SimNumber != nil {
 		m.ChannelData["sim_number"] = *p.SimNumber
-	}
-	if p.MessageID != "" && len(p.MessageID) <= maxIDLen {
-		m.ChannelData["message_id"] = p.MessageID
 	}
 	// The phone's own time with its offset; it may be hours old when the phone caught up
 	// after being offline, so it stays the sender's time, apart from the gateway's.

@@ -33,7 +33,7 @@ func TestDecodeFixtures(t *testing.T) {
 			if !strings.HasPrefix(m.Text, "Lampu jalan di Jl. Merdeka") || len(m.Raw) == 0 {
 				t.Errorf("text %q, raw %d bytes", m.Text, len(m.Raw))
 			}
-			if m.ChannelData["sim_number"] != 1 || m.ChannelData["message_id"] != "abc123" || m.ChannelData["device_id"] == nil {
+			if m.ChannelData["sim_number"] != 1 || m.ChannelData["device_id"] == nil {
 				t.Errorf("channel data %v", m.ChannelData)
 			}
 		}},

@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"hash"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -51,9 +53,26 @@ var refusals = []struct {
 // the X-Timestamp value, and that the timestamp is within MaxClockSkew of now. The
 // signature is lower-case hex HMAC-SHA256 under key (upper-case hex is taken too); the
 // comparison is constant-time. The signature is checked before the timestamp's window, so
-// a 401 always means a genuine request whose clock is off.
+// a 401 for a skewed clock always means a genuine request.
 func Verify(key, body []byte, timestamp, signature string, now time.Time) error {
-	if len(key) == 0 {
+	return newVerifier(key).verify(body, timestamp, signature, now)
+}
+
+// verifier is Verify for one key, reusing its HMAC states: a webhook verifies every
+// request, and setting up an HMAC key costs as much as hashing a short body.
+type verifier struct {
+	key  []byte
+	macs sync.Pool
+}
+
+func newVerifier(key []byte) *verifier {
+	v := &verifier{key: key}
+	v.macs.New = func() any { return hmac.New(sha256.New, key) }
+	return v
+}
+
+func (v *verifier) verify(body []byte, timestamp, signature string, now time.Time) error {
+	if len(v.key) == 0 {
 		return ErrNoSigningKey
 	}
 	if signature == "" {
@@ -70,10 +89,14 @@ func Verify(key, body []byte, timestamp, signature string, now time.Time) error 
 	if err != nil || ts < 0 || len(timestamp) > 12 {
 		return ErrTimestampMissing
 	}
-	mac := hmac.New(sha256.New, key)
+	mac := v.macs.Get().(hash.Hash)
+	mac.Reset()
 	mac.Write(body)
 	mac.Write([]byte(timestamp))
-	if !hmac.Equal(got[:], mac.Sum(nil)) {
+	var sum [sha256.Size]byte
+	ok := hmac.Equal(got[:], mac.Sum(sum[:0]))
+	v.macs.Put(mac)
+	if !ok {
 		return ErrSignatureMismatch
 	}
 	if d := now.Sub(time.Unix(ts, 0)); d > MaxClockSkew || d < -MaxClockSkew {
