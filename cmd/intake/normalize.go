@@ -47,7 +47,7 @@ var decoders = map[string]decoder{
 		return []*record.Message{m}, nil, nil
 	},
 	// Meta's webhook JSON as posted.
-	record.ChannelWhatsApp: whatsapp.DecodePayload,
+	record.ChannelWhatsApp: whatsapp.Decode,
 }
 
 type normalizeLine struct {
