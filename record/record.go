@@ -103,6 +103,18 @@ type ReceiptBudget struct {
 	Window time.Duration
 }
 
+// ReceiptLimit is one budget a receipt counts against: at most Max receipts per Window
+// for Key (fixed windows). Reason names the budget in the metric: recipient, citizen,
+// domain, global. It lives here, beside ReceiptBudget, because both the channels (which
+// ask) and the queue (which counts, in Redis) use it, and the queue knows no channel.
+type ReceiptLimit struct {
+	Reason string
+	// Key is what is counted; the store keeps only its hash, so it may hold an address.
+	Key    string
+	Max    int
+	Window time.Duration
+}
+
 // HasFlag reports whether the complaint carries flag f.
 func (c *Complaint) HasFlag(f string) bool {
 	for _, g := range c.Flags {
