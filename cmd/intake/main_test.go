@@ -174,3 +174,28 @@ func TestProductionRefusesAChannelWithoutItsSecret(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 }
+
+// `intake normalize --channel sms` reads the JSON events of SMS Gateway for Android too.
+func TestNormalizeAndroidSMS(t *testing.T) {
+	dir := t.TempDir()
+	received := filepath.Join(dir, "received.json")
+	os.WriteFile(received, []byte(`{"deviceId":"dev1","event":"sms:received","id":"ev1","payload":{"message":"Sampah menumpuk di TPS.","phoneNumber":"081234567801","receivedAt":"2024-06-22T15:46:11.000+07:00"}}`), 0o600)
+	sent := filepath.Join(dir, "sent.json")
+	os.WriteFile(sent, []byte(`{"deviceId":"dev1","event":"sms:sent","id":"ev2","payload":{"messageId":"m1"}}`), 0o600)
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"normalize", "--channel", "sms", received, sent}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines for 2 files:\n%s", len(lines), out.String())
+	}
+	for _, want := range []string{`"provider":"android"`, `"phone":"+6281234567801"`, `"sent_at":"2024-06-22T08:46:11Z"`, `"body":"Sampah menumpuk di TPS."`} {
+		if !strings.Contains(lines[0], want) {
+			t.Errorf("first line lacks %s: %s", want, lines[0])
+		}
+	}
+	if strings.Contains(lines[1], `"complaint"`) || !strings.Contains(lines[1], `"rejected"`) {
+		t.Errorf("an sms:sent event is no complaint: %s", lines[1])
+	}
+}
