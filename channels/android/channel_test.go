@@ -2,8 +2,11 @@ package android_test
 
 import (
 	"bytes"
+	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,5 +88,41 @@ func TestNoReceiptForAnOperatorSenderID(t *testing.T) {
 	flush(t, ch)
 	if n, m := len(phone.messages()), len(sink.Accepted()); n != 0 || m != 1 {
 		t.Errorf("%d receipts, %d records: want the message stored and nothing sent to a sender id", n, m)
+	}
+}
+
+// TestCloseGivesUpWhenShutdownRunsOut: a phone that never answers cannot hold the
+// gateway's shutdown; every receipt left is counted as failed or dropped.
+func TestCloseGivesUpWhenShutdownRunsOut(t *testing.T) {
+	release := make(chan struct{})
+	stuck := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer stuck.Close()
+	defer close(release)
+	sink := channelstest.NewSink()
+	ch, err := android.New(android.Config{SigningKey: key, APIURL: stuck.URL, Username: apiUser, Password: apiPass},
+		sink, android.Options{Receipts: channels.Receipts{Enabled: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := channelstest.NewMux()
+	ch.Routes(mux)
+	for _, id := range []string{"stuck-1", "stuck-2", "stuck-3"} {
+		if w := post(t, mux, event(t, id, "+62812345678"+id[len(id)-1:]+"1", "Lampu mati")); w.Code != http.StatusOK {
+			t.Fatalf("status %d", w.Code)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if err := ch.Close(ctx); err == nil || !strings.Contains(err.Error(), "shutdown came before every receipt was sent") {
+		t.Fatalf("Close = %v, want the shutdown to give up on the stuck phone", err)
+	}
+	if n := sink.EventCount("android_receipt_failed") + sink.EventCount("android_receipt_dropped"); n != 3 {
+		t.Errorf("%d receipts counted as failed or dropped, want 3", n)
 	}
 }

@@ -98,6 +98,11 @@ func (q *receipter) work() {
 
 // deliver sends one receipt, trying again after receiptRetries for a passing failure.
 func (q *receipter) deliver(r receipt) {
+	if q.ctx.Err() != nil {
+		// Shutdown ran out of time: what is still queued is only counted (close says so once).
+		q.count("android_receipt_dropped")
+		return
+	}
 	text := q.texts.Text(r.reference, r.language)
 	for try := 0; ; try++ {
 		ctx, cancel := context.WithTimeout(q.ctx, 30*time.Second)
