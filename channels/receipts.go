@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"time"
+
+	"github.com/lapor/intake/record"
 )
 
 // Receipts configures the acknowledgement a citizen gets with the complaint's reference.
@@ -39,16 +41,9 @@ func (r Receipts) CitizenLimits(channel, citizen string) []ReceiptLimit {
 	return []ReceiptLimit{l}
 }
 
-// ReceiptLimit is one budget a receipt counts against: at most Max receipts per Window
-// for Key (fixed windows). Reason names the budget in the metric: recipient, citizen,
-// domain, global.
-type ReceiptLimit struct {
-	Reason string
-	// Key is what is counted; the store keeps only its hash, so it may hold an address.
-	Key    string
-	Max    int
-	Window time.Duration
-}
+// ReceiptLimit is one budget a receipt counts against (record.ReceiptLimit: the queue,
+// which counts it, imports record and no channel).
+type ReceiptLimit = record.ReceiptLimit
 
 // ReceiptLimiter keeps receipt budgets where every replica sees them (queue.ReceiptLimits,
 // in Redis).

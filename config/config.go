@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/channels/android"
 	"github.com/lapor/intake/channels/api"
 	"github.com/lapor/intake/channels/email"
 	"github.com/lapor/intake/channels/twilio"
@@ -61,6 +62,7 @@ type Config struct {
 	WhatsApp whatsapp.Config    `yaml:"whatsapp"`
 	Email    email.Config       `yaml:"email"`
 	API      api.Config         `yaml:"api"`
+	Android  android.Config     `yaml:"android"`
 
 	// Dev is true in development mode: nothing configured at all, or `intake serve --dev`
 	// (CONTRACT §1, §10).
@@ -152,8 +154,8 @@ func (c *Config) applyDevMode(lookup func(string) (string, bool)) []error {
 	if c.RedisURL != "" {
 		errs = append(errs, errors.New("development mode uses an embedded in-memory Redis: unset INTAKE_REDIS_URL, or run without --dev for production"))
 	}
-	if c.Twilio.Enabled() || c.WhatsApp.Enabled() || c.API.Enabled() {
-		errs = append(errs, errors.New("development mode uses the public development secrets: unset the Twilio, WhatsApp and API secrets, or run without --dev for production"))
+	if c.Twilio.Enabled() || c.WhatsApp.Enabled() || c.API.Enabled() || c.Android.Enabled() {
+		errs = append(errs, errors.New("development mode uses the public development secrets: unset the Twilio, WhatsApp, API and Android SMS secrets, or run without --dev for production"))
 	}
 	if _, set := lookup("INTAKE_HTTP_ADDR"); !set && c.HTTPAddr == ":8080" {
 		c.HTTPAddr = "127.0.0.1:8080"
@@ -174,6 +176,7 @@ func (c *Config) applyDevMode(lookup func(string) (string, bool)) []error {
 	c.WhatsApp.AppSecret = whatsapp.DevAppSecret
 	c.WhatsApp.VerifyToken = whatsapp.DevVerifyToken
 	c.API.Keys = api.DevKeys // so `intake simulate api` works out of the box
+	c.Android.SigningKey = android.DevSigningKey
 	return errs
 }
 
@@ -242,8 +245,9 @@ func (c *Config) validate() []error {
 	errs = append(errs, c.WhatsApp.Validate()...)
 	errs = append(errs, c.Email.Validate()...)
 	errs = append(errs, c.API.Validate()...)
-	if !c.Dev && !c.Twilio.Enabled() && !c.WhatsApp.Enabled() && !c.Email.Enabled() && !c.API.Enabled() {
-		errs = append(errs, errors.New("no channel is enabled: set INTAKE_TWILIO_AUTH_TOKEN, INTAKE_WHATSAPP_APP_SECRET, INTAKE_IMAP_ADDR or INTAKE_API_KEYS (or run `intake serve --dev` for development)"))
+	errs = append(errs, c.Android.Validate()...)
+	if !c.Dev && !c.Twilio.Enabled() && !c.WhatsApp.Enabled() && !c.Email.Enabled() && !c.API.Enabled() && !c.Android.Enabled() {
+		errs = append(errs, errors.New("no channel is enabled: set INTAKE_TWILIO_AUTH_TOKEN, INTAKE_WHATSAPP_APP_SECRET, INTAKE_IMAP_ADDR, INTAKE_API_KEYS or INTAKE_ANDROID_SMS_SIGNING_KEY (or run `intake serve --dev` for development)"))
 	}
 	return errs
 }

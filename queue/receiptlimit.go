@@ -13,11 +13,11 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/record"
 )
 
 // ReceiptLimits keeps the receipt budgets of every channel in Redis, so replicas share
-// them (channels.ReceiptLimiter): one fixed-window counter per budget at
+// them (it implements channels.ReceiptLimiter): one fixed-window counter per budget at
 // intake:receipt:<sha256 of the budget's key>, so no address or number appears in a key.
 // An email recipient's key is the address itself: the once-per-window claims of earlier
 // versions (value "1") keep counting.
@@ -41,7 +41,7 @@ type receiptClaim struct {
 	args []any
 	// single is the one limit of a claim with only one (SMS, WhatsApp): a plain counter
 	// is cheaper for Redis than the script.
-	single *channels.ReceiptLimit
+	single *record.ReceiptLimit
 	n      int
 	err    error
 	done   chan struct{}
@@ -52,8 +52,6 @@ const maxClaimBatch = 256
 
 // errLimitsClosed answers a claim made after Close.
 var errLimitsClosed = errors.New("queue: receipt limits closed")
-
-var _ channels.ReceiptLimiter = (*ReceiptLimits)(nil)
 
 // OpenReceiptLimits connects to cfg.URL (no I/O until the first call).
 func OpenReceiptLimits(cfg Config) (*ReceiptLimits, error) {
@@ -75,7 +73,7 @@ func receiptKey(prefix, k string) string {
 }
 
 // ClaimReceipt counts one receipt against every limit in one script, all or none.
-func (l *ReceiptLimits) ClaimReceipt(ctx context.Context, limits ...channels.ReceiptLimit) (string, error) {
+func (l *ReceiptLimits) ClaimReceipt(ctx context.Context, limits ...record.ReceiptLimit) (string, error) {
 	if len(limits) == 0 {
 		return "", nil
 	}

@@ -27,6 +27,8 @@ const (
 	ProviderMeta   = "meta"
 	ProviderIMAP   = "imap"
 	ProviderAPI    = "api"
+	// ProviderAndroid is SMS Gateway for Android (capcom6) on a phone with a local SIM.
+	ProviderAndroid = "android"
 )
 
 // Flags a complaint may carry.
@@ -97,6 +99,18 @@ type Complaint struct {
 // windows) for Key, which the store keeps only as a hash. A zero Key means no cap; Max 0
 // holds back every receipt counted against it.
 type ReceiptBudget struct {
+	Key    string
+	Max    int
+	Window time.Duration
+}
+
+// ReceiptLimit is one budget a receipt counts against: at most Max receipts per Window
+// for Key (fixed windows). Reason names the budget in the metric: recipient, citizen,
+// domain, global. It lives here, beside ReceiptBudget, because both the channels (which
+// ask) and the queue (which counts, in Redis) use it, and the queue knows no channel.
+type ReceiptLimit struct {
+	Reason string
+	// Key is what is counted; the store keeps only its hash, so it may hold an address.
 	Key    string
 	Max    int
 	Window time.Duration

@@ -160,7 +160,7 @@ func (c *Channel) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	idemKey, errs := IdempotencyKey(r.Header)
-	req, bodyErrs, err := DecodeRequest(raw)
+	req, bodyErrs, err := Decode(raw)
 	if err != nil {
 		WriteProblem(w, Problem{Type: ProblemTypeInvalidRequest, Status: http.StatusBadRequest,
 			Detail: err.Error(), Errors: errs})

@@ -97,10 +97,11 @@ var requestShape = map[string]field{
 	"channel_data": {kind: kOpenObject},
 }
 
-// DecodeRequest parses body. A body that is not one JSON object is err; otherwise errs
-// names every unknown field and every value of the wrong type. null stands for an absent
-// field.
-func DecodeRequest(body []byte) (req *Request, errs []FieldError, err error) {
+// Decode parses body, the channel's one decode entry point; it does no I/O. A body that
+// is not one JSON object is err; otherwise errs names every unknown field and every value
+// of the wrong type. null stands for an absent field. The request is then checked and
+// tidied with Validate and becomes a message with Message.
+func Decode(body []byte) (req *Request, errs []FieldError, err error) {
 	if !utf8.Valid(body) {
 		return nil, nil, errors.New("the body is not valid UTF-8")
 	}

@@ -65,7 +65,7 @@ func TestDecodeAndValidate(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			req, errs, err := DecodeRequest([]byte(c.body))
+			req, errs, err := Decode([]byte(c.body))
 			if c.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 					t.Fatalf("err = %v, want one saying %q", err, c.wantErr)
@@ -94,7 +94,7 @@ func TestMessage(t *testing.T) {
 	body := `{"sender":{"name":" Siti ","phone":"0812-3456-7801","email":"Siti@Example.co.id"},"subject":"Jalan",
 		"body":"Jalan rusak","location":{"latitude":-6.9175,"longitude":107.6191},"received_at":"2025-03-04T09:59:00+07:00",
 		"agent":"op-1","channel_data":{"ticket":12345678901234567890}}`
-	req, errs, err := DecodeRequest([]byte(body))
+	req, errs, err := Decode([]byte(body))
 	if err != nil || len(errs) > 0 {
 		t.Fatal(err, errs)
 	}
@@ -189,7 +189,7 @@ func TestIdempotencyKey(t *testing.T) {
 }
 
 func TestSampleRequestIsValid(t *testing.T) {
-	req, errs, err := DecodeRequest(SampleRequest("Jalan rusak di depan sekolah"))
+	req, errs, err := Decode(SampleRequest("Jalan rusak di depan sekolah"))
 	if err != nil || len(errs) > 0 {
 		t.Fatal(err, errs)
 	}

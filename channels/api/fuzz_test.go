@@ -8,7 +8,7 @@ import (
 	"github.com/lapor/intake/record"
 )
 
-// FuzzAPIDecode feeds request bodies through DecodeRequest, Validate and Message and
+// FuzzAPIDecode feeds request bodies through Decode, Validate and Message and
 // checks that it never panics, gives exactly one of a request, field errors or an error,
 // and that a valid request becomes an API message with the Idempotency-Key as provider id
 // and UTF-8 text within the subject and name limits. The seed corpus is in testdata/fuzz/FuzzAPIDecode; run
@@ -19,7 +19,7 @@ func FuzzAPIDecode(f *testing.F) {
 	f.Add(SampleRequest("Lampu jalan di depan rumah saya mati sejak dua minggu."))
 	now := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		req, errs, err := DecodeRequest(body)
+		req, errs, err := Decode(body)
 		if n := btoi(req != nil) + btoi(len(errs) > 0) + btoi(err != nil); n != 1 {
 			t.Fatalf("request %v, %d field errors, error %v: want exactly one", req != nil, len(errs), err)
 		}

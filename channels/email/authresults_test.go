@@ -84,10 +84,10 @@ func TestReceiptOnlyToAuthenticatedSenders(t *testing.T) {
 		"Authentication-Results: mx.example.go.id; dmarc=pass header.from=bank.example\r\n"))
 	m := metrics.New(nil)
 	startChannel(t, receiptConfig(mb, srv.Addr), sink, newMemState(), Options{Metrics: m, Receipts: channels.Receipts{Enabled: true}})
-	waitFor(t, 10*time.Second, "5 records", func() bool { return sink.count() == 5 })
+	waitFor(t, 10*time.Second, "5 records", func() bool { return len(sink.Accepted()) == 5 })
 	waitFor(t, 10*time.Second, "receipt", func() bool { return len(srv.received()) == 1 })
-	waitFor(t, 5*time.Second, "receipt_sent counted", func() bool { return sink.event("receipt_sent") == 1 })
-	if n := sink.event("receipt_skipped"); n != 4 {
+	waitFor(t, 5*time.Second, "receipt_sent counted", func() bool { return sink.EventCount("receipt_sent") == 1 })
+	if n := sink.EventCount("receipt_skipped"); n != 4 {
 		t.Fatalf("%d receipts skipped, want 4 (every unauthenticated sender)", n)
 	}
 	if n := limitedCount(t, m, "email", "unauthenticated"); n != 4 {
@@ -145,7 +145,7 @@ func TestReceiptDomainLimit(t *testing.T) {
 	m := metrics.New(nil)
 	startChannel(t, cfg, sink, newMemState(), Options{Metrics: m, Receipts: channels.Receipts{Enabled: true}})
 	waitFor(t, 10*time.Second, "receipts settled", func() bool {
-		return sink.event("receipt_sent")+sink.event("receipt_limited") == 3
+		return sink.EventCount("receipt_sent")+sink.EventCount("receipt_limited") == 3
 	})
 	if n := len(srv.received()); n != 2 {
 		t.Fatalf("%d receipts to one domain, want 2", n)

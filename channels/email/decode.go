@@ -23,7 +23,7 @@ type DecodeLimits struct {
 	MaxDepth int
 	// MaxAttachmentBytes: a larger part is kept as an attachment with status too_large.
 	MaxAttachmentBytes int64
-	// MaxMessageBytes: a larger mail is taken in from its header alone (DecodeHeaderOnly).
+	// MaxMessageBytes: a larger mail is taken in from its header alone (decodeHeaderOnly).
 	MaxMessageBytes int64
 	// MaxParts and MaxNesting bound the MIME tree (MIME bombs): the mail is cut where a
 	// limit is crossed, and the record's channel_data says mime_truncated. MaxParts is
@@ -35,11 +35,54 @@ type DecodeLimits struct {
 // DefaultDecodeLimits are used where a zero DecodeLimits (or a zero field) is given.
 var DefaultDecodeLimits = DecodeLimits{}.withDefaults()
 
-// Decode parses one raw RFC 5322 message into a channel-neutral message. It fails only
-// when nothing of the mail can be read; the caller then rejects it as unparseable.
+// Decode parses one raw RFC 5322 message into a channel-neutral message; it does no I/O.
+// It fails only when nothing of the mail can be read; the caller then rejects it as
+// unparseable. It is the package's one decode entry point: the poller's variants for a
+// mail kept in a file (decodeFile) and for one too large to take in (decodeHeaderOnly)
+// are the same decoding over other inputs.
 func Decode(raw []byte, lim DecodeLimits) (*record.Message, error) {
 	lim = lim.withDefaults()
 	return decode(raw, lim, 0, newMailBudget(lim))
+}
+
+// decodeHeaderOnly decodes a mail too large to take in whole (over MaxMessageBytes) from
+// its header alone: sender, subject, thread, and the whole mail as one attachment with
+// status too_large, so the complaint is recorded and nobody loses it.
+func decodeHeaderOnly(header []byte, size int64, lim DecodeLimits) (*record.Message, error) {
+	lim = lim.withDefaults()
+	// Only the header block: a body, if the server sent one, is dropped.
+	if i := bytes.Index(header, []byte("\r\n\r\n")); i >= 0 {
+		header = header[:i+2]
+	} else if i := bytes.Index(header, []byte("\n\n")); i >= 0 {
+		header = header[:i+1]
+	}
+	raw := append(append([]byte{}, header...), "\r\n"...)
+	m, err := decode(raw, lim, 0, newMailBudget(lim))
+	if err != nil {
+		return nil, err
+	}
+	m.Text, m.HTML = "", ""
+	m.Attachments = []record.Attachment{{Filename: "message.eml", ContentType: "message/rfc822", Size: size,
+		Status: record.MediaTooLarge}}
+	m.Embedded = nil
+	return m, nil
+}
+
+// rawPrefixBytes is how much of a mail read from a file is kept as Message.Raw: one byte
+// more than the rejected stream keeps (1 MiB), so the queue marks it truncated.
+const rawPrefixBytes = 1<<20 + 1
+
+// decodeFile decodes a mail read from src (size bytes), e.g. a large mail kept in a file:
+// only its decoded large parts take memory. Message.Raw holds its first rawPrefixBytes.
+func decodeFile(src io.ReaderAt, size int64, lim DecodeLimits) (*record.Message, error) {
+	lim = lim.withDefaults()
+	return decodeAt(src, size, rawPrefix(src, size), lim, 0, newMailBudget(lim))
+}
+
+func rawPrefix(src io.ReaderAt, size int64) []byte {
+	b := make([]byte, min(size, rawPrefixBytes))
+	n, _ := src.ReadAt(b, 0)
+	return b[:n]
 }
 
 func decode(raw []byte, lim DecodeLimits, depth int, b *mailBudget) (m *record.Message, err error) {

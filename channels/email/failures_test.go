@@ -33,12 +33,12 @@ func TestUnwritableTempDirDoesNotBlockTheMailbox(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	waitFor(t, 20*time.Second, "the small mail's record", func() bool { return sink.get("small@example.com") != nil })
+	waitFor(t, 20*time.Second, "the small mail's record", func() bool { return stored(sink, "small@example.com") != nil })
 	waitFor(t, 40*time.Second, "the big mail set aside", func() bool { return folderCount(t, mb, "Failed") == 1 })
-	if sink.get("big@example.com") != nil {
+	if stored(sink, "big@example.com") != nil {
 		t.Fatal("the unreadable mail became a record")
 	}
-	rej := sink.rejections()
+	rej := sink.Rejected()
 	if len(rej) != 1 || rej[0].Reason != ReasonUnreadable || !strings.Contains(string(rej[0].Raw), "Message-ID: <big@example.com>") ||
 		!strings.Contains(rej[0].Detail, "temporary file") || len(rej[0].Raw) > setAsidePrefix {
 		t.Fatalf("rejections %+v", rej)
@@ -54,13 +54,13 @@ func TestPanicOnOneMailSetsItAside(t *testing.T) {
 	d := testenv.StartDovecot(t)
 	mb := testMailbox(d)
 	sink := newFakeSink()
-	sink.panicOn = "bug@example.com"
+	sink.PanicOn = "bug@example.com"
 	appendMail(t, mb, mailWithID("bug@example.com", "Memicu bug."))
 	appendMail(t, mb, mailWithID("after@example.com", "Di belakangnya."))
 	startChannel(t, Config{Mailboxes: []Mailbox{mb}}, sink, newMemState(), Options{})
-	waitFor(t, 20*time.Second, "the mail behind", func() bool { return sink.get("after@example.com") != nil })
+	waitFor(t, 20*time.Second, "the mail behind", func() bool { return stored(sink, "after@example.com") != nil })
 	waitFor(t, 40*time.Second, "set aside", func() bool { return folderCount(t, mb, "Failed") == 1 })
-	if rej := sink.rejections(); len(rej) != 1 || rej[0].Reason != ReasonUnreadable || !strings.Contains(rej[0].Detail, "panic") {
+	if rej := sink.Rejected(); len(rej) != 1 || rej[0].Reason != ReasonUnreadable || !strings.Contains(rej[0].Detail, "panic") {
 		t.Fatalf("rejections %+v", rej)
 	}
 	waitFor(t, 5*time.Second, "inbox empty", func() bool { return folderCount(t, mb, "INBOX") == 0 })

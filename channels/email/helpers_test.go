@@ -3,7 +3,6 @@ package email
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"strings"
@@ -16,118 +15,33 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/channels/channelstest"
 	"github.com/lapor/intake/internal/testenv"
 	"github.com/lapor/intake/metrics"
 	"github.com/lapor/intake/record"
 )
 
-// fakeSink is a Sink that keeps everything in memory and deduplicates like the queue
-// (one record per provider message id).
-type fakeSink struct {
-	mu       sync.Mutex
-	records  map[string]*record.Message // by dedupe key
-	order    []string
-	accepts  int
-	rejected []*record.Rejection
-	rejSeen  map[string]bool
-	events   map[string]int
-	fail     bool
-	// panicOn: Accept panics on a mail with this provider id (a bug hit by one mail).
-	panicOn string
-	// complaint, when set, shapes the Outcome's complaint (receipts).
-	complaint func(m *record.Message) *record.Complaint
+// newFakeSink is the shared test sink (channelstest.Sink) answering as the pipeline would
+// for a mail: references of the real shape, and a complaint with the mail's sender,
+// subject and language, which receipts read.
+func newFakeSink() *channelstest.Sink {
+	s := channelstest.NewSink()
+	s.ReferenceFormat = "7KQ2-%04d"
+	s.Complaint = func(m *record.Message) *record.Complaint {
+		return &record.Complaint{Channel: m.Channel, ProviderMessageID: m.ProviderMessageID, Subject: m.Subject,
+			Language: "id", Sender: &record.Party{Email: strings.ToLower(m.Sender.Email)}}
+	}
+	return s
 }
 
-func newFakeSink() *fakeSink {
-	return &fakeSink{records: map[string]*record.Message{}, rejSeen: map[string]bool{}, events: map[string]int{}}
-}
-
-func (s *fakeSink) Accept(_ context.Context, m *record.Message) (channels.Outcome, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.fail {
-		return channels.Outcome{}, channels.ErrUnavailable
-	}
-	if s.panicOn != "" && m.ProviderMessageID == s.panicOn {
-		panic("fakeSink: a bug this mail hits")
-	}
-	s.accepts++
-	id := m.ProviderMessageID
-	key := m.DedupeKey // as the queue: the channel's dedupe key, else the provider id
-	if key == "" {
-		key = id
-	}
-	c := &record.Complaint{Channel: m.Channel, ProviderMessageID: id, Subject: m.Subject, Language: "id",
-		Sender: &record.Party{Email: strings.ToLower(m.Sender.Email)}}
-	if s.complaint != nil {
-		c = s.complaint(m)
-	}
-	if _, dup := s.records[key]; dup {
-		return channels.Outcome{ID: "rec-" + key, Reference: "AAAA-1111", Duplicate: true, Complaint: c}, nil
-	}
-	s.records[key] = m
-	s.order = append(s.order, key)
-	c.Reference = fmt.Sprintf("7KQ2-%04d", len(s.order))
-	return channels.Outcome{ID: "rec-" + key, Reference: c.Reference, Complaint: c}, nil
-}
-
-func (s *fakeSink) Reject(_ context.Context, r *record.Rejection) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.fail {
-		return channels.ErrUnavailable
-	}
-	if !s.rejSeen[r.ProviderMessageID] {
-		s.rejSeen[r.ProviderMessageID] = true
-		s.rejected = append(s.rejected, r)
-	}
-	return nil
-}
-
-func (s *fakeSink) Event(channel, kind string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.events[kind]++
-}
-
-func (s *fakeSink) count() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.order)
-}
-
-func (s *fakeSink) rejections() []*record.Rejection {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]*record.Rejection(nil), s.rejected...)
-}
-
-// get returns the first record whose provider id is id.
-func (s *fakeSink) get(id string) *record.Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, k := range s.order {
-		if s.records[k].ProviderMessageID == id {
-			return s.records[k]
+// stored returns the first stored mail whose provider id is id, or nil.
+func stored(s *channelstest.Sink, id string) *record.Message {
+	for _, m := range s.Accepted() {
+		if m.ProviderMessageID == id {
+			return m
 		}
 	}
 	return nil
-}
-
-func (s *fakeSink) all() []*record.Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]*record.Message, 0, len(s.order))
-	for _, id := range s.order {
-		out = append(out, s.records[id])
-	}
-	return out
-}
-
-func (s *fakeSink) event(kind string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.events[kind]
 }
 
 // memState is a StateStore in memory.

@@ -106,11 +106,9 @@ func TestMailWithoutIDOrDateIsKeptByItsUID(t *testing.T) {
 	<-r.done
 	startChannel(t, Config{Mailboxes: []Mailbox{mb}}, sink, newMemState(), Options{})
 	waitFor(t, 10*time.Second, "moved", func() bool { return folderCount(t, mb, "INBOX") == 0 })
-	sink.mu.Lock()
-	accepts := sink.accepts
-	sink.mu.Unlock()
-	if accepts != 4 || sink.count() != 2 {
-		t.Fatalf("accepts %d records %d: want two mails, each read twice, as two records", accepts, sink.count())
+	accepts := sink.Offered()
+	if accepts != 4 || len(sink.Accepted()) != 2 {
+		t.Fatalf("accepts %d records %d: want two mails, each read twice, as two records", accepts, len(sink.Accepted()))
 	}
 }
 

@@ -1,12 +1,5 @@
 package email
 
-import (
-	"bytes"
-	"io"
-
-	"github.com/lapor/intake/record"
-)
-
 // Limits applied when a DecodeLimits field is zero.
 const (
 	defaultMaxDepth           = 1
@@ -59,44 +52,4 @@ func (l DecodeLimits) withDefaults() DecodeLimits {
 		l.MaxNesting = defaultMaxNesting
 	}
 	return l
-}
-
-// DecodeHeaderOnly decodes a mail too large to take in whole (over MaxMessageBytes) from
-// its header alone: sender, subject, thread, and the whole mail as one attachment with
-// status too_large, so the complaint is recorded and nobody loses it.
-func DecodeHeaderOnly(header []byte, size int64, lim DecodeLimits) (*record.Message, error) {
-	lim = lim.withDefaults()
-	// Only the header block: a body, if the server sent one, is dropped.
-	if i := bytes.Index(header, []byte("\r\n\r\n")); i >= 0 {
-		header = header[:i+2]
-	} else if i := bytes.Index(header, []byte("\n\n")); i >= 0 {
-		header = header[:i+1]
-	}
-	raw := append(append([]byte{}, header...), "\r\n"...)
-	m, err := decode(raw, lim, 0, newMailBudget(lim))
-	if err != nil {
-		return nil, err
-	}
-	m.Text, m.HTML = "", ""
-	m.Attachments = []record.Attachment{{Filename: "message.eml", ContentType: "message/rfc822", Size: size,
-		Status: record.MediaTooLarge}}
-	m.Embedded = nil
-	return m, nil
-}
-
-// rawPrefixBytes is how much of a mail read from a file is kept as Message.Raw: one byte
-// more than the rejected stream keeps (1 MiB), so the queue marks it truncated.
-const rawPrefixBytes = 1<<20 + 1
-
-// DecodeAt decodes a mail read from src (size bytes), e.g. a large mail kept in a file:
-// only its decoded large parts take memory. Message.Raw holds its first rawPrefixBytes.
-func DecodeAt(src io.ReaderAt, size int64, lim DecodeLimits) (*record.Message, error) {
-	lim = lim.withDefaults()
-	return decodeAt(src, size, rawPrefix(src, size), lim, 0, newMailBudget(lim))
-}
-
-func rawPrefix(src io.ReaderAt, size int64) []byte {
-	b := make([]byte, min(size, rawPrefixBytes))
-	n, _ := src.ReadAt(b, 0)
-	return b[:n]
 }

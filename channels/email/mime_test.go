@@ -237,7 +237,7 @@ func TestMislabelledUTF8(t *testing.T) {
 
 func TestDecodeHeaderOnly(t *testing.T) {
 	hdr := []byte("From: Warga <warga@example.com>\r\nSubject: =?utf-8?q?Video_banjir?=\r\nMessage-ID: <big@example.com>\r\nIn-Reply-To: <r1@example.go.id>\r\n\r\n")
-	m, err := DecodeHeaderOnly(hdr, 90<<20, DecodeLimits{})
+	m, err := decodeHeaderOnly(hdr, 90<<20, DecodeLimits{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -91,7 +91,7 @@ func TestXOAuth2LoginAgainstDovecot(t *testing.T) {
 	appendMail(t, admin, mailWithID("oauth@example.com", "Masuk lewat XOAUTH2."))
 	sink, m := newFakeSink(), metrics.New(nil)
 	startChannel(t, Config{Mailboxes: []Mailbox{mb}}, sink, newMemState(), Options{Metrics: m})
-	waitFor(t, 15*time.Second, "record through an XOAUTH2 session", func() bool { return sink.count() == 1 })
+	waitFor(t, 15*time.Second, "record through an XOAUTH2 session", func() bool { return len(sink.Accepted()) == 1 })
 	if mailboxUp(t, m, "test") != 1 {
 		t.Fatal("mailbox not up")
 	}
@@ -117,13 +117,13 @@ func TestXOAuth2RevokedGrantRecovers(t *testing.T) {
 	sink, m := newFakeSink(), metrics.New(nil)
 	startChannel(t, Config{Mailboxes: []Mailbox{mb}}, sink, newMemState(), Options{Metrics: m})
 	waitFor(t, 10*time.Second, "a second token tried", func() bool { o.mu.Lock(); defer o.mu.Unlock(); return o.issued >= 2 })
-	if sink.count() != 0 || mailboxUp(t, m, "test") != 0 {
+	if len(sink.Accepted()) != 0 || mailboxUp(t, m, "test") != 0 {
 		t.Fatal("logged in with a revoked token")
 	}
 	o.mu.Lock()
 	o.revoked = false
 	o.mu.Unlock()
-	waitFor(t, 15*time.Second, "record after the grant works again", func() bool { return sink.count() == 1 })
+	waitFor(t, 15*time.Second, "record after the grant works again", func() bool { return len(sink.Accepted()) == 1 })
 }
 
 // L7: a token endpoint that accepts and never answers does not hold the poller after its

@@ -566,9 +566,9 @@ func (p *poller) handle(ctx context.Context, uid imap.UID, mail fetchedMail, hea
 	raw := mail.raw
 	switch {
 	case headerOnly:
-		m, err = DecodeHeaderOnly(raw, size, p.opts.Limits)
+		m, err = decodeHeaderOnly(raw, size, p.opts.Limits)
 	case mail.file != nil:
-		m, err = DecodeAt(mail.file, mail.size, p.opts.Limits)
+		m, err = decodeFile(mail.file, mail.size, p.opts.Limits)
 		if m != nil {
 			raw = m.Raw
 		} else {

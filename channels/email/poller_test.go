@@ -29,8 +29,8 @@ func TestIdleDeliversWithinTwoSeconds(t *testing.T) {
 	time.Sleep(100 * time.Millisecond) // let the poller enter IDLE
 
 	appendMail(t, mb, mailWithID("idle-1@example.com", "Jalan rusak di depan sekolah."))
-	waitFor(t, 2*time.Second, "record through IDLE", func() bool { return sink.count() == 1 })
-	if got := sink.get("idle-1@example.com"); got == nil || !strings.Contains(got.Text, "Jalan rusak") {
+	waitFor(t, 2*time.Second, "record through IDLE", func() bool { return len(sink.Accepted()) == 1 })
+	if got := stored(sink, "idle-1@example.com"); got == nil || !strings.Contains(got.Text, "Jalan rusak") {
 		t.Fatalf("record not as sent: %+v", got)
 	}
 	waitFor(t, 5*time.Second, "mail moved", func() bool {
@@ -48,7 +48,7 @@ func TestPollsWhenIdleIsOff(t *testing.T) {
 	waitFor(t, 10*time.Second, "mailbox up", func() bool { return mailboxUp(t, m, "test") == 1 })
 
 	appendMail(t, mb, mailWithID("poll-1@example.com", "Lampu jalan mati."))
-	waitFor(t, mb.PollInterval+2*time.Second, "record within the poll interval", func() bool { return sink.count() == 1 })
+	waitFor(t, mb.PollInterval+2*time.Second, "record within the poll interval", func() bool { return len(sink.Accepted()) == 1 })
 	waitFor(t, 5*time.Second, "mail moved", func() bool { return folderCount(t, mb, "INBOX") == 0 })
 }
 
@@ -62,13 +62,13 @@ func TestServerWithoutIdleAndMove(t *testing.T) {
 		appendMail(t, mb, mailWithID(fmt.Sprintf("nomove-%d@example.com", i), "Sampah menumpuk."))
 	}
 	startChannel(t, Config{Mailboxes: []Mailbox{mb}}, sink, newMemState(), Options{})
-	waitFor(t, 10*time.Second, "3 records", func() bool { return sink.count() == 3 })
+	waitFor(t, 10*time.Second, "3 records", func() bool { return len(sink.Accepted()) == 3 })
 	waitFor(t, 5*time.Second, "mail moved by COPY/STORE/UID EXPUNGE", func() bool {
 		return folderCount(t, mb, "INBOX") == 0 && folderCount(t, mb, "Processed") == 3
 	})
 	// Without IDLE, polling still finds new mail.
 	appendMail(t, mb, mailWithID("nomove-late@example.com", "Air PDAM mati."))
-	waitFor(t, 5*time.Second, "polled record", func() bool { return sink.count() == 4 })
+	waitFor(t, 5*time.Second, "polled record", func() bool { return len(sink.Accepted()) == 4 })
 }
 
 // Without UIDPLUS nothing is expunged (a plain EXPUNGE would remove other people's
@@ -80,14 +80,12 @@ func TestServerWithoutUIDPlus(t *testing.T) {
 	sink := newFakeSink()
 	appendMail(t, mb, mailWithID("nouidplus@example.com", "Banjir."))
 	startChannel(t, Config{Mailboxes: []Mailbox{mb}}, sink, newMemState(), Options{})
-	waitFor(t, 10*time.Second, "record", func() bool { return sink.count() == 1 })
+	waitFor(t, 10*time.Second, "record", func() bool { return len(sink.Accepted()) == 1 })
 	waitFor(t, 5*time.Second, "copied and flagged", func() bool {
 		return folderCount(t, mb, "INBOX") == 0 && folderCount(t, mb, "Processed") == 1
 	})
 	time.Sleep(time.Second) // several polls
-	sink.mu.Lock()
-	accepts := sink.accepts
-	sink.mu.Unlock()
+	accepts := sink.Offered()
 	if accepts != 1 || folderCount(t, mb, "Processed") != 1 {
 		t.Fatalf("accepts %d, processed %d: the flagged mail was taken in or copied again", accepts, folderCount(t, mb, "Processed"))
 	}
@@ -114,8 +112,8 @@ func TestCrashBeforeMove(t *testing.T) {
 			})
 			<-crashed
 			<-r.done
-			if sink.count() != 1 {
-				t.Fatalf("records %d, want 1 before the crash", sink.count())
+			if len(sink.Accepted()) != 1 {
+				t.Fatalf("records %d, want 1 before the crash", len(sink.Accepted()))
 			}
 			if n := folderCount(t, mb, "INBOX"); n != 1 {
 				t.Fatalf("inbox holds %d, want the mail still there", n)
@@ -125,8 +123,8 @@ func TestCrashBeforeMove(t *testing.T) {
 			waitFor(t, 10*time.Second, "mail moved after restart", func() bool {
 				return folderCount(t, mb, "INBOX") == 0 && folderCount(t, mb, "Processed") == 1
 			})
-			if sink.count() != 1 {
-				t.Fatalf("records %d after restart, want 1", sink.count())
+			if len(sink.Accepted()) != 1 {
+				t.Fatalf("records %d after restart, want 1", len(sink.Accepted()))
 			}
 		})
 	}
@@ -226,14 +224,14 @@ func TestUnparseableMailIsRejectedAndMoved(t *testing.T) {
 	raw := []byte("\r\nthis is no mail at all, it has no header\r\n")
 	appendMail(t, mb, raw)
 	startChannel(t, Config{Mailboxes: []Mailbox{mb}}, sink, newMemState(), Options{})
-	waitFor(t, 10*time.Second, "rejection", func() bool { return len(sink.rejections()) == 1 })
-	rej := sink.rejections()[0]
+	waitFor(t, 10*time.Second, "rejection", func() bool { return len(sink.Rejected()) == 1 })
+	rej := sink.Rejected()[0]
 	if rej.Reason != record.ReasonUnparseable || !strings.Contains(string(rej.Raw), "no mail at all") ||
 		!strings.HasSuffix(rej.ProviderMessageID, "@intake.invalid") {
 		t.Fatalf("rejection %+v", rej)
 	}
 	waitFor(t, 5*time.Second, "moved", func() bool { return folderCount(t, mb, "INBOX") == 0 && folderCount(t, mb, "Processed") == 1 })
-	if sink.count() != 0 {
+	if len(sink.Accepted()) != 0 {
 		t.Fatal("an unparseable mail became a record")
 	}
 }
@@ -248,18 +246,16 @@ func TestSyntheticIDIsStable(t *testing.T) {
 		ch.pollers[0].beforeMove = func([]imap.UID) error { kill(); return errors.New("killed") }
 	})
 	<-r.done
-	first := sink.all()[0].ProviderMessageID
+	first := sink.Accepted()[0].ProviderMessageID
 	if !strings.HasPrefix(first, "imap.") || !strings.HasSuffix(first, "@intake.invalid") {
 		t.Fatalf("synthetic id %q", first)
 	}
 	// A fresh process with no cursor fetches the mail again: same id, so no second record.
 	startChannel(t, Config{Mailboxes: []Mailbox{mb}}, sink, newMemState(), Options{})
 	waitFor(t, 10*time.Second, "moved", func() bool { return folderCount(t, mb, "INBOX") == 0 })
-	sink.mu.Lock()
-	accepts := sink.accepts
-	sink.mu.Unlock()
-	if accepts != 2 || sink.count() != 1 {
-		t.Fatalf("accepts %d records %d: want the re-read deduplicated", accepts, sink.count())
+	accepts := sink.Offered()
+	if accepts != 2 || len(sink.Accepted()) != 1 {
+		t.Fatalf("accepts %d records %d: want the re-read deduplicated", accepts, len(sink.Accepted()))
 	}
 }
 
@@ -276,8 +272,8 @@ func TestUIDValidityChangeRescans(t *testing.T) {
 	_ = state.SetMailboxState(context.Background(), mb.withDefaults().StateKey(), 1, 1000)
 	startChannel(t, Config{Mailboxes: []Mailbox{mb}}, sink, state, Options{})
 	waitFor(t, 10*time.Second, "inbox empty", func() bool { return folderCount(t, mb, "INBOX") == 0 })
-	if sink.count() != 2 || sink.get("new@example.com") == nil {
-		t.Fatalf("records %d: want the new mail taken in once, the old one deduplicated", sink.count())
+	if len(sink.Accepted()) != 2 || stored(sink, "new@example.com") == nil {
+		t.Fatalf("records %d: want the new mail taken in once, the old one deduplicated", len(sink.Accepted()))
 	}
 	v, last, _ := state.MailboxState(context.Background(), mb.withDefaults().StateKey())
 	if v == 1 || last != 2 {
@@ -295,7 +291,7 @@ func TestBrokenMailboxDoesNotStopOthers(t *testing.T) {
 	sink, m := newFakeSink(), metrics.New(nil)
 	startChannel(t, Config{Mailboxes: []Mailbox{bad, good}}, sink, newMemState(), Options{Metrics: m})
 	appendMail(t, good, mailWithID("good@example.com", "Pelayanan puskesmas lambat."))
-	waitFor(t, 10*time.Second, "record from the good mailbox", func() bool { return sink.count() == 1 })
+	waitFor(t, 10*time.Second, "record from the good mailbox", func() bool { return len(sink.Accepted()) == 1 })
 	if mailboxUp(t, m, "good") != 1 || mailboxUp(t, m, "bad") != 0 {
 		t.Fatalf("mailbox_up good=%v bad=%v", mailboxUp(t, m, "good"), mailboxUp(t, m, "bad"))
 	}
@@ -306,17 +302,15 @@ func TestSinkOutageKeepsMailInInbox(t *testing.T) {
 	d := testenv.StartDovecot(t)
 	mb := testMailbox(d)
 	sink := newFakeSink()
-	sink.fail = true
+	sink.Err = channels.ErrUnavailable
 	appendMail(t, mb, mailWithID("outage@example.com", "Parkir liar."))
 	startChannel(t, Config{Mailboxes: []Mailbox{mb}}, sink, newMemState(), Options{})
 	time.Sleep(500 * time.Millisecond)
 	if n := folderCount(t, mb, "INBOX"); n != 1 {
 		t.Fatalf("inbox holds %d during the outage, want 1", n)
 	}
-	sink.mu.Lock()
-	sink.fail = false
-	sink.mu.Unlock()
-	waitFor(t, 10*time.Second, "record after the outage", func() bool { return sink.count() == 1 })
+	sink.SetErr(nil)
+	waitFor(t, 10*time.Second, "record after the outage", func() bool { return len(sink.Accepted()) == 1 })
 	waitFor(t, 5*time.Second, "moved", func() bool { return folderCount(t, mb, "INBOX") == 0 })
 }
 
@@ -327,16 +321,14 @@ func TestOversizeMailIsTakenInFromItsHeader(t *testing.T) {
 	sink := newFakeSink()
 	appendMail(t, mb, mailWithID("huge@example.com", strings.Repeat("Isi yang sangat panjang. ", 4000)))
 	startChannel(t, Config{Mailboxes: []Mailbox{mb}}, sink, newMemState(), Options{Limits: DecodeLimits{MaxMessageBytes: 10 << 10}})
-	waitFor(t, 10*time.Second, "record", func() bool { return sink.count() == 1 })
-	got := sink.get("huge@example.com")
+	waitFor(t, 10*time.Second, "record", func() bool { return len(sink.Accepted()) == 1 })
+	got := stored(sink, "huge@example.com")
 	if got.Subject != "Aduan jalan rusak" || got.Text != "" || len(got.Attachments) != 1 ||
 		got.Attachments[0].Status != record.MediaTooLarge || got.Attachments[0].Size < 100000 {
 		t.Fatalf("oversize mail: subject %q text %d attachments %+v", got.Subject, len(got.Text), got.Attachments)
 	}
 	waitFor(t, 5*time.Second, "moved", func() bool { return folderCount(t, mb, "INBOX") == 0 })
 }
-
-var _ channels.Sink = (*fakeSink)(nil)
 
 // A server that accepts and never answers must not hold up shutdown.
 func TestShutdownWhileServerIsSilent(t *testing.T) {

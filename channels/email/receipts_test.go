@@ -167,7 +167,7 @@ func TestReceiptIsSentThreadedAndMarkedAutomatic(t *testing.T) {
 	if len(auth) == 0 || auth[0] != "intake:smtp-secret" {
 		t.Errorf("SMTP AUTH %v", auth)
 	}
-	waitFor(t, 5*time.Second, "receipt_sent counted", func() bool { return sink.event("receipt_sent") == 1 })
+	waitFor(t, 5*time.Second, "receipt_sent counted", func() bool { return sink.EventCount("receipt_sent") == 1 })
 }
 
 func TestReceiptOncePerSenderPerWindow(t *testing.T) {
@@ -181,12 +181,12 @@ func TestReceiptOncePerSenderPerWindow(t *testing.T) {
 	cfg := receiptConfig(mb, srv.Addr)
 	cfg.SMTP.ReceiptWindow = time.Hour
 	startChannel(t, cfg, sink, newMemState(), Options{Receipts: channels.Receipts{Enabled: true}})
-	waitFor(t, 10*time.Second, "3 records", func() bool { return sink.count() == 3 })
+	waitFor(t, 10*time.Second, "3 records", func() bool { return len(sink.Accepted()) == 3 })
 	waitFor(t, 5*time.Second, "receipts settled", func() bool {
-		return sink.event("receipt_sent")+sink.event("receipt_limited") == 3
+		return sink.EventCount("receipt_sent")+sink.EventCount("receipt_limited") == 3
 	})
-	if n := len(srv.received()); n != 1 || sink.event("receipt_limited") != 2 {
-		t.Fatalf("%d receipts, %d limited: want one per sender per window", n, sink.event("receipt_limited"))
+	if n := len(srv.received()); n != 1 || sink.EventCount("receipt_limited") != 2 {
+		t.Fatalf("%d receipts, %d limited: want one per sender per window", n, sink.EventCount("receipt_limited"))
 	}
 }
 
@@ -198,9 +198,9 @@ func TestFailedReceiptNeverFailsIntake(t *testing.T) {
 	closed := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t)) // nothing listens
 	cfg := receiptConfig(mb, closed)
 	startChannel(t, cfg, sink, newMemState(), Options{Receipts: channels.Receipts{Enabled: true}})
-	waitFor(t, 10*time.Second, "record", func() bool { return sink.count() == 1 })
+	waitFor(t, 10*time.Second, "record", func() bool { return len(sink.Accepted()) == 1 })
 	waitFor(t, 10*time.Second, "moved", func() bool { return folderCount(t, mb, "INBOX") == 0 })
-	waitFor(t, 20*time.Second, "receipt failure counted", func() bool { return sink.event("receipt_failed") == 1 })
+	waitFor(t, 20*time.Second, "receipt failure counted", func() bool { return sink.EventCount("receipt_failed") == 1 })
 }
 
 func TestReceiptAddress(t *testing.T) {
@@ -267,8 +267,8 @@ func TestLogsCarryNoPersonalData(t *testing.T) {
 	sink := newFakeSink()
 	cfg := receiptConfig(mb, srv.Addr)
 	startChannel(t, cfg, sink, newMemState(), Options{Logger: log, Receipts: channels.Receipts{Enabled: true}})
-	waitFor(t, 10*time.Second, "receipt failure", func() bool { return sink.event("receipt_failed") == 1 })
-	waitFor(t, 10*time.Second, "rejection", func() bool { return len(sink.rejections()) == 1 })
+	waitFor(t, 10*time.Second, "receipt failure", func() bool { return sink.EventCount("receipt_failed") == 1 })
+	waitFor(t, 10*time.Second, "rejection", func() bool { return len(sink.Rejected()) == 1 })
 	logged := buf.String()
 	for _, secret := range []string{"rahmawati", "Rahmawati", "Kusuma", "Pungli", "Sukasari", "3271995208890003", "petugas", "pii@example.com"} {
 		if strings.Contains(logged, secret) {

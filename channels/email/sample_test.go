@@ -35,7 +35,7 @@ func TestAppendSampleIsTakenIn(t *testing.T) {
 	if err := AppendSample(t.Context(), mb, SampleMail("")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "sample record", func() bool { return sink.count() == 1 })
+	waitFor(t, 10*time.Second, "sample record", func() bool { return len(sink.Accepted()) == 1 })
 	bad := mb
 	bad.Password = "wrong"
 	if err := AppendSample(t.Context(), bad, SampleMail("")); err == nil || strings.Contains(err.Error(), "wrong") {

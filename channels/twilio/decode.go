@@ -33,8 +33,8 @@ type Media struct {
 	ContentType string
 }
 
-// ParseInbound reads the form of an incoming-message request or a status callback.
-func ParseInbound(form url.Values) (Inbound, error) {
+// parseInbound reads the form of an incoming-message request or a status callback.
+func parseInbound(form url.Values) (Inbound, error) {
 	in := Inbound{
 		MessageSid:          form.Get("MessageSid"),
 		AccountSid:          form.Get("AccountSid"),
@@ -107,7 +107,7 @@ var ErrStatusCallback = errors.New("a status callback, not a message")
 // Decode maps a verified request's form to the channel-neutral message: SMS, MMS, or
 // WhatsApp through Twilio. A status callback gives ErrStatusCallback.
 func Decode(form url.Values, raw []byte) (*record.Message, Inbound, error) {
-	in, err := ParseInbound(form)
+	in, err := parseInbound(form)
 	if err != nil {
 		return nil, in, err
 	}

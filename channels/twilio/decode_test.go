@@ -10,7 +10,7 @@ import (
 
 func TestParseInboundSMS(t *testing.T) {
 	form, raw := fixtureForm(t, "twilio-sms")
-	in, err := ParseInbound(form)
+	in, err := parseInbound(form)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func TestParseInboundSMS(t *testing.T) {
 
 func TestParseInboundMMSMedia(t *testing.T) {
 	form, raw := fixtureForm(t, "twilio-mms")
-	in, err := ParseInbound(form)
+	in, err := parseInbound(form)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestParseInboundRejectsWhatIsNotAMessage(t *testing.T) {
 		"bad NumMedia": {"MessageSid": {"SM1"}, "From": {"+628123"}, "NumMedia": {"many"}},
 	}
 	for name, form := range cases {
-		if _, err := ParseInbound(form); err == nil {
+		if _, err := parseInbound(form); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}
@@ -68,7 +68,7 @@ func TestParseInboundCapsMedia(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		form.Set("MediaUrl"+strconv.Itoa(i), "https://api.twilio.com/x")
 	}
-	in, err := ParseInbound(form)
+	in, err := parseInbound(form)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 // waMessage decodes form as the Twilio channel does: SMS/MMS mapping, then WhatsApp.
 func waMessage(t *testing.T, form url.Values) *record.Message {
 	t.Helper()
-	in, err := ParseInbound(form)
+	in, err := parseInbound(form)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestDecorateWhatsApp(t *testing.T) {
 func TestDecorateWhatsAppLeavesSMSAlone(t *testing.T) {
 	for _, name := range []string{"twilio-sms", "twilio-mms"} {
 		form, _ := fixtureForm(t, name)
-		in, err := ParseInbound(form)
+		in, err := parseInbound(form)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -275,10 +275,10 @@ type item struct {
 	rej *record.Rejection
 }
 
-// DecodePayload reads a Meta webhook body into messages and rejections (`intake normalize
+// Decode reads a Meta webhook body into messages and rejections (`intake normalize
 // --channel whatsapp`). Statuses and errors are left out: they are not complaints. The
 // error is set (wrapping ErrUnparseable) only when the body is not a webhook at all.
-func DecodePayload(raw []byte) ([]*record.Message, []*record.Rejection, error) {
+func Decode(raw []byte) ([]*record.Message, []*record.Rejection, error) {
 	d, err := decode(raw)
 	if err != nil {
 		return nil, nil, err

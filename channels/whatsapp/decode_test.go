@@ -293,7 +293,7 @@ func TestDecodeDedupesWithinAPost(t *testing.T) {
 func TestDecodeUsernameOnlySender(t *testing.T) {
 	raw := payload(`{"profile":{"name":"Anon","username":"@warga"},"user_id":"ID.777"}`,
 		`{"from_user_id":"ID.777","id":"w","timestamp":"1786003260","type":"text","text":{"body":"jalan rusak"}}`)
-	msgs, rejs, err := DecodePayload(raw)
+	msgs, rejs, err := Decode(raw)
 	if err != nil || len(rejs) != 0 || len(msgs) != 1 {
 		t.Fatalf("%v %v %v", msgs, rejs, err)
 	}
@@ -326,12 +326,12 @@ func TestDecodeAThousandMessages(t *testing.T) {
 
 func TestDecodeUnparseable(t *testing.T) {
 	for _, raw := range []string{``, `not json`, `[1,2]`, `{"object":"whatsapp_business_account","entry":"x"}`} {
-		if _, _, err := DecodePayload([]byte(raw)); !errors.Is(err, ErrUnparseable) {
+		if _, _, err := Decode([]byte(raw)); !errors.Is(err, ErrUnparseable) {
 			t.Errorf("%q: err %v, want ErrUnparseable", raw, err)
 		}
 	}
 	// Another product's webhook is a rejection, not an error.
-	_, rejs, err := DecodePayload([]byte(`{"object":"instagram","entry":[]}`))
+	_, rejs, err := Decode([]byte(`{"object":"instagram","entry":[]}`))
 	if err != nil || len(rejs) != 1 || rejs[0].Reason != record.ReasonUnsupported {
 		t.Fatalf("%v %v", rejs, err)
 	}

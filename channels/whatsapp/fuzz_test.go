@@ -23,7 +23,7 @@ func FuzzMetaDecode(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		msgs, rejs, err := DecodePayload(raw)
+		msgs, rejs, err := Decode(raw)
 		if err != nil {
 			if !errors.Is(err, ErrUnparseable) {
 				t.Fatalf("error %v does not wrap ErrUnparseable", err)

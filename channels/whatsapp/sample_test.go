@@ -28,7 +28,7 @@ func TestSamplePayloads(t *testing.T) {
 			if err := VerifySignature([]byte(DevAppSecret), raw, Sign(DevAppSecret, raw)); err != nil {
 				t.Fatal(err)
 			}
-			msgs, rejs, err := DecodePayload(raw)
+			msgs, rejs, err := Decode(raw)
 			if err != nil || len(rejs) != 0 || len(msgs) != 1 {
 				t.Fatalf("%v %v %v", msgs, rejs, err)
 			}

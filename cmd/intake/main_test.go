@@ -93,12 +93,27 @@ func TestDevModeSimulateAndTail(t *testing.T) {
 		t.Fatalf("simulate whatsapp exit %d: %s %s", code, out.String(), errb.String())
 	}
 
+	// The same SMS through the Android phone gateway, twice with one event id: one record.
+	var androidRef []string
+	for range 2 {
+		out.Reset()
+		if code := run(ctx, []string{"simulate", "sms", "--android", "--url", base, "--sid", "simAndroid01", "--from", "0812-3456-7899",
+			"Saluran air tersumbat di Gang Melati"}, &out, &errb); code != 0 {
+			t.Fatalf("simulate sms --android exit %d: %s %s", code, out.String(), errb.String())
+		}
+		ref := refLine.FindStringSubmatch(out.String())
+		if ref == nil || (androidRef != nil && ref[1] != androidRef[1]) {
+			t.Fatalf("simulate sms --android printed %q; a repeated event must give the first reference %v", out.String(), androidRef)
+		}
+		androidRef = ref
+	}
+
 	tctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	var tail bytes.Buffer
 	run(tctx, []string{"tail", "--all", "--redis", redisURL}, &tail, &errb)
 	for _, want := range []string{sms[1], "Jalan rusak parah dpn SDN 3, RT 04/RW 07", "+6281234567801", apiRef[1], "Lampu jalan mati",
-		"whatsapp", "Pohon tumbang menutup jalan di Jl. Pemuda", "Warga Simulasi"} {
+		"whatsapp", "Pohon tumbang menutup jalan di Jl. Pemuda", "Warga Simulasi", androidRef[1], "+6281234567899", "Saluran air tersumbat"} {
 		if !strings.Contains(tail.String(), want) {
 			t.Errorf("tail output lacks %q:\n%s", want, tail.String())
 		}
@@ -157,5 +172,30 @@ func TestProductionRefusesAChannelWithoutItsSecret(t *testing.T) {
 	var out, errb bytes.Buffer
 	if code := run(context.Background(), []string{"serve"}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "INTAKE_WHATSAPP_APP_SECRET is required") {
 		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+}
+
+// `intake normalize --channel sms` reads the JSON events of SMS Gateway for Android too.
+func TestNormalizeAndroidSMS(t *testing.T) {
+	dir := t.TempDir()
+	received := filepath.Join(dir, "received.json")
+	os.WriteFile(received, []byte(`{"deviceId":"dev1","event":"sms:received","id":"ev1","payload":{"message":"Sampah menumpuk di TPS.","phoneNumber":"081234567801","receivedAt":"2024-06-22T15:46:11.000+07:00"}}`), 0o600)
+	sent := filepath.Join(dir, "sent.json")
+	os.WriteFile(sent, []byte(`{"deviceId":"dev1","event":"sms:sent","id":"ev2","payload":{"messageId":"m1"}}`), 0o600)
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"normalize", "--channel", "sms", received, sent}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines for 2 files:\n%s", len(lines), out.String())
+	}
+	for _, want := range []string{`"provider":"android"`, `"phone":"+6281234567801"`, `"sent_at":"2024-06-22T08:46:11Z"`, `"body":"Sampah menumpuk di TPS."`} {
+		if !strings.Contains(lines[0], want) {
+			t.Errorf("first line lacks %s: %s", want, lines[0])
+		}
+	}
+	if strings.Contains(lines[1], `"complaint"`) || !strings.Contains(lines[1], `"rejected"`) {
+		t.Errorf("an sms:sent event is no complaint: %s", lines[1])
 	}
 }

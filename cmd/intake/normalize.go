@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/lapor/intake/channels/android"
 	"github.com/lapor/intake/channels/email"
 	"github.com/lapor/intake/channels/twilio"
 	"github.com/lapor/intake/channels/whatsapp"
@@ -31,8 +33,19 @@ var decoders = map[string]decoder{
 		email.Authenticate(m, email.Config{AuthservID: os.Getenv("INTAKE_EMAIL_AUTHSERV_ID")}.AuthservIDs())
 		return []*record.Message{m}, nil, nil
 	},
-	// The Twilio form body as posted (SMS, MMS, WhatsApp through Twilio).
+	// The Twilio form body as posted (SMS, MMS, WhatsApp through Twilio), or the JSON
+	// event SMS Gateway for Android posts.
 	record.ChannelSMS: func(raw []byte) ([]*record.Message, []*record.Rejection, error) {
+		if t := bytes.TrimSpace(raw); len(t) > 0 && t[0] == '{' {
+			d, err := android.Decode(t, android.DecodeOptions{})
+			if err != nil {
+				return nil, nil, err
+			}
+			if d.Message == nil {
+				return nil, []*record.Rejection{{Reason: "status", Detail: "an Android " + d.Event + " event, not a message"}}, nil
+			}
+			return []*record.Message{d.Message}, nil, nil
+		}
 		form, err := url.ParseQuery(strings.TrimSpace(string(raw)))
 		if err != nil {
 			return nil, nil, fmt.Errorf("not a form body: %w", err)
@@ -47,7 +60,7 @@ var decoders = map[string]decoder{
 		return []*record.Message{m}, nil, nil
 	},
 	// Meta's webhook JSON as posted.
-	record.ChannelWhatsApp: whatsapp.DecodePayload,
+	record.ChannelWhatsApp: whatsapp.Decode,
 }
 
 type normalizeLine struct {

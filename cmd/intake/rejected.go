@@ -208,7 +208,7 @@ func decodeRejected(e queue.RejectedEntry) (*record.Message, error) {
 		return nil, errors.New("the entry holds no raw payload")
 	}
 	if e.Channel == record.ChannelAPI {
-		req, _, err := api.DecodeRequest(e.Raw)
+		req, _, err := api.Decode(e.Raw)
 		if err != nil {
 			return nil, err
 		}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/channels/android"
 	"github.com/lapor/intake/channels/api"
 	"github.com/lapor/intake/channels/email"
 	"github.com/lapor/intake/channels/twilio"
@@ -243,6 +244,11 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 			func(sink channels.Sink) (any, error) {
 				// A flusher too: it sends held-back receipts at shutdown.
 				return whatsapp.New(cfg.WhatsApp, sink, whatsapp.Options{Logger: log, Receipts: cfg.Receipts, ReceiptGate: gate})
+			}},
+		{cfg.Android.Enabled(), nil,
+			func(sink channels.Sink) (any, error) {
+				// A flusher too: it sends the queued receipts at shutdown.
+				return android.New(cfg.Android, sink, android.Options{Region: cfg.DefaultRegion, Receipts: cfg.Receipts, ReceiptGate: gate, Logger: log})
 			}},
 		{cfg.API.Enabled(), nil,
 			func(sink channels.Sink) (any, error) {

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lapor/intake/channels/android"
 	"github.com/lapor/intake/channels/api"
 	"github.com/lapor/intake/channels/email"
 	"github.com/lapor/intake/channels/twilio"
@@ -68,13 +69,18 @@ func simulateSMS(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	token := fs.String("token", envOr("INTAKE_TWILIO_AUTH_TOKEN", twilio.DevAuthToken), "Twilio auth token to sign with")
 	from := fs.String("from", "+6281234567801", "sender number")
 	to := fs.String("to", "+6281190001708", "number written to")
-	sid := fs.String("sid", "", "MessageSid (random when empty; repeat one to see deduplication)")
+	sid := fs.String("sid", "", "MessageSid, or the Android event id (random when empty; repeat one to see deduplication)")
+	viaAndroid := fs.Bool("android", false, "post as SMS Gateway for Android (capcom6) to "+android.Path+" instead of as Twilio")
+	key := fs.String("key", envOr("INTAKE_ANDROID_SMS_SIGNING_KEY", android.DevSigningKey), "with --android: the signing key to sign with")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	text := strings.Join(fs.Args(), " ")
 	if text == "" {
 		text = sampleText
+	}
+	if *viaAndroid {
+		return simulateAndroidSMS(ctx, strings.TrimRight(*gw, "/")+android.Path, *key, *from, *sid, text, stdout)
 	}
 	if *sid == "" {
 		*sid = "SM" + randomHex(16)
@@ -101,6 +107,38 @@ func simulateSMS(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	for _, m := range doc.Messages {
 		fmt.Fprintf(stdout, "receipt: %s\n", m)
+	}
+	return nil
+}
+
+// simulateAndroidSMS posts an sms:received event to target, signed as the phone signs it.
+func simulateAndroidSMS(ctx context.Context, target, key, from, eventID, text string, stdout io.Writer) error {
+	if eventID == "" {
+		eventID = randomHex(11)
+	}
+	body, err := android.SampleEvent(text, android.Sample{DeviceID: "intake-simulate", EventID: eventID, From: from})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	ts := android.Timestamp(time.Now())
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(android.TimestampHeader, ts)
+	req.Header.Set(android.SignatureHeader, android.Sign(key, body, ts))
+	answer, err := send(req)
+	if err != nil {
+		return err
+	}
+	var doc struct {
+		Reference string `json:"reference"`
+	}
+	_ = json.Unmarshal(answer, &doc)
+	fmt.Fprintf(stdout, "sent Android SMS event %s\n", eventID)
+	if doc.Reference != "" {
+		fmt.Fprintf(stdout, "reference: %s\n", doc.Reference)
 	}
 	return nil
 }
