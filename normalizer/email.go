@@ -42,7 +42,7 @@ func (n *Normalizer) email(m *record.Message, c *record.Complaint, sender *recor
 		fwBody = CleanText(trimForwardedSignature(f.Text))
 		fwFrom = f.From
 		fwNote = CleanText(VisibleText(f.Note))
-		fwSent = forwardedDate(f.Date, m.SentAt)
+		fwSent = forwardedDate(f.Date)
 	} else if inner := embeddedForward(m, visible); inner != nil {
 		isFwded = true
 		_, innerVisible := emailTexts(inner)
@@ -51,7 +51,7 @@ func (n *Normalizer) email(m *record.Message, c *record.Complaint, sender *recor
 			fwFrom = &p
 		}
 		if !inner.SentAt.IsZero() {
-			fwSent = record.FormatTime(inner.SentAt)
+			fwSent = inner.SentAt.Format(time.RFC3339) // a Date header always states its zone
 		}
 		fwNote = c.Body
 	}
@@ -138,16 +138,14 @@ func embeddedForward(m *record.Message, visible string) *record.Message {
 	return nil
 }
 
-// forwardedDate renders the date written in a forwarded header as RFC 3339 UTC, reading a
-// date without a zone in the zone of the forwarding mail; a date it cannot read is kept as
-// written (the schema's "RFC 3339 when it could be parsed, else as written").
-func forwardedDate(s string, outer time.Time) string {
-	var loc *time.Location
-	if !outer.IsZero() {
-		loc = outer.Location()
-	}
-	if t, ok := ParseLooseDate(s, loc); ok {
-		return record.FormatTime(t)
+// forwardedDate renders the date written in a forwarded header as RFC 3339 in the zone the
+// header states ("… 20.15 WIB" → "…T20:15:00+07:00"). A date that states no zone (Outlook
+// and Gmail write local time without one) is kept as written, like a date it cannot read
+// (the schema's "RFC 3339 when it could be parsed, else as written"): no zone is assumed,
+// neither UTC nor the forwarding mail's, which may have crossed zones on the way.
+func forwardedDate(s string) string {
+	if t, ok := ParseLooseDate(s, nil); ok {
+		return t.Format(time.RFC3339)
 	}
 	s = strings.Join(strings.Fields(CleanText(s)), " ")
 	if utf8.RuneCountInString(s) > 200 {
