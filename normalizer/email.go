@@ -38,14 +38,16 @@ func (n *Normalizer) email(m *record.Message, c *record.Complaint, sender *recor
 		isFwded bool
 	)
 	if f := ParseForwardSubject(m.Subject, full); f != nil {
+		// a forward of a forward: the innermost author and text, every forwarder's note
 		isFwded = true
-		fwBody = CleanText(trimForwardedSignature(f.Text))
-		fwFrom = f.From
-		fwNote = CleanText(VisibleText(f.Note))
-		fwSent = forwardedDate(f.Date)
+		inner, notes := innermostForward(f)
+		fwBody = CleanText(trimForwardedSignature(inner.Text))
+		fwFrom = inner.From
+		fwNote = joinNotes(append([]string{f.Note}, notes...)...)
+		fwSent = forwardedDate(inner.Date)
 	} else if inner := embeddedForward(m, visible); inner != nil {
 		isFwded = true
-		_, innerVisible := emailTexts(inner)
+		innerFull, innerVisible := emailTexts(inner)
 		fwBody = CleanText(innerVisible)
 		if p := n.party(inner.Sender); !p.IsZero() {
 			fwFrom = &p
@@ -54,6 +56,14 @@ func (n *Normalizer) email(m *record.Message, c *record.Complaint, sender *recor
 			fwSent = inner.SentAt.Format(time.RFC3339) // a Date header always states its zone
 		}
 		fwNote = c.Body
+		if f := ParseForwardSubject(inner.Subject, innerFull); f != nil && IsForwardSubject(inner.Subject) && f.From != nil {
+			// the attached message is itself a forward
+			deep, notes := innermostForward(f)
+			fwBody = CleanText(trimForwardedSignature(deep.Text))
+			fwFrom = deep.From
+			fwSent = forwardedDate(deep.Date)
+			fwNote = joinNotes(append([]string{c.Body, f.Note}, notes...)...)
+		}
 	}
 	if isFwded {
 		if fwBody != "" {
