@@ -38,6 +38,8 @@ func TestVisibleHTML(t *testing.T) {
 		{"gmail signature", r + `<div class="gmail_signature" data-smartmail="gmail_signature">Budi<br>RT 04</div>`, "Jalan rusak parah."},
 		{"apple blockquote cite", r + `<div>Dikirim dari iPhone saya</div><blockquote type="cite">Pada 23 Nov 2026, pukul 16.05, X menulis:<br>lama</blockquote>`, "Jalan rusak parah."},
 		{"trailing blockquote", r + `<div>On Mon, 5 May 2026 at 10:00 X &lt;x@example.com&gt; wrote:</div><blockquote>lama</blockquote>`, "Jalan rusak parah."},
+		{"a quoted reply and nothing else is empty", `<div dir="ltr"><br></div><div class="gmail_quote"><div class="gmail_attr">Pada Sel, 24 Nov 2026 pukul 09.12 Layanan &lt;layanan@example.go.id&gt; menulis:<br></div><blockquote class="gmail_quote">Laporan Anda kami terima.</blockquote></div>`, ""},
+		{"a lone blockquote is kept as text", `<blockquote>Lampu jalan mati.</blockquote>`, "Lampu jalan mati."},
 		{"inline blockquotes go, the answers stay", `<blockquote>Tanya?</blockquote><div>Jawab satu.</div><blockquote>Tanya dua?</blockquote><div>Jawab dua.</div>`,
 			"Jawab satu.\nJawab dua."},
 		{"outlook divRplyFwdMsg stops", r + `<hr style="display:inline-block"><div id="divRplyFwdMsg"><b>Dari:</b> X</div><div>lama</div><p>lama lagi</p>`, "Jalan rusak parah."},

@@ -30,7 +30,8 @@ import (
 //
 // Rules 1–4 apply only once some new text stands before the line; before that the line is
 // dropped. When nothing would be left, the text is returned unchanged: an all-quote mail is
-// better kept whole than lost. Every line of the result is a line of the input.
+// better kept whole than lost. A quoted reply and nothing else (an attribution over quoted
+// lines only) is the exception: the sender wrote nothing, and the new text is empty. Every line of the result is a line of the input.
 //
 // The work is linear in the size of the text: every matcher looks at one line of bounded
 // length (or a few joined lines), and the decisions use prefix and suffix tables.
@@ -65,7 +66,30 @@ func VisibleText(text string) string {
 	if strings.TrimSpace(out) == "" {
 		return strings.Trim(text, "\n")
 	}
+	if quotedReplyOnly(lines, start, end, drop) {
+		return ""
+	}
 	return out
+}
+
+// quotedReplyOnly reports whether what trimReply kept is nothing but the quote under an
+// attribution it dropped ("On … wrote:" / "> Pada … menulis:" and quoted lines only): a
+// reply in which the sender wrote nothing. Its new text is empty; the record says so
+// (empty_body) and keeps the mail in original_body. Quoted lines with no attribution above
+// them stay kept whole: they may be the sender's own text marked as a quote.
+func quotedReplyOnly(lines []string, start, end int, drop []bool) bool {
+	attribution := false
+	for i := start; i < end; i++ {
+		l := strings.TrimSpace(lines[i])
+		switch {
+		case l == "":
+		case drop[i]:
+			attribution = attribution || isMarkerLine(lines[i], true)
+		case !isQuoted(lines[i]):
+			return false
+		}
+	}
+	return attribution
 }
 
 // maxReplyScan is how much of a mail's text is searched for quoted replies and signatures.
@@ -557,11 +581,19 @@ func HTMLToText(html string) string {
 
 // VisibleHTML is HTMLToText with quoted replies (blockquote, gmail_quote, divRplyFwdMsg,
 // appendonsend) and signatures removed first.
+//
+// A reply in which the sender wrote nothing (the quote container and its attribution only)
+// has no new text, as in VisibleText.
 func VisibleHTML(html string) string {
 	v := VisibleText(renderHTML(html, true))
 	if allQuoted(v) {
-		// nothing but quotes: the text without the marks the renderer added
-		return VisibleText(HTMLToText(html))
+		// nothing but quotes: the text without the marks the renderer added, unless it
+		// opens with an attribution (a quoted reply and nothing else)
+		t := HTMLToText(html)
+		if first, _, _ := strings.Cut(strings.TrimLeft(t, " \t\r\n\u00a0"), "\n"); strings.TrimSpace(v) == "" && isMarkerLine(first, true) {
+			return ""
+		}
+		return VisibleText(t)
 	}
 	return v
 }

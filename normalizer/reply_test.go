@@ -3,6 +3,8 @@ package normalizer
 import (
 	"strings"
 	"testing"
+
+	"github.com/lapor/intake/record"
 )
 
 type visibleCase struct {
@@ -250,4 +252,24 @@ func TestVisibleTextInlineAnswers(t *testing.T) {
 		{"one quote above the answer only: the quote stays as context",
 			"> Kapan jalan rusak?\n\nSejak Senin.", "> Kapan jalan rusak?\n\nSejak Senin."},
 	})
+}
+
+// TestVisibleTextQuotedReplyOnly: a reply in which the sender wrote nothing (an attribution
+// over quoted lines only) has no new text; quoted lines with no attribution are kept whole.
+func TestVisibleTextQuotedReplyOnly(t *testing.T) {
+	runVisible(t, []visibleCase{
+		{"attribution over a quote", "Pada Sen, 23 Nov 2026 pukul 10.00 Layanan <layanan@example.go.id> menulis:\n> Laporan Anda kami terima.\n> Salam", ""},
+		{"a quoted chain of attributions",
+			"> On Mon, 5 May 2026 at 10:00, Ani <ani@example.com> wrote:\n>\n>> On Sun, 4 May 2026 at 09:00, Budi <budi@example.com> wrote:\n>>\n>>> Lampu mati.", ""},
+		{"a quote with no attribution stays whole", "> Lampu jalan mati.\n> Mohon diperbaiki.", "> Lampu jalan mati.\n> Mohon diperbaiki."},
+		{"one line of new text is enough", "Sudah saya kirim.\n\nOn Mon, 5 May 2026 at 10:00 Humas <humas@example.go.id> wrote:\n> Mohon kirim foto.", "Sudah saya kirim."},
+	})
+	n, _ := New(Options{})
+	m := emailMsg(record.Party{Email: "warga@example.com"}, "Re: [7KQ2-9XMD] Laporan",
+		"On Mon, 5 May 2026 at 10:00 Layanan <layanan@example.go.id> wrote:\n> Laporan Anda kami terima.\n")
+	c, _ := n.Normalize(m)
+	if c.Body != "" || !c.HasFlag(record.FlagEmptyBody) || !strings.Contains(c.OriginalBody, "Laporan Anda kami terima.") {
+		t.Errorf("body = %q, flags = %v, original_body = %q: want an empty body, empty_body, the mail in original_body",
+			c.Body, c.Flags, c.OriginalBody)
+	}
 }
