@@ -1,6 +1,7 @@
 package normalizer
 
 import (
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -20,67 +21,34 @@ const maxEmbeddedNote = 400
 // For a forward (a forwarded block in the text, or an attached message under a short note)
 // the body is the forwarded message's text, forwarded.note the forwarder's own words,
 // forwarded.by the forwarder and forwarded.original_sender the author named in the
-// forwarded header. The sender stays the mailbox that sent the mail to us (a forwarded
-// header can be forged by anyone), except for a configured trusted forwarder whose domain
-// the receiving server authenticated: its forwards make the original author the sender.
-// An unauthenticated one keeps the sender and gets the flag forward_unverified.
+// forwarded header; a forward of a forward is followed down to the innermost message, and
+// the note then holds every forwarder's words in order. The sender stays the mailbox that
+// sent the mail to us (a forwarded header can be forged by anyone), except for a configured
+// trusted forwarder whose domain the receiving server authenticated: its forwards make the
+// original author the sender. An unauthenticated one keeps the sender and gets the flag
+// forward_unverified.
 func (n *Normalizer) email(m *record.Message, c *record.Complaint, sender *record.Party) {
 	c.Subject = CleanSubject(m.Subject)
 	full, visible := emailTexts(m)
 	fullClean := CleanText(full)
 	c.Body = CleanText(visible)
 
-	var (
-		fwBody  string
-		fwSent  string
-		fwFrom  *record.Party
-		fwNote  string
-		isFwded bool
-	)
-	if f := ParseForwardSubject(m.Subject, full); f != nil {
-		// a forward of a forward: the innermost author and text, every forwarder's note
-		isFwded = true
-		inner, notes := innermostForward(f)
-		fwBody = CleanText(trimForwardedSignature(inner.Text))
-		fwFrom = inner.From
-		fwNote = joinNotes(append([]string{f.Note}, notes...)...)
-		fwSent = forwardedDate(inner.Date)
-	} else if inner := embeddedForward(m, visible); inner != nil {
-		isFwded = true
-		innerFull, innerVisible := emailTexts(inner)
-		fwBody = CleanText(innerVisible)
-		if p := n.party(inner.Sender); !p.IsZero() {
-			fwFrom = &p
-		}
-		if !inner.SentAt.IsZero() {
-			fwSent = inner.SentAt.Format(time.RFC3339) // a Date header always states its zone
-		}
-		fwNote = c.Body
-		if f := ParseForwardSubject(inner.Subject, innerFull); f != nil && IsForwardSubject(inner.Subject) && f.From != nil {
-			// the attached message is itself a forward
-			deep, notes := innermostForward(f)
-			fwBody = CleanText(trimForwardedSignature(deep.Text))
-			fwFrom = deep.From
-			fwSent = forwardedDate(deep.Date)
-			fwNote = joinNotes(append([]string{c.Body, f.Note}, notes...)...)
-		}
-	}
-	if isFwded {
-		if fwBody != "" {
-			c.Body = fwBody
+	if fw, ok := n.findForward(m, full, visible, c.Body); ok {
+		if fw.body != "" {
+			c.Body = fw.body
 		}
 		by := &record.Party{Name: sender.Name, Email: sender.Email}
 		c.Forwarded = &record.Forwarded{
 			By:             by,
-			OriginalSender: fwFrom,
-			OriginalSentAt: fwSent,
-			Note:           fwNote,
+			OriginalSender: fw.from,
+			OriginalSentAt: fw.sent,
+			Note:           fw.note,
 		}
-		if n.trustedForwarder(sender.Email) && fwFrom != nil && fwFrom.Email != "" {
+		if n.trustedForwarder(sender.Email) && fw.from != nil && fw.from.Email != "" {
 			// From: is only a claim: the forwarder is trusted when the receiving server
 			// vouched for its domain, else anyone could name any citizen as the sender.
 			if authenticatedAs(m, sender.Email) {
-				*sender = n.party(*fwFrom)
+				*sender = n.party(*fw.from)
 			} else {
 				addFlag(c, FlagForwardUnverified)
 			}
@@ -88,6 +56,50 @@ func (n *Normalizer) email(m *record.Message, c *record.Complaint, sender *recor
 	}
 	if c.Body != fullClean {
 		c.OriginalBody = fullClean
+	}
+}
+
+// forwardFound is what a forward gives the record: the forwarded message's text, author
+// and date, and the forwarders' notes.
+type forwardFound struct {
+	body, sent, note string
+	from             *record.Party
+}
+
+// findForward finds what m forwards: a forwarded block in its text, or an attached message
+// under a short note (own is the mail's own visible text). A forward of a forward is
+// followed down to the innermost message.
+func (n *Normalizer) findForward(m *record.Message, full, visible, own string) (forwardFound, bool) {
+	if f := ParseForwardSubject(m.Subject, full); f != nil {
+		return textForward(f), true
+	}
+	inner := embeddedForward(m, visible)
+	if inner == nil {
+		return forwardFound{}, false
+	}
+	innerFull, innerVisible := emailTexts(inner)
+	if f := ParseForwardSubject(inner.Subject, innerFull); f != nil && IsForwardSubject(inner.Subject) && f.From != nil {
+		return textForward(f, own), true // the attached message is itself a forward
+	}
+	fw := forwardFound{body: CleanText(innerVisible), note: own}
+	if p := n.party(inner.Sender); !p.IsZero() {
+		fw.from = &p
+	}
+	if !inner.SentAt.IsZero() {
+		fw.sent = inner.SentAt.Format(time.RFC3339) // a Date header always states its zone
+	}
+	return fw, true
+}
+
+// textForward reads a forwarded block down to the innermost forward: its text, author and
+// date, and the notes above it (outer ones first, then f's own and each intermediate one).
+func textForward(f *Forward, outer ...string) forwardFound {
+	inner, notes := innermostForward(f)
+	return forwardFound{
+		body: CleanText(trimForwardedSignature(inner.Text)),
+		from: inner.From,
+		sent: forwardedDate(inner.Date),
+		note: joinNotes(slices.Concat(outer, []string{f.Note}, notes)...),
 	}
 }
 

@@ -21,8 +21,9 @@ import (
 //  4. an attribution ("On … wrote:", "Pada … menulis:", also wrapped over several lines) or a
 //     separator ("-----Original Message-----", "-----Pesan Asli-----") ends it, unless an
 //     inline reply follows (quotes, then more than a few lines of new text, or answers
-//     between quotes), in which case only the attribution goes (the quotes go by rule 7); a mail that starts with an attribution and a quote and
-//     ends with new text (bottom-posting) keeps that text only;
+//     between quotes), in which case only the attribution goes (the quotes go by rule 7);
+//     a mail that starts with an attribution and a quote and ends with new text
+//     (bottom-posting) keeps that text only;
 //  5. a "-Name" sign-off right before a cut signature goes with it;
 //  6. a block of quotes at the end goes;
 //  7. when the sender answered between quoted lines (inline answers), the quotes go, with
@@ -31,7 +32,8 @@ import (
 // Rules 1–4 apply only once some new text stands before the line; before that the line is
 // dropped. When nothing would be left, the text is returned unchanged: an all-quote mail is
 // better kept whole than lost. A quoted reply and nothing else (an attribution over quoted
-// lines only) is the exception: the sender wrote nothing, and the new text is empty. Every line of the result is a line of the input.
+// lines only) is the exception: the sender wrote nothing, and the new text is empty. Every
+// line of the result is a line of the input.
 //
 // The work is linear in the size of the text: every matcher looks at one line of bounded
 // length (or a few joined lines), and the decisions use prefix and suffix tables.
