@@ -54,7 +54,7 @@ func VisibleText(text string) string {
 	text = strings.ReplaceAll(text, "\r\n", "\n")
 	text = strings.ReplaceAll(text, "\r", "\n")
 	lines := strings.Split(text, "\n")
-	start, end, drop := trimReply(lines)
+	start, end, drop, nothingNew := trimReply(lines)
 	var b strings.Builder
 	b.Grow(len(text))
 	for i := start; i < end; i++ {
@@ -68,30 +68,10 @@ func VisibleText(text string) string {
 	if strings.TrimSpace(out) == "" {
 		return strings.Trim(text, "\n")
 	}
-	if quotedReplyOnly(lines, start, end, drop) {
+	if nothingNew {
 		return ""
 	}
 	return out
-}
-
-// quotedReplyOnly reports whether what trimReply kept is nothing but the quote under an
-// attribution it dropped ("On … wrote:" / "> Pada … menulis:" and quoted lines only): a
-// reply in which the sender wrote nothing. Its new text is empty; the record says so
-// (empty_body) and keeps the mail in original_body. Quoted lines with no attribution above
-// them stay kept whole: they may be the sender's own text marked as a quote.
-func quotedReplyOnly(lines []string, start, end int, drop []bool) bool {
-	attribution := false
-	for i := start; i < end; i++ {
-		l := strings.TrimSpace(lines[i])
-		switch {
-		case l == "":
-		case drop[i]:
-			attribution = attribution || isMarkerLine(lines[i], true)
-		case !isQuoted(lines[i]):
-			return false
-		}
-	}
-	return attribution
 }
 
 // maxReplyScan is how much of a mail's text is searched for quoted replies and signatures.
@@ -394,7 +374,8 @@ func markBlock(kinds []byte, blockStart []int, content []string, i, j int) {
 }
 
 // trimReply decides which lines are the new text: lines[start:end] without those in drop.
-func trimReply(lines []string) (start, end int, drop []bool) {
+// nothingNew reports a quoted reply and nothing else (see quotedReplyOnly).
+func trimReply(lines []string) (start, end int, drop []bool, nothingNew bool) {
 	kinds, blockStart := classifyLines(lines)
 	n := len(lines)
 	drop = make([]bool, n)
@@ -526,7 +507,25 @@ func trimReply(lines []string) (start, end int, drop []bool) {
 			}
 		}
 	}
-	return start, end, drop
+	return start, end, drop, quotedReplyOnly(kinds, drop, start, end)
+}
+
+// quotedReplyOnly reports whether what trimReply kept is nothing but the quote under an
+// attribution it dropped ("On … wrote:" / "> Pada … menulis:" over quoted lines only): a
+// reply in which the sender wrote nothing. Its new text is empty; the record says so
+// (empty_body) and keeps the mail in original_body. Quoted lines with no attribution above
+// them stay kept whole: they may be the sender's own text marked as a quote.
+func quotedReplyOnly(kinds []byte, drop []bool, start, end int) bool {
+	attribution := false
+	for i := start; i < end; i++ {
+		switch {
+		case drop[i]:
+			attribution = attribution || kinds[i] == kMark
+		case kinds[i] != kEmpty && kinds[i] != kQuote:
+			return false
+		}
+	}
+	return attribution
 }
 
 // answersBetweenQuotes reports whether a kept text line in [start, end) has a quoted line
