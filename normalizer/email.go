@@ -1,6 +1,7 @@
 package normalizer
 
 import (
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -20,57 +21,34 @@ const maxEmbeddedNote = 400
 // For a forward (a forwarded block in the text, or an attached message under a short note)
 // the body is the forwarded message's text, forwarded.note the forwarder's own words,
 // forwarded.by the forwarder and forwarded.original_sender the author named in the
-// forwarded header. The sender stays the mailbox that sent the mail to us (a forwarded
-// header can be forged by anyone), except for a configured trusted forwarder whose domain
-// the receiving server authenticated: its forwards make the original author the sender.
-// An unauthenticated one keeps the sender and gets the flag forward_unverified.
+// forwarded header; a forward of a forward is followed down to the innermost message, and
+// the note then holds every forwarder's words in order. The sender stays the mailbox that
+// sent the mail to us (a forwarded header can be forged by anyone), except for a configured
+// trusted forwarder whose domain the receiving server authenticated: its forwards make the
+// original author the sender. An unauthenticated one keeps the sender and gets the flag
+// forward_unverified.
 func (n *Normalizer) email(m *record.Message, c *record.Complaint, sender *record.Party) {
 	c.Subject = CleanSubject(m.Subject)
 	full, visible := emailTexts(m)
 	fullClean := CleanText(full)
 	c.Body = CleanText(visible)
 
-	var (
-		fwBody  string
-		fwSent  string
-		fwFrom  *record.Party
-		fwNote  string
-		isFwded bool
-	)
-	if f := ParseForwardSubject(m.Subject, full); f != nil {
-		isFwded = true
-		fwBody = CleanText(trimForwardedSignature(f.Text))
-		fwFrom = f.From
-		fwNote = CleanText(VisibleText(f.Note))
-		fwSent = forwardedDate(f.Date, m.SentAt)
-	} else if inner := embeddedForward(m, visible); inner != nil {
-		isFwded = true
-		_, innerVisible := emailTexts(inner)
-		fwBody = CleanText(innerVisible)
-		if p := n.party(inner.Sender); !p.IsZero() {
-			fwFrom = &p
-		}
-		if !inner.SentAt.IsZero() {
-			fwSent = record.FormatTime(inner.SentAt)
-		}
-		fwNote = c.Body
-	}
-	if isFwded {
-		if fwBody != "" {
-			c.Body = fwBody
+	if fw, ok := n.findForward(m, full, visible, c.Body); ok {
+		if fw.body != "" {
+			c.Body = fw.body
 		}
 		by := &record.Party{Name: sender.Name, Email: sender.Email}
 		c.Forwarded = &record.Forwarded{
 			By:             by,
-			OriginalSender: fwFrom,
-			OriginalSentAt: fwSent,
-			Note:           fwNote,
+			OriginalSender: fw.from,
+			OriginalSentAt: fw.sent,
+			Note:           fw.note,
 		}
-		if n.trustedForwarder(sender.Email) && fwFrom != nil && fwFrom.Email != "" {
+		if n.trustedForwarder(sender.Email) && fw.from != nil && fw.from.Email != "" {
 			// From: is only a claim: the forwarder is trusted when the receiving server
 			// vouched for its domain, else anyone could name any citizen as the sender.
 			if authenticatedAs(m, sender.Email) {
-				*sender = n.party(*fwFrom)
+				*sender = n.party(*fw.from)
 			} else {
 				addFlag(c, FlagForwardUnverified)
 			}
@@ -78,6 +56,50 @@ func (n *Normalizer) email(m *record.Message, c *record.Complaint, sender *recor
 	}
 	if c.Body != fullClean {
 		c.OriginalBody = fullClean
+	}
+}
+
+// forwardFound is what a forward gives the record: the forwarded message's text, author
+// and date, and the forwarders' notes.
+type forwardFound struct {
+	body, sent, note string
+	from             *record.Party
+}
+
+// findForward finds what m forwards: a forwarded block in its text, or an attached message
+// under a short note (own is the mail's own visible text). A forward of a forward is
+// followed down to the innermost message.
+func (n *Normalizer) findForward(m *record.Message, full, visible, own string) (forwardFound, bool) {
+	if f := ParseForwardSubject(m.Subject, full); f != nil {
+		return textForward(f), true
+	}
+	inner := embeddedForward(m, visible)
+	if inner == nil {
+		return forwardFound{}, false
+	}
+	innerFull, innerVisible := emailTexts(inner)
+	if f := ParseForwardSubject(inner.Subject, innerFull); f != nil && IsForwardSubject(inner.Subject) && f.From != nil {
+		return textForward(f, own), true // the attached message is itself a forward
+	}
+	fw := forwardFound{body: CleanText(innerVisible), note: own}
+	if p := n.party(inner.Sender); !p.IsZero() {
+		fw.from = &p
+	}
+	if !inner.SentAt.IsZero() {
+		fw.sent = inner.SentAt.Format(time.RFC3339) // a Date header always states its zone
+	}
+	return fw, true
+}
+
+// textForward reads a forwarded block down to the innermost forward: its text, author and
+// date, and the notes above it (outer ones first, then f's own and each intermediate one).
+func textForward(f *Forward, outer ...string) forwardFound {
+	inner, notes := innermostForward(f)
+	return forwardFound{
+		body: CleanText(trimForwardedSignature(inner.Text)),
+		from: inner.From,
+		sent: forwardedDate(inner.Date),
+		note: joinNotes(slices.Concat(outer, []string{f.Note}, notes)...),
 	}
 }
 
@@ -138,16 +160,14 @@ func embeddedForward(m *record.Message, visible string) *record.Message {
 	return nil
 }
 
-// forwardedDate renders the date written in a forwarded header as RFC 3339 UTC, reading a
-// date without a zone in the zone of the forwarding mail; a date it cannot read is kept as
-// written (the schema's "RFC 3339 when it could be parsed, else as written").
-func forwardedDate(s string, outer time.Time) string {
-	var loc *time.Location
-	if !outer.IsZero() {
-		loc = outer.Location()
-	}
-	if t, ok := ParseLooseDate(s, loc); ok {
-		return record.FormatTime(t)
+// forwardedDate renders the date written in a forwarded header as RFC 3339 in the zone the
+// header states ("… 20.15 WIB" → "…T20:15:00+07:00"). A date that states no zone (Outlook
+// and Gmail write local time without one) is kept as written, like a date it cannot read
+// (the schema's "RFC 3339 when it could be parsed, else as written"): no zone is assumed,
+// neither UTC nor the forwarding mail's, which may have crossed zones on the way.
+func forwardedDate(s string) string {
+	if t, ok := ParseLooseDate(s, nil); ok {
+		return t.Format(time.RFC3339)
 	}
 	s = strings.Join(strings.Fields(CleanText(s)), " ")
 	if utf8.RuneCountInString(s) > 200 {

@@ -42,7 +42,7 @@ func TestEmailForward(t *testing.T) {
 			m:          emailMsg(record.Party{Name: "Komite", Email: "Komite@example.id"}, "Fwd: Atap bocor", gmailForward),
 			wantSender: "komite@example.id", wantBy: "komite@example.id", wantOrig: "yohanes.wenda@example.id",
 			wantBody: "Atap kelas 4 bocor.\n\nTerima kasih,\nYohanes", wantNote: "Tolong ditindaklanjuti.",
-			wantSentAt: "2026-11-23T12:47:00Z",
+			wantSentAt: "Sen, 23 Nov 2026 pukul 19.47",
 		},
 		{
 			name:       "trusted forwarder by address: the original author becomes the sender",
@@ -50,7 +50,7 @@ func TestEmailForward(t *testing.T) {
 			m:          authenticated(emailMsg(callCentre, "Fwd: Atap bocor", gmailForward), "callcentre.example.go.id"),
 			wantSender: "yohanes.wenda@example.id", wantBy: "agen@callcentre.example.go.id", wantOrig: "yohanes.wenda@example.id",
 			wantBody: "Atap kelas 4 bocor.\n\nTerima kasih,\nYohanes", wantNote: "Tolong ditindaklanjuti.",
-			wantSentAt: "2026-11-23T12:47:00Z",
+			wantSentAt: "Sen, 23 Nov 2026 pukul 19.47",
 		},
 		{
 			name:       "trusted forwarder by domain",
@@ -58,7 +58,7 @@ func TestEmailForward(t *testing.T) {
 			m:          authenticated(emailMsg(callCentre, "Fwd: Atap bocor", gmailForward), "CallCentre.example.go.id"),
 			wantSender: "yohanes.wenda@example.id", wantBy: "agen@callcentre.example.go.id", wantOrig: "yohanes.wenda@example.id",
 			wantBody: "Atap kelas 4 bocor.\n\nTerima kasih,\nYohanes", wantNote: "Tolong ditindaklanjuti.",
-			wantSentAt: "2026-11-23T12:47:00Z",
+			wantSentAt: "Sen, 23 Nov 2026 pukul 19.47",
 		},
 		{
 			name:       "a domain rule does not match a look-alike domain",
@@ -66,7 +66,7 @@ func TestEmailForward(t *testing.T) {
 			m:          emailMsg(record.Party{Email: "x@evilcallcentre.example.go.id"}, "Fwd: Atap bocor", gmailForward),
 			wantSender: "x@evilcallcentre.example.go.id", wantBy: "x@evilcallcentre.example.go.id", wantOrig: "yohanes.wenda@example.id",
 			wantBody: "Atap kelas 4 bocor.\n\nTerima kasih,\nYohanes", wantNote: "Tolong ditindaklanjuti.",
-			wantSentAt: "2026-11-23T12:47:00Z",
+			wantSentAt: "Sen, 23 Nov 2026 pukul 19.47",
 		},
 		{
 			name: "Outlook block under Trs: is a forward, the agent's line is the note",
@@ -74,7 +74,7 @@ func TestEmailForward(t *testing.T) {
 				"Dari: Agus <agus@example.com>\r\nDikirim: Senin, 23 November 2026 20.15\r\nKepada: Call Center <agen@callcentre.example.go.id>\r\n"+
 				"Subjek: Bantuan PKH\r\n\r\nBantuan belum cair.\r\n"),
 			wantSender: "agen@callcentre.example.go.id", wantBy: "agen@callcentre.example.go.id", wantOrig: "agus@example.com",
-			wantBody: "Bantuan belum cair.", wantNote: "Mohon ditindaklanjuti.", wantSentAt: "2026-11-23T13:15:00Z",
+			wantBody: "Bantuan belum cair.", wantNote: "Mohon ditindaklanjuti.", wantSentAt: "Senin, 23 November 2026 20.15",
 		},
 	}
 	for _, tt := range tests {
@@ -157,7 +157,7 @@ func TestEmailEmbeddedForward(t *testing.T) {
 		if c.Forwarded.Note != "Diteruskan sesuai prosedur." {
 			t.Errorf("note = %q", c.Forwarded.Note)
 		}
-		if c.Forwarded.OriginalSentAt != "2026-11-22T09:20:44Z" {
+		if c.Forwarded.OriginalSentAt != "2026-11-22T18:20:44+09:00" {
 			t.Errorf("original_sent_at = %q", c.Forwarded.OriginalSentAt)
 		}
 		if len(c.Attachments) != 1 || c.Attachments[0].ContentType != "message/rfc822" {

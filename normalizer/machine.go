@@ -49,6 +49,9 @@ func ClassifyMachineMail(m *record.Message) (reason, detail string) {
 	if d := daemonSender(m); d != "" {
 		return record.ReasonBounce, d
 	}
+	if d := listManagerNotice(m); d != "" {
+		return record.ReasonBounce, d
+	}
 
 	nullPath := nullReturnPath(m)
 	autoSub := autoSubmitted(m)
@@ -287,6 +290,44 @@ func daemonSender(m *record.Message) string {
 			if strings.HasPrefix(low, l) || strings.Contains(low, "<"+l+"@") {
 				return "sender " + l
 			}
+		}
+	}
+	return ""
+}
+
+// listManagerHeaders mark mail that passed through mailing-list software (fml, Mailman,
+// ezmlm's own header names).
+var listManagerHeaders = []string{"X-Mlserver", "X-Ml-Server", "X-Mailman-Version", "X-Ezmlm-Version"}
+
+// listManagerSuffixes and listManagerPrefixes are the local parts a list manager writes its
+// own notices from ("not a member", "loop alert", "your post awaits approval").
+var (
+	listManagerSuffixes = []string{"-admin", "-owner", "-request", "-ctl", "-bounces"}
+	listManagerPrefixes = []string{"owner-"}
+)
+
+// listManagerNotice names a notice a mailing-list manager wrote itself: a list-software
+// header and a sender that is the list's admin, owner or request address. A person's post
+// relayed by a list keeps the person's From, so it is not one (list markers alone are not
+// machine evidence).
+func listManagerNotice(m *record.Message) string {
+	local, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(m.Sender.Email)), "@")
+	if local == "" {
+		return ""
+	}
+	admin := false
+	for _, x := range listManagerSuffixes {
+		admin = admin || (strings.HasSuffix(local, x) && len(local) > len(x))
+	}
+	for _, x := range listManagerPrefixes {
+		admin = admin || (strings.HasPrefix(local, x) && len(local) > len(x))
+	}
+	if !admin {
+		return ""
+	}
+	for _, h := range listManagerHeaders {
+		if msgHeader(m, h) != "" {
+			return "mailing-list manager notice (" + h + ")"
 		}
 	}
 	return ""

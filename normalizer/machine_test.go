@@ -45,6 +45,10 @@ func TestClassifyMachineMail(t *testing.T) {
 		{"daemon display name only", msg{from: record.Party{Name: "Mail Delivery System"}, subject: "x"}, "bounce"},
 		{"null From", msg{from: record.Party{Name: "<>"}, headers: map[string]string{"From": "<>"}}, "bounce"},
 		{"null return path only", msg{from: person, headers: map[string]string{"Return-Path": "<>"}, text: "Halo"}, "bounce"},
+		{"list manager notice (fml)", msg{from: record.Party{Email: "warga-admin@lists.example.org"}, subject: "You budi@example.com are not member (warga ML)", headers: map[string]string{"X-MLServer": "fml [fml 4.0.3 release]"}}, "bounce"},
+		{"list manager notice (Mailman owner)", msg{from: record.Party{Email: "owner-warga@lists.example.org"}, subject: "Your message awaits moderator approval", headers: map[string]string{"X-Mailman-Version": "2.1.39"}}, "bounce"},
+		{"a person's post relayed by list software", msg{from: person, subject: "[warga] Jalan rusak", headers: map[string]string{"X-MLServer": "fml [fml 4.0.3 release]"}, text: "Jalan rusak."}, ""},
+		{"an -admin address without list software", msg{from: record.Party{Email: "humas-admin@example.go.id"}, subject: "Lampu mati", text: "Lampu jalan mati."}, ""},
 		// non-standard bounce bodies
 		{"bounce subject + null return path", msg{from: person, subject: "Undeliverable: Laporan", headers: map[string]string{"Return-Path": "<>"}}, "bounce"},
 		{"bounce subject + boilerplate", msg{from: record.Party{Email: "system@example.com"}, subject: "Mail delivery failed: returning message to sender", text: "This message was created automatically by mail delivery software.\n\nA message that you sent could not be delivered to one or more of its recipients."}, "bounce"},

@@ -3,6 +3,8 @@ package normalizer
 import (
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // VisibleText returns the new text of a plain-text mail: quoted replies and signatures removed.
@@ -18,15 +20,20 @@ import (
 //     ends it;
 //  4. an attribution ("On … wrote:", "Pada … menulis:", also wrapped over several lines) or a
 //     separator ("-----Original Message-----", "-----Pesan Asli-----") ends it, unless an
-//     inline reply follows (quotes, then more than a few lines of new text), in which case
-//     only the attribution goes; a mail that starts with an attribution and a quote and
-//     ends with new text (bottom-posting) keeps that text only;
+//     inline reply follows (quotes, then more than a few lines of new text, or answers
+//     between quotes), in which case only the attribution goes (the quotes go by rule 7);
+//     a mail that starts with an attribution and a quote and ends with new text
+//     (bottom-posting) keeps that text only;
 //  5. a "-Name" sign-off right before a cut signature goes with it;
-//  6. a block of quotes at the end goes.
+//  6. a block of quotes at the end goes;
+//  7. when the sender answered between quoted lines (inline answers), the quotes go, with
+//     the blank lines after them.
 //
 // Rules 1–4 apply only once some new text stands before the line; before that the line is
 // dropped. When nothing would be left, the text is returned unchanged: an all-quote mail is
-// better kept whole than lost. Every line of the result is a line of the input.
+// better kept whole than lost. A quoted reply and nothing else (an attribution over quoted
+// lines only) is the exception: the sender wrote nothing, and the new text is empty. Every
+// line of the result is a line of the input.
 //
 // The work is linear in the size of the text: every matcher looks at one line of bounded
 // length (or a few joined lines), and the decisions use prefix and suffix tables.
@@ -47,7 +54,7 @@ func VisibleText(text string) string {
 	text = strings.ReplaceAll(text, "\r\n", "\n")
 	text = strings.ReplaceAll(text, "\r", "\n")
 	lines := strings.Split(text, "\n")
-	start, end, drop := trimReply(lines)
+	start, end, drop, nothingNew := trimReply(lines)
 	var b strings.Builder
 	b.Grow(len(text))
 	for i := start; i < end; i++ {
@@ -60,6 +67,9 @@ func VisibleText(text string) string {
 	out := strings.Trim(b.String(), "\n")
 	if strings.TrimSpace(out) == "" {
 		return strings.Trim(text, "\n")
+	}
+	if nothingNew {
+		return ""
 	}
 	return out
 }
@@ -250,9 +260,12 @@ func classifyLines(lines []string) (kinds []byte, blockStart []int) {
 		}
 	}
 
-	// lazy continuation: a text line between two quoted lines is a wrapped quote line
+	// lazy continuation: a text line between two quoted lines is a wrapped quote line, when
+	// the quoted line above it stops mid-sentence; after a finished one ("> Di mana
+	// lokasinya?") it is an answer written between the quotes.
 	for i := 1; i+1 < n; i++ {
-		if kinds[i] == kText && kinds[i-1] == kQuote && (kinds[i+1] == kQuote || kinds[i+1] == kText && i+2 < n && kinds[i+2] == kQuote) {
+		if kinds[i] == kText && kinds[i-1] == kQuote && !answerAfter(content[i-1], content[i]) &&
+			(kinds[i+1] == kQuote || kinds[i+1] == kText && i+2 < n && kinds[i+2] == kQuote) {
 			kinds[i] = kQuote
 		}
 	}
@@ -299,6 +312,25 @@ func classifyLines(lines []string) (kinds []byte, blockStart []int) {
 	return kinds, blockStart
 }
 
+// answerAfter reports whether text, an unquoted line right under the quoted line quote,
+// starts something new rather than continuing the quote's wrapped sentence: the quote ends
+// with a question or exclamation mark or a colon, or with a full stop and text starts with
+// a capital or a digit.
+func answerAfter(quote, text string) bool {
+	quote = strings.TrimRight(quote, " \t\u00a0")
+	if quote == "" {
+		return false
+	}
+	switch quote[len(quote)-1] {
+	case '?', '!', ':':
+		return true
+	case '.':
+		r, _ := utf8.DecodeRuneInString(strings.TrimSpace(text))
+		return unicode.IsUpper(r) || unicode.IsDigit(r)
+	}
+	return false
+}
+
 // absorbBareVerb extends an attribution block ending at j over a following line that is
 // only its verb ("… <a@b>" / "> wrote:"), with at most one empty line between.
 func absorbBareVerb(lines []string, kinds []byte, j int) int {
@@ -342,7 +374,8 @@ func markBlock(kinds []byte, blockStart []int, content []string, i, j int) {
 }
 
 // trimReply decides which lines are the new text: lines[start:end] without those in drop.
-func trimReply(lines []string) (start, end int, drop []bool) {
+// nothingNew reports a quoted reply and nothing else (see quotedReplyOnly).
+func trimReply(lines []string) (start, end int, drop []bool, nothingNew bool) {
 	kinds, blockStart := classifyLines(lines)
 	n := len(lines)
 	drop = make([]bool, n)
@@ -431,7 +464,7 @@ func trimReply(lines []string) (start, end int, drop []bool) {
 			cutBySig = false
 			break
 		}
-		// an inline reply: the attribution goes, the quotes and answers stay
+		// an inline reply: the attribution goes, the answers stay (the quotes go by rule 7)
 		for k := i; k <= j; k++ {
 			drop[k] = true
 		}
@@ -455,7 +488,65 @@ func trimReply(lines []string) (start, end int, drop []bool) {
 			end = k
 		}
 	}
-	return start, end, drop
+
+	// 7: inline answers: when the sender answered between quoted lines (a kept text line
+	// with quoted lines above and below it in the mail), the quoted lines go, each with the
+	// blank lines after it (they separated it from the answer below), so that every line
+	// kept is one the sender wrote. A single quote followed by the answer is context the
+	// sender chose to keep, and stays.
+	if textBefore[end]-textBefore[start] > 0 && answersBetweenQuotes(kinds, drop, start, end) {
+		afterQuote := false
+		for k := start; k < end; k++ {
+			switch {
+			case kinds[k] == kQuote:
+				drop[k], afterQuote = true, true
+			case kinds[k] == kEmpty && afterQuote:
+				drop[k] = true
+			case !drop[k]:
+				afterQuote = false
+			}
+		}
+	}
+	return start, end, drop, quotedReplyOnly(kinds, drop, start, end)
+}
+
+// quotedReplyOnly reports whether what trimReply kept is nothing but the quote under an
+// attribution it dropped ("On … wrote:" / "> Pada … menulis:" over quoted lines only): a
+// reply in which the sender wrote nothing. Its new text is empty; the record says so
+// (empty_body) and keeps the mail in original_body. Quoted lines with no attribution above
+// them stay kept whole: they may be the sender's own text marked as a quote.
+func quotedReplyOnly(kinds []byte, drop []bool, start, end int) bool {
+	attribution := false
+	for i := start; i < end; i++ {
+		switch {
+		case drop[i]:
+			attribution = attribution || kinds[i] == kMark
+		case kinds[i] != kEmpty && kinds[i] != kQuote:
+			return false
+		}
+	}
+	return attribution
+}
+
+// answersBetweenQuotes reports whether a kept text line in [start, end) has a quoted line
+// somewhere above it and one somewhere below it (anywhere in the mail).
+func answersBetweenQuotes(kinds []byte, drop []bool, start, end int) bool {
+	lastQuote := -1
+	for k := len(kinds) - 1; k >= 0 && lastQuote < 0; k-- {
+		if kinds[k] == kQuote {
+			lastQuote = k
+		}
+	}
+	quoteAbove := false
+	for k := 0; k < lastQuote; k++ {
+		switch {
+		case kinds[k] == kQuote:
+			quoteAbove = true
+		case quoteAbove && kinds[k] == kText && k >= start && k < end && !drop[k]:
+			return true
+		}
+	}
+	return false
 }
 
 func lastKept(kinds []byte, drop []bool, from, to int) int {
@@ -491,11 +582,19 @@ func HTMLToText(html string) string {
 
 // VisibleHTML is HTMLToText with quoted replies (blockquote, gmail_quote, divRplyFwdMsg,
 // appendonsend) and signatures removed first.
+//
+// A reply in which the sender wrote nothing (the quote container and its attribution only)
+// has no new text, as in VisibleText.
 func VisibleHTML(html string) string {
 	v := VisibleText(renderHTML(html, true))
 	if allQuoted(v) {
-		// nothing but quotes: the text without the marks the renderer added
-		return VisibleText(HTMLToText(html))
+		// nothing but quotes: the text without the marks the renderer added, unless it
+		// opens with an attribution (a quoted reply and nothing else)
+		t := HTMLToText(html)
+		if first, _, _ := strings.Cut(strings.TrimLeft(t, " \t\r\n\u00a0"), "\n"); strings.TrimSpace(v) == "" && isMarkerLine(first, true) {
+			return ""
+		}
+		return VisibleText(t)
 	}
 	return v
 }

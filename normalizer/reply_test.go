@@ -3,6 +3,8 @@ package normalizer
 import (
 	"strings"
 	"testing"
+
+	"github.com/lapor/intake/record"
 )
 
 type visibleCase struct {
@@ -30,8 +32,8 @@ func TestVisibleTextQuoteBlocks(t *testing.T) {
 		{"pipe quotes", reply + "\n\n| kutipan\n| kutipan", reply},
 		{"name-prefixed quotes", reply + "\n\nBudi> kutipan\nBudi> lagi", reply},
 		{"leading quote then answer is kept", "> Kapan jalan rusak?\n\nSejak Senin.", "> Kapan jalan rusak?\n\nSejak Senin."},
-		{"inline reply keeps quotes and answers", "> Pertanyaan satu?\n\nJawaban satu.\n\n> Pertanyaan dua?\n\nJawaban dua.",
-			"> Pertanyaan satu?\n\nJawaban satu.\n\n> Pertanyaan dua?\n\nJawaban dua."},
+		{"inline reply keeps the answers, not the quotes", "> Pertanyaan satu?\n\nJawaban satu.\n\n> Pertanyaan dua?\n\nJawaban dua.",
+			"Jawaban satu.\n\nJawaban dua."},
 		{"all quote is kept whole", "> hanya kutipan\n> saja", "> hanya kutipan\n> saja"},
 		{"empty", "", ""},
 		{"plain text untouched", reply, reply},
@@ -99,7 +101,7 @@ func TestVisibleTextInlineAndBottomPosting(t *testing.T) {
 		{"attribution at top then text", "On Mon, 5 May 2026 at 10:00 Budi <b@example.com> wrote:\n\nIni jawaban saya.\nBaris dua.", "Ini jawaban saya.\nBaris dua."},
 		{"inline reply after attribution: attribution goes",
 			"Halo,\nOn Mon, 5 May 2026 at 10:00 Budi <b@example.com> wrote:\n> tanya 1\n\njawab 1\njawab 1b\njawab 1c\njawab 1d\n\n> tanya 2\n\njawab 2\njawab 2b\njawab 2c",
-			"Halo,\n> tanya 1\n\njawab 1\njawab 1b\njawab 1c\njawab 1d\n\n> tanya 2\n\njawab 2\njawab 2b\njawab 2c"},
+			"Halo,\njawab 1\njawab 1b\njawab 1c\njawab 1d\n\njawab 2\njawab 2b\njawab 2c"},
 		{"few unquoted lines after the quote belong to it",
 			reply + "\n\nOn Mon, 5 May 2026 at 10:00 Budi <b@example.com> wrote:\n> kutipan\nbaris terbungkus\n> kutipan\n\nSalam, Budi",
 			reply},
@@ -223,4 +225,51 @@ func FuzzVisibleText(f *testing.F) {
 			rest = rest[1:]
 		}
 	})
+}
+
+// TestVisibleTextInlineAnswers: when a citizen answers between quoted lines, every line they
+// wrote stays and the quoted ones go. Made-up text.
+func TestVisibleTextInlineAnswers(t *testing.T) {
+	runVisible(t, []visibleCase{
+		{"answers glued under questions",
+			"Selamat pagi,\n\nPada Sen, 23 Nov 2026 pukul 10.00 Dinas <dinas@example.go.id> menulis:\n> Di mana lokasinya?\nDi depan SDN 3.\n> Sejak kapan?\nSejak Senin.\n> Ada foto?\n\nAda, terlampir.\n\nSalam,\nBudi",
+			"Selamat pagi,\n\nDi depan SDN 3.\nSejak Senin.\nAda, terlampir.\n\nSalam,\nBudi"},
+		{"answers in paragraphs, no attribution",
+			"> Nomor tiang berapa?\n\nTiang 14 dan 15.\n\n> Sudah lapor PLN?\n\nSudah, belum ada yang datang.",
+			"Tiang 14 dan 15.\n\nSudah, belum ada yang datang."},
+		{"greeting, quote, answer, rest of the quote",
+			"Halo,\nOn Mon, 5 May 2026 at 10:00 Humas <humas@example.go.id> wrote:\n> Mohon kirim alamat lengkap.\n\nJl. Melati 7, RT 02/RW 05, Kel. Sukamaju.\n\n> Terima kasih.\n> Humas",
+			"Halo,\nJl. Melati 7, RT 02/RW 05, Kel. Sukamaju."},
+		{"nested quotes between answers go too",
+			"> > Kapan mulai?\n> Minggu lalu?\n\nYa, Senin minggu lalu.\n\n> Berapa rumah?\n\nSekitar dua puluh.",
+			"Ya, Senin minggu lalu.\n\nSekitar dua puluh."},
+		{"a wrapped quote line stays with its quote",
+			"> Mohon jelaskan letak kerusakan dan\nukuran lubangnya.\n> Terima kasih.\n\nLubang di tengah jalan, sekitar satu meter.\n\n> Salam",
+			"Lubang di tengah jalan, sekitar satu meter."},
+		{"an answer starting with a capital after a full stop is the citizen's",
+			"> Kami sudah mengirim petugas.\nBelum ada yang datang sampai sekarang.\n> Mohon ditunggu.\n\nSudah seminggu.",
+			"Belum ada yang datang sampai sekarang.\nSudah seminggu."},
+		{"one quote above the answer only: the quote stays as context",
+			"> Kapan jalan rusak?\n\nSejak Senin.", "> Kapan jalan rusak?\n\nSejak Senin."},
+	})
+}
+
+// TestVisibleTextQuotedReplyOnly: a reply in which the sender wrote nothing (an attribution
+// over quoted lines only) has no new text; quoted lines with no attribution are kept whole.
+func TestVisibleTextQuotedReplyOnly(t *testing.T) {
+	runVisible(t, []visibleCase{
+		{"attribution over a quote", "Pada Sen, 23 Nov 2026 pukul 10.00 Layanan <layanan@example.go.id> menulis:\n> Laporan Anda kami terima.\n> Salam", ""},
+		{"a quoted chain of attributions",
+			"> On Mon, 5 May 2026 at 10:00, Ani <ani@example.com> wrote:\n>\n>> On Sun, 4 May 2026 at 09:00, Budi <budi@example.com> wrote:\n>>\n>>> Lampu mati.", ""},
+		{"a quote with no attribution stays whole", "> Lampu jalan mati.\n> Mohon diperbaiki.", "> Lampu jalan mati.\n> Mohon diperbaiki."},
+		{"one line of new text is enough", "Sudah saya kirim.\n\nOn Mon, 5 May 2026 at 10:00 Humas <humas@example.go.id> wrote:\n> Mohon kirim foto.", "Sudah saya kirim."},
+	})
+	n, _ := New(Options{})
+	m := emailMsg(record.Party{Email: "warga@example.com"}, "Re: [7KQ2-9XMD] Laporan",
+		"On Mon, 5 May 2026 at 10:00 Layanan <layanan@example.go.id> wrote:\n> Laporan Anda kami terima.\n")
+	c, _ := n.Normalize(m)
+	if c.Body != "" || !c.HasFlag(record.FlagEmptyBody) || !strings.Contains(c.OriginalBody, "Laporan Anda kami terima.") {
+		t.Errorf("body = %q, flags = %v, original_body = %q: want an empty body, empty_body, the mail in original_body",
+			c.Body, c.Flags, c.OriginalBody)
+	}
 }
