@@ -27,6 +27,7 @@ const (
 	ProviderMeta   = "meta"
 	ProviderIMAP   = "imap"
 	ProviderAPI    = "api"
+	ProviderSMPP   = "smpp"
 )
 
 // Flags a complaint may carry.
@@ -35,6 +36,9 @@ const (
 	FlagEmptyBody   = "empty_body"
 	FlagMediaOnly   = "media_only"
 	FlagForwarded   = "forwarded"
+	// FlagIncomplete marks a long SMS published with parts missing: the rest did not
+	// arrive within the reassembly timeout (CONTRACT §6).
+	FlagIncomplete = "incomplete"
 )
 
 // Attachment statuses.
