@@ -69,7 +69,7 @@ func (c *Channel) accept(ctx context.Context, m *record.Message, bind string) da
 		c.opts.Logger.Warn("smpp message not stored; answered 0x64 so the SMSC delivers it again", "bind", bind, "err", err)
 		return statusRetry
 	}
-	c.receipt(out, bind)
+	c.receipt(out, bind, m.Sender.Phone)
 	return statusOK
 }
 
@@ -121,7 +121,9 @@ func (c *Channel) publish(ctx context.Context, set *record.PartSet) error {
 		// recognised by its dedupe key.
 		c.opts.Logger.Warn("smpp parts not marked published", "err", err)
 	}
-	c.receipt(out, a.bind)
+	if a.msg != nil {
+		c.receipt(out, a.bind, a.msg.Sender.Phone)
+	}
 	return nil
 }
 
@@ -160,18 +162,22 @@ func (c *Channel) sweep(ctx context.Context) {
 	}
 }
 
-// receipt sends the citizen the reference of a new record, asynchronously, from the
-// bind's source address; it never changes what the SMSC is answered.
-func (c *Channel) receipt(out channels.Outcome, bind string) {
-	if !c.opts.Receipts.Enabled || out.Duplicate || out.Rejection != nil || out.ReceiptHeld || out.Reference == "" ||
-		out.Complaint == nil || out.Complaint.Sender == nil || out.Complaint.Sender.Phone == "" {
+// receipt sends the citizen (phone, E.164; "" for an alphanumeric sender, who cannot be
+// answered) the reference of a new record, asynchronously, from the bind's source
+// address; it never changes what the SMSC is answered.
+func (c *Channel) receipt(out channels.Outcome, bind, phone string) {
+	if !c.opts.Receipts.Enabled || out.Duplicate || out.Rejection != nil || out.ReceiptHeld || out.Reference == "" || phone == "" {
 		return
 	}
 	s := c.Sender(bind)
 	if s == nil || !s.b.cfg.CanSend() {
 		return
 	}
-	phone, text := out.Complaint.Sender.Phone, c.opts.Receipts.Text(out.Reference, out.Complaint.Language)
+	lang := ""
+	if out.Complaint != nil {
+		lang = out.Complaint.Language
+	}
+	text := c.opts.Receipts.Text(out.Reference, lang)
 	c.sending.Add(1)
 	go func() {
 		defer c.sending.Done()
