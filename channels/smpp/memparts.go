@@ -26,6 +26,8 @@ type memSet struct {
 	first time.Time
 	next  time.Time // hidden from Expired until then
 	done  map[int]bool
+	// handed: the set was given out complete once; the sweeper covers a lost publication.
+	handed bool
 }
 
 // NewMemoryPartStore returns an empty store.
@@ -53,9 +55,10 @@ func (s *MemoryPartStore) Add(_ context.Context, p record.MessagePart) (record.P
 	if _, ok := set.parts[p.Seq]; !ok {
 		set.parts[p.Seq] = p.Data
 	}
-	if len(set.parts) < set.total {
+	if len(set.parts) < set.total || set.handed {
 		return record.PartStored, nil, nil
 	}
+	set.handed = true
 	return record.PartComplete, s.copyOf(p.Set, set), nil
 }
 

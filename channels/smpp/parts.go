@@ -17,8 +17,9 @@ import (
 // returned: with a window of 1 the SMSC sends part 2 only after part 1's answer, so
 // holding that answer until the message is whole would never end.
 type PartStore interface {
-	// Add stores p. With PartComplete the set holds every part; with PartLate it holds p
-	// alone (its message was published without it).
+	// Add stores p. With PartComplete the set holds every part (given to one caller only:
+	// should it fail to publish, Expired hands the set out again); with PartLate it holds
+	// p alone (its message was published without it).
 	Add(ctx context.Context, p record.MessagePart) (record.PartStatus, *record.PartSet, error)
 	// Expired returns the sets whose first part arrived before before, and hides each from
 	// other callers for a while (a lease), so replicas do not publish one set at once.
