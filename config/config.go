@@ -13,6 +13,7 @@ import (
 	"github.com/lapor/intake/channels"
 	"github.com/lapor/intake/channels/api"
 	"github.com/lapor/intake/channels/email"
+	"github.com/lapor/intake/channels/smpp"
 	"github.com/lapor/intake/channels/twilio"
 	"github.com/lapor/intake/channels/whatsapp"
 	"github.com/lapor/intake/media"
@@ -55,6 +56,7 @@ type Config struct {
 	WhatsApp whatsapp.Config    `yaml:"whatsapp"`
 	Email    email.Config       `yaml:"email"`
 	API      api.Config         `yaml:"api"`
+	SMPP     smpp.Config        `yaml:"smpp"`
 
 	// Dev is true in development mode: nothing configured at all, or `intake serve --dev`
 	// (CONTRACT §1, §10).
@@ -236,8 +238,9 @@ func (c *Config) validate() []error {
 	errs = append(errs, c.WhatsApp.Validate()...)
 	errs = append(errs, c.Email.Validate()...)
 	errs = append(errs, c.API.Validate()...)
-	if !c.Dev && !c.Twilio.Enabled() && !c.WhatsApp.Enabled() && !c.Email.Enabled() && !c.API.Enabled() {
-		errs = append(errs, errors.New("no channel is enabled: set INTAKE_TWILIO_AUTH_TOKEN, INTAKE_WHATSAPP_APP_SECRET, INTAKE_IMAP_ADDR or INTAKE_API_KEYS (or run `intake serve --dev` for development)"))
+	errs = append(errs, c.SMPP.Validate()...)
+	if !c.Dev && !c.Twilio.Enabled() && !c.WhatsApp.Enabled() && !c.Email.Enabled() && !c.API.Enabled() && !c.SMPP.Enabled() {
+		errs = append(errs, errors.New("no channel is enabled: set INTAKE_TWILIO_AUTH_TOKEN, INTAKE_WHATSAPP_APP_SECRET, INTAKE_IMAP_ADDR, INTAKE_API_KEYS or INTAKE_SMPP_ADDR (or run `intake serve --dev` for development)"))
 	}
 	return errs
 }
