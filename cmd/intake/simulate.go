@@ -69,12 +69,16 @@ func simulateSMS(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	from := fs.String("from", "+6281234567801", "sender number")
 	to := fs.String("to", "+6281190001708", "number written to")
 	sid := fs.String("sid", "", "MessageSid (random when empty; repeat one to see deduplication)")
+	viaSMPP := smppFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	text := strings.Join(fs.Args(), " ")
 	if text == "" {
 		text = sampleText
+	}
+	if viaSMPP.on {
+		return simulateSMPP(ctx, fs, viaSMPP, *from, *to, text, stdout)
 	}
 	if *sid == "" {
 		*sid = "SM" + randomHex(16)
