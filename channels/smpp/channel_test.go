@@ -38,7 +38,7 @@ func bindTo(srv *smsctest.Server) smpp.Bind {
 }
 
 // start runs a channel with sink against a new stand-in SMSC and waits for its bind.
-func start(t *testing.T, sink channels.Sink, so smsctest.Options, o smpp.Options) *rig {
+func start(t testing.TB, sink channels.Sink, so smsctest.Options, o smpp.Options) *rig {
 	t.Helper()
 	so.SystemID, so.Password = systemID, password
 	srv, err := smsctest.Start("127.0.0.1:0", so)
@@ -70,7 +70,7 @@ func start(t *testing.T, sink channels.Sink, so smsctest.Options, o smpp.Options
 	return r
 }
 
-func (r *rig) waitBound(t *testing.T) *smsctest.Conn {
+func (r *rig) waitBound(t testing.TB) *smsctest.Conn {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -81,7 +81,7 @@ func (r *rig) waitBound(t *testing.T) *smsctest.Conn {
 	return c
 }
 
-func deliver(t *testing.T, c *smsctest.Conn, d *pdu.DeliverSM) data.CommandStatusType {
+func deliver(t testing.TB, c *smsctest.Conn, d *pdu.DeliverSM) data.CommandStatusType {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()

@@ -21,7 +21,7 @@ import (
 
 // gatewayRig is the channel on a real gateway (real Redis, queue, pipeline, normaliser)
 // bound to a stand-in SMSC, with the Redis part store.
-func gatewayRig(t *testing.T, redisAddr string, o smpp.Options) (*gatewaytest.Gateway, *rig) {
+func gatewayRig(t testing.TB, redisAddr string, o smpp.Options) (*gatewaytest.Gateway, *rig) {
 	t.Helper()
 	g := gatewaytest.Start(t, gatewaytest.Options{RedisAddr: redisAddr})
 	parts, err := queue.OpenSMSParts(g.QueueCfg)
