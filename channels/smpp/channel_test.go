@@ -410,6 +410,9 @@ func TestStopUnbinds(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the connection is still open after Run returned")
 	}
+	if r.srv.Unbinds() != 1 {
+		t.Fatalf("%d unbind received, want 1", r.srv.Unbinds())
+	}
 }
 
 func waitAccepted(t *testing.T, sink *channelstest.Sink, n int) []*record.Message {
@@ -431,4 +434,39 @@ func hasFlag(m *record.Message, f string) bool {
 		}
 	}
 	return false
+}
+
+// The gateway sends enquire_link itself, and a link that stops answering is dropped and
+// bound again.
+func TestEnquireLinkAndRebindOnASilentLink(t *testing.T) {
+	r := start(t, channelstest.NewSink(), smsctest.Options{}, smpp.Options{EnquireLink: 20 * time.Millisecond})
+	for r.srv.EnquireLinks() < 2 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	r.conn.Mute()
+	again := r.waitBound(t)
+	if again == r.conn {
+		t.Fatal("the same connection bound twice")
+	}
+}
+
+// At shutdown a message being stored is still answered, before the unbind.
+func TestStopAnswersTheMessagesInHand(t *testing.T) {
+	sink := &gateSink{Sink: channelstest.NewSink(), entered: make(chan struct{}, 1), release: make(chan struct{})}
+	r := start(t, sink, smsctest.Options{}, smpp.Options{})
+	resp, err := r.conn.Deliver(context.Background(), single("Pesan saat berhenti"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-sink.entered
+	stopped := make(chan struct{})
+	go func() { r.stop(); close(stopped) }()
+	close(sink.release)
+	if st, ok := <-resp; !ok || st != data.ESME_ROK {
+		t.Fatalf("status %v (answered: %v)", st, ok)
+	}
+	<-stopped
+	if r.srv.Unbinds() != 1 {
+		t.Fatalf("%d unbind", r.srv.Unbinds())
+	}
 }

@@ -34,6 +34,8 @@ type Server struct {
 	submits chan *pdu.SubmitSM
 	binds   atomic.Int64
 	refused atomic.Int64
+	enquire atomic.Int64
+	unbinds atomic.Int64
 	wg      sync.WaitGroup
 	mu      sync.Mutex
 	conns   map[*Conn]bool
@@ -72,6 +74,12 @@ func (s *Server) Close() error {
 	s.wg.Wait()
 	return err
 }
+
+// Unbinds counts the unbind the gateway sent.
+func (s *Server) Unbinds() int64 { return s.unbinds.Load() }
+
+// EnquireLinks counts the enquire_link the gateway sent.
+func (s *Server) EnquireLinks() int64 { return s.enquire.Load() }
 
 // Binds and Refused count the binds accepted and refused (bad credentials).
 func (s *Server) Binds() int64   { return s.binds.Load() }
@@ -137,8 +145,12 @@ type Conn struct {
 	unbound chan struct{}
 	once    sync.Once
 	// Type is the bind's type: transceiver, receiver or transmitter.
-	Type string
+	Type  string
+	muted atomic.Bool
 }
+
+// Mute stops the connection answering anything: a link that hangs without closing.
+func (c *Conn) Mute() { c.muted.Store(true) }
 
 // ErrDropped: the connection ended before the answer came.
 var ErrDropped = errors.New("smsctest: the connection ended before the answer")
@@ -273,7 +285,10 @@ func (c *Conn) read() {
 		case *pdu.EnquireLinkResp:
 			c.resolve(p.GetSequenceNumber(), p.CommandStatus, false)
 		case *pdu.EnquireLink:
-			_ = c.write(p.GetResponse())
+			c.s.enquire.Add(1)
+			if !c.muted.Load() {
+				_ = c.write(p.GetResponse())
+			}
 		case *pdu.SubmitSM:
 			resp := p.GetResponse().(*pdu.SubmitSMResp)
 			resp.MessageID = "msg-" + strconv.FormatInt(messageID.Add(1), 10)
@@ -283,6 +298,7 @@ func (c *Conn) read() {
 			default:
 			}
 		case *pdu.Unbind:
+			c.s.unbinds.Add(1)
 			_ = c.write(p.GetResponse())
 			return
 		}
