@@ -113,7 +113,7 @@ func (b *binding) connect(addr, bindType string) (*conn, error) {
 	// Rebinding interval 0: gosmpp does not bind again by itself; run does, with back-off.
 	sess, err := gosmpp.NewSession(connector, settings, 0)
 	if err != nil {
-		return nil, err
+		return nil, bindError(err)
 	}
 	k.sess = sess
 	close(k.ready)

@@ -470,3 +470,41 @@ func TestStopAnswersTheMessagesInHand(t *testing.T) {
 		t.Fatalf("%d unbind", r.srv.Unbinds())
 	}
 }
+
+// A receiver bind sends its receipts through a transmitter bind to TxAddr.
+func TestReceiverSendsThroughItsTransmitter(t *testing.T) {
+	srv, err := smsctest.Start("127.0.0.1:0", smsctest.Options{SystemID: systemID, Password: password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	b := bindTo(srv)
+	b.Bind, b.TxAddr = smpp.BindReceiver, srv.Addr
+	sink := channelstest.NewSink()
+	ch, err := smpp.New(smpp.Config{Binds: []smpp.Bind{b}}, sink, smpp.Options{Parts: smpp.NewMemoryPartStore(),
+		Receipts: channels.Receipts{Enabled: true, PerCitizen: 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = ch.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer wcancel()
+	rx, err := srv.WaitBound(wctx)
+	if err != nil || rx.Type != "receiver" {
+		t.Fatalf("bind %v %v", rx, err)
+	}
+	if st := deliver(t, rx, single("Lampu jalan mati")); st != data.ESME_ROK {
+		t.Fatalf("status %v", st)
+	}
+	tx, err := srv.WaitBound(wctx)
+	if err != nil || tx.Type != "transmitter" {
+		t.Fatalf("transmitter bind %v %v", tx, err)
+	}
+	sm, err := srv.Submitted(wctx)
+	if err != nil || sm.DestAddr.Address() != citizen {
+		t.Fatalf("receipt %v %v", sm, err)
+	}
+}

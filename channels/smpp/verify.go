@@ -17,6 +17,16 @@ var bindRefusals = map[data.CommandStatusType]bool{
 	data.ESME_RINVPASWD: true, data.ESME_RINVSYSID: true, data.ESME_RBINDFAIL: true, data.ESME_RINVSYSTYP: true,
 }
 
+// bindError says what a failed bind means: refused credentials (ErrBadCredentials) or an
+// SMSC that could not be reached or refused for another reason.
+func bindError(err error) error {
+	var refused gosmpp.BindError
+	if errors.As(err, &refused) && bindRefusals[refused.CommandStatus] {
+		return fmt.Errorf("%w (%s)", ErrBadCredentials, refused.CommandStatus.Desc())
+	}
+	return fmt.Errorf("smpp: bind to the SMSC: %w", err)
+}
+
 // Verify binds once with b's credentials and unbinds: nil when the SMSC accepted them,
 // an error wrapping ErrBadCredentials when it refused them, another error when it could
 // not be reached.
@@ -29,12 +39,8 @@ func Verify(b Bind) error {
 		connector = gosmpp.RXConnector(c.dialer(b.TLS), auth)
 	}
 	conn, err := connector.Connect()
-	var refused gosmpp.BindError
-	if errors.As(err, &refused) && bindRefusals[refused.CommandStatus] {
-		return fmt.Errorf("%w (%s)", ErrBadCredentials, refused.CommandStatus.Desc())
-	}
 	if err != nil {
-		return fmt.Errorf("smpp: bind to the SMSC: %w", err)
+		return bindError(err)
 	}
 	_, _ = conn.WritePDU(pdu.NewUnbind())
 	return conn.Close()
