@@ -18,7 +18,9 @@ import (
 //
 //	intake:smsparts:<set>    hash: p<seq> → part, n (parts held), total, first (ms),
 //	                         handed (the set was given out complete, to one caller only);
-//	                         once published only done (",1,2,…,") is left; expires after PartsTTL
+//	                         once published only done (",1,2,…,") is left, for DoneTTL;
+//	                         parts expire after TTL
+//	intake:smsfirst:<key>    when a message's content was first seen (ms), for the dedupe window
 //	intake:smsparts:open     sorted set of the sets not yet published, scored by when the
 //	                         sweeper may next look at them (first arrival, then the lease)
 //
@@ -30,14 +32,19 @@ type SMSParts struct {
 	TTL time.Duration
 	// Lease hides a set returned by Expired from other sweepers (DefaultPartsLease).
 	Lease time.Duration
+	// DoneTTL is how long a published set is remembered, so a redelivered part is known
+	// (DefaultPartsDoneTTL); after it, the same reference starts a new message, as a
+	// phone reuses its 8-bit references.
+	DoneTTL time.Duration
 }
 
 // Defaults of SMSParts.
 const (
 	// DefaultPartsTTL keeps parts long past the 10 minutes a long message waits, so a sweeper
 	// stopped for days still finds them.
-	DefaultPartsTTL   = 7 * 24 * time.Hour
-	DefaultPartsLease = time.Minute
+	DefaultPartsTTL     = 7 * 24 * time.Hour
+	DefaultPartsLease   = time.Minute
+	DefaultPartsDoneTTL = time.Hour
 	// maxExpiredBatch bounds the sets one Expired call returns.
 	maxExpiredBatch = 100
 )
@@ -48,7 +55,8 @@ func OpenSMSParts(cfg Config) (*SMSParts, error) {
 	if err != nil {
 		return nil, fmt.Errorf("queue: sms parts: redis URL: %w", err)
 	}
-	return &SMSParts{rdb: redis.NewClient(opt), prefix: cfg.KeyPrefix, TTL: DefaultPartsTTL, Lease: DefaultPartsLease}, nil
+	return &SMSParts{rdb: redis.NewClient(opt), prefix: cfg.KeyPrefix, TTL: DefaultPartsTTL, Lease: DefaultPartsLease,
+		DoneTTL: DefaultPartsDoneTTL}, nil
 }
 
 // Close releases the connections.
@@ -106,7 +114,7 @@ func (s *SMSParts) Add(ctx context.Context, p record.MessagePart) (record.PartSt
 	case "repeat":
 		return record.PartRepeat, nil, nil
 	case "late":
-		return record.PartLate, &record.PartSet{Set: p.Set, Total: p.Total, Parts: map[int][]byte{p.Seq: p.Data}, First: time.Now()}, nil
+		return record.PartLate, &record.PartSet{Set: p.Set, Total: p.Total, Parts: map[int][]byte{p.Seq: p.Data}}, nil
 	}
 	set, err := partSet(p.Set, p.Total, res[1:])
 	return record.PartComplete, set, err
@@ -196,7 +204,7 @@ return 1
 // Published implements smpp.PartStore.
 func (s *SMSParts) Published(ctx context.Context, set string, seqs []int) error {
 	args := make([]any, 0, len(seqs)+2)
-	args = append(args, s.TTL.Milliseconds(), set)
+	args = append(args, s.DoneTTL.Milliseconds(), set)
 	for _, q := range seqs {
 		args = append(args, q)
 	}
@@ -204,4 +212,26 @@ func (s *SMSParts) Published(ctx context.Context, set string, seqs []int) error 
 		return fmt.Errorf("queue: mark sms parts published: %w", err)
 	}
 	return nil
+}
+
+// firstSeen answers the first sighting of KEYS[1], setting it to ARGV[1] for ARGV[2] ms
+// when there is none.
+var firstSeen = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v then return v end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return ARGV[1]
+`)
+
+// FirstSeen implements smpp.PartStore: the dedupe window of single SMS, shared by replicas.
+func (s *SMSParts) FirstSeen(ctx context.Context, key string, candidate time.Time, window time.Duration) (time.Time, error) {
+	v, err := firstSeen.Run(ctx, s.rdb, []string{s.prefix + "intake:smsfirst:" + key}, candidate.UnixMilli(), window.Milliseconds()).Text()
+	if err != nil {
+		return time.Time{}, fmt.Errorf("queue: sms first sighting: %w", err)
+	}
+	ms, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("queue: sms first sighting %q: %w", v, err)
+	}
+	return time.UnixMilli(ms), nil
 }

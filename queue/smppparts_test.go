@@ -148,3 +148,35 @@ func TestSMSPartsUnreachable(t *testing.T) {
 		t.Fatal("a part was stored with Redis down")
 	}
 }
+
+// The first sighting is shared and kept for the window; after it a new one starts. A
+// published set is remembered for DoneTTL only: then its reference starts a new message.
+func TestSMSPartsFirstSeenAndDoneTTL(t *testing.T) {
+	s, _ := openParts(t)
+	ctx := context.Background()
+	t1 := time.UnixMilli(1_700_000_000_000)
+	t2 := t1.Add(time.Second)
+	if got, err := s.FirstSeen(ctx, "k", t1, 100*time.Millisecond); err != nil || !got.Equal(t1) {
+		t.Fatalf("first: %v %v", got, err)
+	}
+	if got, _ := s.FirstSeen(ctx, "k", t2, 100*time.Millisecond); !got.Equal(t1) {
+		t.Fatalf("within the window: %v", got)
+	}
+	time.Sleep(150 * time.Millisecond) // let the window pass
+	if got, _ := s.FirstSeen(ctx, "k", t2, 100*time.Millisecond); !got.Equal(t2) {
+		t.Fatalf("after the window: %v", got)
+	}
+
+	s.DoneTTL = 100 * time.Millisecond
+	s.Add(ctx, part("set-f", 1, 1))
+	if err := s.Published(ctx, "set-f", []int{1}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _, _ := s.Add(ctx, part("set-f", 1, 2)); st != record.PartRepeat {
+		t.Fatalf("within DoneTTL: %v", st)
+	}
+	time.Sleep(150 * time.Millisecond)
+	if st, _, _ := s.Add(ctx, part("set-f", 1, 2)); st != record.PartStored {
+		t.Fatalf("after DoneTTL: %v", st)
+	}
+}

@@ -49,6 +49,10 @@ type Options struct {
 	// EnquireLink is how often the gateway sends enquire_link (DefaultEnquireLink); a
 	// connection silent for 2.5 times as long is dropped and bound again.
 	EnquireLink time.Duration
+	// DedupeWindow is how long a deliver_sm delivered again with the same source,
+	// destination and text counts as the same message (DefaultDedupeWindow); the same text
+	// sent later is a new complaint.
+	DedupeWindow time.Duration
 	// MaxInFlight bounds the deliver_sm handled at once per bind (DefaultMaxInFlight).
 	MaxInFlight int
 	// RebindMin and RebindMax bound the back-off between bind attempts (1 s and 1 min).
@@ -76,6 +80,9 @@ func (o Options) withDefaults() Options {
 	if o.EnquireLink <= 0 {
 		o.EnquireLink = DefaultEnquireLink
 	}
+	if o.DedupeWindow <= 0 {
+		o.DedupeWindow = DefaultDedupeWindow
+	}
 	if o.MaxInFlight <= 0 {
 		o.MaxInFlight = DefaultMaxInFlight
 	}
@@ -96,6 +103,7 @@ type Channel struct {
 	bindings []*binding
 	// sending counts receipts on their way out.
 	sending sync.WaitGroup
+	seen    sightings
 }
 
 // New returns the channel; cfg must be Enabled and opts.Parts set.

@@ -508,3 +508,20 @@ func TestReceiverSendsThroughItsTransmitter(t *testing.T) {
 		t.Fatalf("receipt %v %v", sm, err)
 	}
 }
+
+// The same text from the same number after the dedupe window is a new complaint.
+func TestSameTextAfterTheWindowIsANewRecord(t *testing.T) {
+	sink := channelstest.NewSink()
+	r := start(t, sink, smsctest.Options{}, smpp.Options{DedupeWindow: 50 * time.Millisecond})
+	deliver(t, r.conn, single("Lampu mati"))
+	deliver(t, r.conn, single("Lampu mati")) // a redelivery within the window
+	if n := len(sink.Accepted()); n != 1 {
+		t.Fatalf("%d records within the window", n)
+	}
+	time.Sleep(60 * time.Millisecond) // let the window pass
+	deliver(t, r.conn, single("Lampu mati"))
+	got := sink.Accepted()
+	if len(got) != 2 || got[0].ProviderMessageID == got[1].ProviderMessageID {
+		t.Fatalf("%d records after the window", len(got))
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/linxGnu/gosmpp/data"
 	"github.com/linxGnu/gosmpp/pdu"
@@ -172,6 +173,23 @@ func newMessage(in Inbound, bind, region, text, concat string) *record.Message {
 		m.ChannelData["bind"] = bind
 	}
 	return m
+}
+
+// Stamp ties m's keys to first, when its content was first seen: a redelivery within the
+// dedupe window carries the same first sighting and so the same keys, while the same text
+// sent again later is a new record.
+func Stamp(m *record.Message, first time.Time) {
+	base, _, _ := strings.Cut(strings.TrimPrefix(m.DedupeKey, "smpp:"), ":")
+	m.DedupeKey = "smpp:" + base + ":" + strconv.FormatInt(first.UnixMilli(), 10)
+	sum := sha256.Sum256([]byte(m.DedupeKey))
+	m.ProviderMessageID = "smpp-" + hex.EncodeToString(sum[:16])
+}
+
+// ContentKey is the part of m's dedupe key that names its content (source, destination,
+// concatenation, text), without the first sighting.
+func ContentKey(m *record.Message) string {
+	base, _, _ := strings.Cut(strings.TrimPrefix(m.DedupeKey, "smpp:"), ":")
+	return base
 }
 
 // dedupeKey identifies a message by what the SMSC sends again on a redelivery: source,

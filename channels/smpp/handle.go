@@ -39,6 +39,11 @@ func (c *Channel) handleDeliver(bind string, d *pdu.DeliverSM) data.CommandStatu
 		if err != nil {
 			return c.reject(ctx, in.Raw, err)
 		}
+		// The sighting gets a fifth of the budget: a store that hangs must leave the rest
+		// of it to Accept, which may still reach the spool.
+		sctx, scancel := context.WithTimeout(ctx, c.opts.AcceptTimeout/5)
+		Stamp(m, c.seen.first(sctx, c.opts.Parts, ContentKey(m), c.opts.DedupeWindow))
+		scancel()
 		return c.accept(ctx, m, bind)
 	}
 	st, set, err := c.opts.Parts.Add(ctx, messagePart(in, bind))

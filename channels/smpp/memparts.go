@@ -16,8 +16,9 @@ type MemoryPartStore struct {
 	// Lease hides a set returned by Expired from the next calls (default 1 minute).
 	Lease time.Duration
 
-	mu   sync.Mutex
-	sets map[string]*memSet
+	mu    sync.Mutex
+	sets  map[string]*memSet
+	first map[string]time.Time
 }
 
 type memSet struct {
@@ -45,7 +46,7 @@ func (s *MemoryPartStore) Add(_ context.Context, p record.MessagePart) (record.P
 		if set.done[p.Seq] {
 			return record.PartRepeat, nil, nil
 		}
-		return record.PartLate, &record.PartSet{Set: p.Set, Total: p.Total, Parts: map[int][]byte{p.Seq: p.Data}, First: time.Now()}, nil
+		return record.PartLate, &record.PartSet{Set: p.Set, Total: p.Total, Parts: map[int][]byte{p.Seq: p.Data}}, nil
 	}
 	if set == nil {
 		now := time.Now()
@@ -111,4 +112,21 @@ func (s *MemoryPartStore) Published(_ context.Context, name string, seqs []int) 
 	}
 	set.parts = nil
 	return nil
+}
+
+// FirstSeen implements PartStore.
+func (s *MemoryPartStore) FirstSeen(_ context.Context, key string, candidate time.Time, window time.Duration) (time.Time, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return time.Time{}, s.Err
+	}
+	if s.first == nil {
+		s.first = map[string]time.Time{}
+	}
+	if t, ok := s.first[key]; ok && time.Since(t) < window {
+		return t, nil
+	}
+	s.first[key] = candidate
+	return candidate, nil
 }

@@ -25,8 +25,12 @@ type PartStore interface {
 	// other callers for a while (a lease), so replicas do not publish one set at once.
 	Expired(ctx context.Context, before time.Time) ([]record.PartSet, error)
 	// Published records that the parts seqs of set are in a durable record: the parts are
-	// dropped, a repeat of one of them is PartRepeat, any other part of set is PartLate.
+	// dropped, a repeat of one of them is PartRepeat, any other part of set is PartLate
+	// (for as long as the store remembers publications: an hour in queue.SMSParts).
 	Published(ctx context.Context, set string, seqs []int) error
+	// FirstSeen returns when the message named key was first seen within window, and
+	// remembers candidate as its first sighting when it was not seen.
+	FirstSeen(ctx context.Context, key string, candidate time.Time, window time.Duration) (time.Time, error)
 }
 
 // partData is what the store keeps of a part: everything its message needs.
@@ -89,6 +93,7 @@ func assemble(set *record.PartSet, region string) (assembled, error) {
 	in := Inbound{Source: first.Source, SourceTON: first.TON, Dest: first.Dest, Coding: first.Coding}
 	concat := concatName(Concat{Ref: first.Ref, Total: set.Total}) + "|" + joinInts(a.seqs)
 	a.msg = newMessage(in, first.Bind, region, text, concat)
+	Stamp(a.msg, set.First)
 	a.msg.ChannelData["segments"] = set.Total
 	if set.Missing() {
 		a.msg.Flags = append(a.msg.Flags, record.FlagIncomplete)
