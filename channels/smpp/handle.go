@@ -35,17 +35,28 @@ func (c *Channel) handleDeliver(bind string, d *pdu.DeliverSM) data.CommandStatu
 		return c.reject(ctx, in.Raw, err)
 	}
 	if !in.Concat.Long() {
-		m, err := in.Message(bind, c.opts.Region)
-		if err != nil {
-			return c.reject(ctx, in.Raw, err)
-		}
-		// The sighting gets a fifth of the budget: a store that hangs must leave the rest
-		// of it to Accept, which may still reach the spool.
-		sctx, scancel := context.WithTimeout(ctx, c.opts.AcceptTimeout/5)
-		Stamp(m, c.seen.first(sctx, c.opts.Parts, ContentKey(m), c.opts.DedupeWindow))
-		scancel()
-		return c.accept(ctx, m, bind)
+		return c.handleSingle(ctx, bind, in)
 	}
+	return c.handlePart(ctx, bind, in)
+}
+
+// handleSingle stores a message that came in one deliver_sm.
+func (c *Channel) handleSingle(ctx context.Context, bind string, in Inbound) data.CommandStatusType {
+	m, err := in.Message(bind, c.opts.Region)
+	if err != nil {
+		return c.reject(ctx, in.Raw, err)
+	}
+	// The sighting gets a fifth of the budget: a store that hangs must leave the rest of
+	// it to Accept, which may still reach the spool.
+	sctx, cancel := context.WithTimeout(ctx, c.opts.AcceptTimeout/5)
+	Stamp(m, c.seen.first(sctx, c.opts.Parts, ContentKey(m), c.opts.DedupeWindow))
+	cancel()
+	return c.accept(ctx, m, bind)
+}
+
+// handlePart stores one part of a long message, and publishes the message when the part
+// completes it (or arrives after it was published incomplete).
+func (c *Channel) handlePart(ctx context.Context, bind string, in Inbound) data.CommandStatusType {
 	st, set, err := c.opts.Parts.Add(ctx, messagePart(in, bind))
 	if err != nil {
 		c.opts.Logger.Warn("smpp part not stored; answered 0x64 so the SMSC delivers it again", "bind", bind, "err", err)
@@ -71,7 +82,8 @@ func (c *Channel) handleDeliver(bind string, d *pdu.DeliverSM) data.CommandStatu
 func (c *Channel) accept(ctx context.Context, m *record.Message, bind string) data.CommandStatusType {
 	out, err := c.sink.Accept(ctx, m)
 	if err != nil {
-		c.opts.Logger.Warn("smpp message not stored; answered 0x64 so the SMSC delivers it again", "bind", bind, "err", err)
+		// The pipeline logs the failure itself; one line per message is enough in an outage.
+		c.opts.Logger.Debug("smpp message not stored; answered 0x64 so the SMSC delivers it again", "bind", bind, "err", err)
 		return statusRetry
 	}
 	c.receipt(out, bind, m.Sender.Phone)
