@@ -172,7 +172,11 @@ func (c *Channel) dialer(useTLS bool) gosmpp.Dialer {
 	return func(addr string) (net.Conn, error) {
 		d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 		if !useTLS {
-			return d.Dial("tcp", addr)
+			nc, err := d.Dial("tcp", addr)
+			if err != nil {
+				return nil, err
+			}
+			return newGuardConn(nc, c.poisoned), nil
 		}
 		cfg := c.opts.TLSConfig.Clone()
 		if cfg == nil {
@@ -181,7 +185,11 @@ func (c *Channel) dialer(useTLS bool) gosmpp.Dialer {
 		if cfg.ServerName == "" {
 			cfg.ServerName, _, _ = net.SplitHostPort(addr)
 		}
-		return tls.DialWithDialer(d, "tcp", addr, cfg)
+		nc, err := tls.DialWithDialer(d, "tcp", addr, cfg)
+		if err != nil {
+			return nil, err
+		}
+		return newGuardConn(nc, c.poisoned), nil
 	}
 }
 

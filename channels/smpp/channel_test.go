@@ -525,3 +525,32 @@ func TestSameTextAfterTheWindowIsANewRecord(t *testing.T) {
 		t.Fatalf("%d records after the window", len(got))
 	}
 }
+
+// A deliver_sm gosmpp's codec cannot read (esm_class says UDH, the bytes are none) is
+// kept in the rejected stream and answered; the bind stays up for the next message.
+func TestUnreadableDeliverSMDoesNotHoldTheBind(t *testing.T) {
+	sink := channelstest.NewSink()
+	r := start(t, sink, smsctest.Options{}, smpp.Options{})
+	bad := single("Hello, no UDH here")
+	bad.EsmClass |= 0x40
+	b := pdu.NewBuffer(nil)
+	bad.Marshal(b)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := r.conn.DeliverRaw(ctx, b.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := <-resp; st != data.ESME_ROK {
+		t.Fatalf("status %v", st)
+	}
+	if rej := sink.Rejected(); len(rej) != 1 || rej[0].Reason != record.ReasonUnparseable || len(rej[0].Raw) == 0 {
+		t.Fatalf("rejections %+v", rej)
+	}
+	if st := deliver(t, r.conn, single("Pesan berikutnya")); st != data.ESME_ROK || len(sink.Accepted()) != 1 {
+		t.Fatalf("next message on the same bind: %v, %d records", st, len(sink.Accepted()))
+	}
+	if r.srv.Binds() != 1 {
+		t.Fatalf("%d binds: the connection was dropped", r.srv.Binds())
+	}
+}

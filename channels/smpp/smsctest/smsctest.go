@@ -186,6 +186,30 @@ func (c *Conn) Deliver(ctx context.Context, d *pdu.DeliverSM) (<-chan data.Comma
 	return ch, nil
 }
 
+// DeliverRaw sends a deliver_sm as raw bytes (header included), for PDUs gosmpp's codec
+// would not write, and returns a channel that gets its deliver_sm_resp status.
+func (c *Conn) DeliverRaw(ctx context.Context, frame []byte) (<-chan data.CommandStatusType, error) {
+	select {
+	case c.window <- struct{}{}:
+	case <-c.unbound:
+		return nil, ErrDropped
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	seq := int32(uint32(frame[12])<<24 | uint32(frame[13])<<16 | uint32(frame[14])<<8 | uint32(frame[15]))
+	ch := make(chan data.CommandStatusType, 1)
+	c.mu.Lock()
+	c.waits[seq] = ch
+	c.mu.Unlock()
+	c.wmu.Lock()
+	_, err := c.nc.Write(frame)
+	c.wmu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("smsctest: write deliver_sm: %w", err)
+	}
+	return ch, nil
+}
+
 // DeliverWait sends d and waits for its deliver_sm_resp status.
 func (c *Conn) DeliverWait(ctx context.Context, d *pdu.DeliverSM) (data.CommandStatusType, error) {
 	ch, err := c.Deliver(ctx, d)
