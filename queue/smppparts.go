@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -36,6 +37,11 @@ type SMSParts struct {
 	// (DefaultPartsDoneTTL); after it, the same reference starts a new message, as a
 	// phone reuses its 8-bit references.
 	DoneTTL time.Duration
+
+	firsts    chan *firstClaim
+	stop      chan struct{}
+	startOnce sync.Once
+	stopOnce  sync.Once
 }
 
 // Defaults of SMSParts.
@@ -56,11 +62,14 @@ func OpenSMSParts(cfg Config) (*SMSParts, error) {
 		return nil, fmt.Errorf("queue: sms parts: redis URL: %w", err)
 	}
 	return &SMSParts{rdb: redis.NewClient(opt), prefix: cfg.KeyPrefix, TTL: DefaultPartsTTL, Lease: DefaultPartsLease,
-		DoneTTL: DefaultPartsDoneTTL}, nil
+		DoneTTL: DefaultPartsDoneTTL, firsts: make(chan *firstClaim, maxFirstBatch), stop: make(chan struct{})}, nil
 }
 
-// Close releases the connections.
-func (s *SMSParts) Close() error { return s.rdb.Close() }
+// Close stops the batcher and releases the connections.
+func (s *SMSParts) Close() error {
+	s.stopOnce.Do(func() { close(s.stop) })
+	return s.rdb.Close()
+}
 
 func (s *SMSParts) setKey(set string) string { return s.prefix + "intake:smsparts:" + set }
 func (s *SMSParts) openKey() string          { return s.prefix + "intake:smsparts:open" }
@@ -216,22 +225,96 @@ func (s *SMSParts) Published(ctx context.Context, set string, seqs []int) error 
 
 // firstSeen answers the first sighting of KEYS[1], setting it to ARGV[1] for ARGV[2] ms
 // when there is none.
-var firstSeen = redis.NewScript(`
+const firstSeenScript = `
 local v = redis.call('GET', KEYS[1])
 if v then return v end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return ARGV[1]
-`)
+`
 
-// FirstSeen implements smpp.PartStore: the dedupe window of single SMS, shared by replicas.
+// firstClaim is one FirstSeen on its way through the batcher.
+type firstClaim struct {
+	key          string
+	cand, window int64
+	first        time.Time
+	err          error
+	done         chan struct{}
+}
+
+// maxFirstBatch bounds how many sightings share one pipeline.
+const maxFirstBatch = 128
+
+// errPartsClosed answers a call made after Close.
+var errPartsClosed = errors.New("queue: sms parts closed")
+
+// FirstSeen implements smpp.PartStore: the dedupe window of single SMS, shared by
+// replicas. It sits in the path of every deliver_sm's answer, so concurrent calls share
+// one pipelined round trip to Redis, as the queue's writes do.
 func (s *SMSParts) FirstSeen(ctx context.Context, key string, candidate time.Time, window time.Duration) (time.Time, error) {
-	v, err := firstSeen.Run(ctx, s.rdb, []string{s.prefix + "intake:smsfirst:" + key}, candidate.UnixMilli(), window.Milliseconds()).Text()
-	if err != nil {
-		return time.Time{}, fmt.Errorf("queue: sms first sighting: %w", err)
+	c := &firstClaim{key: s.prefix + "intake:smsfirst:" + key, cand: candidate.UnixMilli(), window: window.Milliseconds(),
+		done: make(chan struct{})}
+	s.startOnce.Do(func() { go s.firstLoop() })
+	select {
+	case s.firsts <- c:
+	case <-s.stop:
+		return time.Time{}, errPartsClosed
+	case <-ctx.Done():
+		return time.Time{}, fmt.Errorf("queue: sms first sighting: %w", ctx.Err())
 	}
-	ms, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("queue: sms first sighting %q: %w", v, err)
+	select {
+	case <-c.done:
+	case <-s.stop:
+		return time.Time{}, errPartsClosed
+	case <-ctx.Done():
+		return time.Time{}, fmt.Errorf("queue: sms first sighting: %w", ctx.Err())
 	}
-	return time.UnixMilli(ms), nil
+	return c.first, c.err
+}
+
+// firstLoop sends the sightings waiting at each moment in one pipeline.
+func (s *SMSParts) firstLoop() {
+	for {
+		var batch []*firstClaim
+		select {
+		case <-s.stop:
+			return
+		case c := <-s.firsts:
+			batch = append(batch, c)
+		}
+	more:
+		for len(batch) < maxFirstBatch {
+			select {
+			case c := <-s.firsts:
+				batch = append(batch, c)
+			default:
+				break more
+			}
+		}
+		s.runFirsts(batch)
+	}
+}
+
+func (s *SMSParts) runFirsts(batch []*firstClaim) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.Cmd, len(batch))
+	for i, c := range batch {
+		// EVAL, not EVALSHA: a pipeline cannot fall back after NOSCRIPT, and the script is short.
+		cmds[i] = pipe.Eval(ctx, firstSeenScript, []string{c.key}, c.cand, c.window)
+	}
+	_, _ = pipe.Exec(ctx)
+	for i, c := range batch {
+		v, err := cmds[i].Text()
+		if err == nil {
+			var ms int64
+			if ms, err = strconv.ParseInt(v, 10, 64); err == nil {
+				c.first = time.UnixMilli(ms)
+			}
+		}
+		if err != nil {
+			c.err = fmt.Errorf("queue: sms first sighting: %w", err)
+		}
+		close(c.done)
+	}
 }
