@@ -14,6 +14,7 @@ import (
 	"github.com/lapor/intake/channels/android"
 	"github.com/lapor/intake/channels/api"
 	"github.com/lapor/intake/channels/email"
+	"github.com/lapor/intake/channels/smpp"
 	"github.com/lapor/intake/channels/twilio"
 	"github.com/lapor/intake/channels/whatsapp"
 	"github.com/lapor/intake/media"
@@ -63,6 +64,7 @@ type Config struct {
 	Email    email.Config       `yaml:"email"`
 	API      api.Config         `yaml:"api"`
 	Android  android.Config     `yaml:"android"`
+	SMPP     smpp.Config        `yaml:"smpp"`
 
 	// Dev is true in development mode: nothing configured at all, or `intake serve --dev`
 	// (CONTRACT §1, §10).
@@ -246,8 +248,9 @@ func (c *Config) validate() []error {
 	errs = append(errs, c.Email.Validate()...)
 	errs = append(errs, c.API.Validate()...)
 	errs = append(errs, c.Android.Validate()...)
-	if !c.Dev && !c.Twilio.Enabled() && !c.WhatsApp.Enabled() && !c.Email.Enabled() && !c.API.Enabled() && !c.Android.Enabled() {
-		errs = append(errs, errors.New("no channel is enabled: set INTAKE_TWILIO_AUTH_TOKEN, INTAKE_WHATSAPP_APP_SECRET, INTAKE_IMAP_ADDR, INTAKE_API_KEYS or INTAKE_ANDROID_SMS_SIGNING_KEY (or run `intake serve --dev` for development)"))
+	errs = append(errs, c.SMPP.Validate()...)
+	if !c.Dev && !c.Twilio.Enabled() && !c.WhatsApp.Enabled() && !c.Email.Enabled() && !c.API.Enabled() && !c.Android.Enabled() && !c.SMPP.Enabled() {
+		errs = append(errs, errors.New("no channel is enabled: set INTAKE_TWILIO_AUTH_TOKEN, INTAKE_WHATSAPP_APP_SECRET, INTAKE_IMAP_ADDR, INTAKE_API_KEYS, INTAKE_ANDROID_SMS_SIGNING_KEY or INTAKE_SMPP_ADDR (or run `intake serve --dev` for development)"))
 	}
 	return errs
 }

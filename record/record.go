@@ -29,6 +29,8 @@ const (
 	ProviderAPI    = "api"
 	// ProviderAndroid is SMS Gateway for Android (capcom6) on a phone with a local SIM.
 	ProviderAndroid = "android"
+	// ProviderSMPP is an operator or aggregator SMSC over SMPP 3.4 (short codes such as 1708).
+	ProviderSMPP = "smpp"
 )
 
 // Flags a complaint may carry.
@@ -37,6 +39,9 @@ const (
 	FlagEmptyBody   = "empty_body"
 	FlagMediaOnly   = "media_only"
 	FlagForwarded   = "forwarded"
+	// FlagIncomplete marks a long SMS published with parts missing: the rest did not
+	// arrive within the reassembly timeout (CONTRACT §6).
+	FlagIncomplete = "incomplete"
 )
 
 // Attachment statuses.

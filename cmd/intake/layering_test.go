@@ -21,13 +21,13 @@ func TestLayering(t *testing.T) {
 		forbidden []string
 		why       string
 	}{
-		{[]string{"channels/twilio", "channels/whatsapp", "channels/email", "channels/api", "channels/android", "media", "normalizer", "pipeline"},
+		{[]string{"channels/twilio", "channels/whatsapp", "channels/email", "channels/api", "channels/android", "channels/smpp", "media", "normalizer", "pipeline"},
 			[]string{"github.com/labstack/echo", "github.com/redis/go-redis"},
 			"only httpapi knows echo and only queue knows Redis"},
 		{[]string{"normalizer", "normalizer/regiondata"},
 			[]string{"net/http", "os/exec", "github.com/lapor/intake/queue", "github.com/lapor/intake/channels"},
 			"the normaliser is pure: no I/O, no channel"},
-		{[]string{"channels/twilio", "channels/whatsapp", "channels/email", "channels/api", "channels/android"},
+		{[]string{"channels/twilio", "channels/whatsapp", "channels/email", "channels/api", "channels/android", "channels/smpp"},
 			[]string{"github.com/lapor/intake/queue", "github.com/lapor/intake/pipeline", "github.com/lapor/intake/httpapi"},
 			"a channel hands messages to the Sink interface, never to the queue itself"},
 		{[]string{"queue"},

@@ -18,6 +18,7 @@ import (
 	"github.com/lapor/intake/channels/android"
 	"github.com/lapor/intake/channels/api"
 	"github.com/lapor/intake/channels/email"
+	"github.com/lapor/intake/channels/smpp"
 	"github.com/lapor/intake/channels/twilio"
 	"github.com/lapor/intake/channels/whatsapp"
 	"github.com/lapor/intake/config"
@@ -213,6 +214,15 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 		}
 		g.closers = append(g.closers, mailState.Close)
 	}
+	var smsParts *queue.SMSParts
+	if cfg.SMPP.Enabled() {
+		// The parts of long SMS wait in Redis until the whole message is in.
+		smsParts, err = queue.OpenSMSParts(qcfg)
+		if err != nil {
+			return nil, err
+		}
+		g.closers = append(g.closers, smsParts.Close)
+	}
 
 	// Every channel, with the media fetcher of its provider (nil: that provider's media
 	// stays "pending"). The fetchers are known before the pipeline is, because a record is
@@ -258,6 +268,11 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 			func(sink channels.Sink) (any, error) {
 				return email.New(cfg.Email, sink, email.Options{Logger: log, Metrics: m, State: mailState, Leases: mailState, Receipts: cfg.Receipts, ReceiptGate: gate,
 					Limits: email.DecodeLimits{MaxAttachmentBytes: cfg.MaxMediaBytes}, TempDir: filepath.Join(filepath.Dir(cfg.SpoolDir), "tmp")})
+			}},
+		{cfg.SMPP.Enabled(), nil,
+			func(sink channels.Sink) (any, error) {
+				return smpp.New(cfg.SMPP, sink, smpp.Options{Parts: smsParts, Region: cfg.DefaultRegion, Receipts: cfg.Receipts,
+					ReceiptGate: gate, Logger: log})
 			}},
 	}
 

@@ -72,6 +72,7 @@ func simulateSMS(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	sid := fs.String("sid", "", "MessageSid, or the Android event id (random when empty; repeat one to see deduplication)")
 	viaAndroid := fs.Bool("android", false, "post as SMS Gateway for Android (capcom6) to "+android.Path+" instead of as Twilio")
 	key := fs.String("key", envOr("INTAKE_ANDROID_SMS_SIGNING_KEY", android.DevSigningKey), "with --android: the signing key to sign with")
+	viaSMPP := smppFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -81,6 +82,9 @@ func simulateSMS(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	if *viaAndroid {
 		return simulateAndroidSMS(ctx, strings.TrimRight(*gw, "/")+android.Path, *key, *from, *sid, text, stdout)
+	}
+	if viaSMPP.on {
+		return simulateSMPP(ctx, fs, viaSMPP, *from, *to, text, stdout)
 	}
 	if *sid == "" {
 		*sid = "SM" + randomHex(16)
