@@ -15,6 +15,7 @@ import (
 	"github.com/lapor/intake/channels/email"
 	"github.com/lapor/intake/channels/twilio"
 	"github.com/lapor/intake/channels/whatsapp"
+	"github.com/lapor/intake/conversation"
 	"github.com/lapor/intake/media"
 	"github.com/lapor/intake/normalizer"
 )
@@ -55,6 +56,8 @@ type Config struct {
 	WhatsApp whatsapp.Config    `yaml:"whatsapp"`
 	Email    email.Config       `yaml:"email"`
 	API      api.Config         `yaml:"api"`
+	// Conversation: citizen_id, rate limit, block list, receipt window (CONTRACT §8).
+	Conversation conversation.Config `yaml:"conversation"`
 
 	// Dev is true in development mode: nothing configured at all, or `intake serve --dev`
 	// (CONTRACT §1, §10).
@@ -79,6 +82,7 @@ func defaults() Config {
 		DevRedisAddr:   "127.0.0.1:6379",
 		Receipts:       channels.Receipts{Enabled: true, PerCitizen: channels.DefaultReceiptLimit},
 		WhatsApp:       whatsapp.Config{GraphURL: whatsapp.DefaultGraphURL},
+		Conversation:   conversation.Defaults(),
 	}
 }
 
@@ -168,6 +172,9 @@ func (c *Config) applyDevMode(lookup func(string) (string, bool)) []error {
 	c.WhatsApp.AppSecret = whatsapp.DevAppSecret
 	c.WhatsApp.VerifyToken = whatsapp.DevVerifyToken
 	c.API.Keys = api.DevKeys // so `intake simulate api` works out of the box
+	if c.Conversation.CitizenKey == "" {
+		c.Conversation.CitizenKey = conversation.DevKey
+	}
 	return errs
 }
 
@@ -236,6 +243,7 @@ func (c *Config) validate() []error {
 	errs = append(errs, c.WhatsApp.Validate()...)
 	errs = append(errs, c.Email.Validate()...)
 	errs = append(errs, c.API.Validate()...)
+	errs = append(errs, c.Conversation.Validate()...)
 	if !c.Dev && !c.Twilio.Enabled() && !c.WhatsApp.Enabled() && !c.Email.Enabled() && !c.API.Enabled() {
 		errs = append(errs, errors.New("no channel is enabled: set INTAKE_TWILIO_AUTH_TOKEN, INTAKE_WHATSAPP_APP_SECRET, INTAKE_IMAP_ADDR or INTAKE_API_KEYS (or run `intake serve --dev` for development)"))
 	}

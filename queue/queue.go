@@ -313,6 +313,8 @@ func (q *Queue) write(ctx context.Context, kind opKind, c *record.Complaint) (Re
 	counter := false
 	if c.Reference == "" {
 		c.Reference, counter = q.refs.take(ctx, q.down.Load())
+	} else if c.FollowUpOf != nil && c.FollowUpOf.Reference == c.Reference {
+		counter = true // a follow-up carries its complaint's reference: not claimed again
 	}
 	if c.SchemaVersion == 0 {
 		c.SchemaVersion = record.SchemaVersion

@@ -54,6 +54,7 @@ const (
 	ReasonUnsupported   = "unsupported"
 	ReasonUnparseable   = "unparseable"
 	ReasonBlockedSender = "blocked_sender"
+	ReasonRateLimited   = "rate_limited"
 )
 
 // Complaint is the record of CONTRACT §4, exactly as published on the stream.
@@ -79,6 +80,13 @@ type Complaint struct {
 	Forwarded         *Forwarded     `json:"forwarded,omitempty"`
 	Flags             []string       `json:"flags,omitempty"`
 	ChannelData       map[string]any `json:"channel_data,omitempty"`
+	// CitizenID is the sender's keyed pseudonym (CONTRACT §8): the same for SMS and
+	// WhatsApp from one phone, and across restarts and replicas.
+	CitizenID string `json:"citizen_id,omitempty"`
+	// Kind is KindComplaint or KindFollowUp.
+	Kind string `json:"kind,omitempty"`
+	// FollowUpOf names the complaint a follow-up continues (its Reference is the record's).
+	FollowUpOf *ComplaintRef `json:"follow_up_of,omitempty"`
 
 	// DedupeKey, when set, replaces ProviderMessageID as the key a repeat is recognised by
 	// (intake:seen:<channel>:<DedupeKey>). It is not part of the record.
@@ -90,6 +98,18 @@ type Complaint struct {
 	// ReceiptBudget, when set, is counted by the store as the record is written, in the same
 	// step: a citizen past it gets no receipt (Stored.ReceiptHeld). It is not part of the record.
 	ReceiptBudget ReceiptBudget `json:"-"`
+}
+
+// Kinds of record (CONTRACT §8).
+const (
+	KindComplaint = "complaint"
+	KindFollowUp  = "follow_up"
+)
+
+// ComplaintRef names an earlier complaint.
+type ComplaintRef struct {
+	ID        string `json:"id"`
+	Reference string `json:"reference"`
 }
 
 // ReceiptBudget caps the receipts one citizen gets: at most Max per Window (fixed

@@ -265,8 +265,16 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 	if len(worker.Fetchers) > 0 {
 		g.runners = append(g.runners, worker)
 	}
+	conv, err := conversationLayer(cfg, qcfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if conv.Store != nil {
+		g.closers = append(g.closers, conv.Store.(*queue.Conversations).Close)
+	}
 	g.sink = pipeline.New(pipeline.Options{Normalizer: norm, Queue: g.queue, Media: store, PublicURL: cfg.PublicURL,
-		FetchProviders: worker.Providers(), Metrics: m, Logger: log})
+		FetchProviders: worker.Providers(), Metrics: m, Logger: log,
+		Conversation: conv, ReceiptWindow: cfg.Conversation.ReceiptWindow})
 	g.http = httpapi.New(httpapi.Options{MaxBodyBytes: cfg.MaxBodyBytes, BodyTimeout: cfg.BodyTimeout,
 		MaxInFlight: cfg.MaxInFlight, MetricsOnAdminOnly: cfg.AdminAddr != "", Logger: log, Metrics: m, Ready: g.queue.Ready})
 
