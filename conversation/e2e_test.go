@@ -137,7 +137,7 @@ func TestRateLimitAcrossChannels(t *testing.T) {
 	w.sms("SMrl3", phone, "tiga")
 	answer := w.sms("SMrl4", phone, "empat") // the fourth message: over the limit
 	w.wa("wamid.rl5", phone, "lima", "")
-	w.sms("SMrl4", phone, "empat") // a retry of a refused message stays refused, once
+	w.sms("SMrl4", phone, "empat")                   // a retry of a refused message stays refused, once
 	w.sms("SMother", "+6281234500999", "warga lain") // another citizen is not limited
 
 	if n := len(w.Records(t)); n != 4 {

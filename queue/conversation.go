@@ -66,7 +66,7 @@ func OpenConversations(cfg Config) (*Conversations, error) {
 		in: make(chan *convReq, maxClaimBatch), stop: make(chan struct{})}, nil
 }
 
-func (s *Conversations) blockedKey() string       { return s.prefix + "intake:blocked" }
+func (s *Conversations) blockedKey() string        { return s.prefix + "intake:blocked" }
 func (s *Conversations) rateKey(cid string) string { return s.prefix + "intake:rate:" + cid }
 func (s *Conversations) refKey(ref string) string  { return s.prefix + "intake:conv:ref:" + ref }
 func (s *Conversations) sentKey(k string) string   { return s.prefix + "intake:conv:sent:" + k }
@@ -293,4 +293,3 @@ func (s *Conversations) Close() error {
 	s.stopOnce.Do(func() { close(s.stop) })
 	return s.rdb.Close()
 }
-
