@@ -194,6 +194,15 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 	g.closers = append(g.closers, limits.Close)
 	gate := &channels.ReceiptGate{Shared: limits, Limited: m.ReceiptLimited, Log: log}
 
+	// The conversation (CONTRACT §8): citizen_id, rate limit, block list, follow-ups.
+	conv, sent, err := conversationLayer(cfg, qcfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if sent != nil {
+		g.closers = append(g.closers, sent.Close)
+	}
+
 	if cfg.Email.Enabled() && len(cfg.TrustedForwarders) > 0 && len(cfg.Email.AuthservIDs()) == 0 {
 		log.Warn("INTAKE_TRUSTED_FORWARDERS has no effect without INTAKE_EMAIL_AUTHSERV_ID: a forward counts as " +
 			"the call centre's only when the receiving mail server authenticated it; such forwards are flagged forward_unverified")
@@ -237,7 +246,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 			},
 			func(sink channels.Sink) (any, error) {
 				// A flusher too: it sends held-back receipts at shutdown.
-				return whatsapp.New(cfg.WhatsApp, sink, whatsapp.Options{Logger: log, Receipts: cfg.Receipts, ReceiptGate: gate})
+				return whatsapp.New(cfg.WhatsApp, sink, whatsapp.Options{Logger: log, Receipts: cfg.Receipts, ReceiptGate: gate, Sent: sentLog(sent)})
 			}},
 		{cfg.API.Enabled(), nil,
 			func(sink channels.Sink) (any, error) {
@@ -245,7 +254,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 			}},
 		{cfg.Email.Enabled(), nil,
 			func(sink channels.Sink) (any, error) {
-				return email.New(cfg.Email, sink, email.Options{Logger: log, Metrics: m, State: mailState, Receipts: cfg.Receipts, ReceiptGate: gate,
+				return email.New(cfg.Email, sink, email.Options{Logger: log, Metrics: m, State: mailState, Receipts: cfg.Receipts, ReceiptGate: gate, Sent: sentLog(sent),
 					Limits: email.DecodeLimits{MaxAttachmentBytes: cfg.MaxMediaBytes}, TempDir: filepath.Join(filepath.Dir(cfg.SpoolDir), "tmp")})
 			}},
 	}
@@ -264,13 +273,6 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 	}
 	if len(worker.Fetchers) > 0 {
 		g.runners = append(g.runners, worker)
-	}
-	conv, err := conversationLayer(cfg, qcfg, log)
-	if err != nil {
-		return nil, err
-	}
-	if conv.Store != nil {
-		g.closers = append(g.closers, conv.Store.(*queue.Conversations).Close)
 	}
 	g.sink = pipeline.New(pipeline.Options{Normalizer: norm, Queue: g.queue, Media: store, PublicURL: cfg.PublicURL,
 		FetchProviders: worker.Providers(), Metrics: m, Logger: log,
