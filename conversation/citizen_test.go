@@ -85,26 +85,6 @@ func TestParseRateLimit(t *testing.T) {
 	}
 }
 
-func TestJudge(t *testing.T) {
-	l := RateLimit{Max: 2, Window: 60e9}
-	for _, tc := range []struct {
-		c    Counted
-		l    RateLimit
-		want Verdict
-	}{
-		{Counted{Position: 1}, l, Admit},
-		{Counted{Position: 2}, l, Admit},
-		{Counted{Position: 3}, l, RateLimited},
-		{Counted{Position: 0}, l, Admit}, // a retry of a stored message
-		{Counted{Blocked: true, Position: 1}, l, Blocked},
-		{Counted{Position: 99}, RateLimit{}, Admit},
-	} {
-		if got := Judge(tc.c, tc.l); got != tc.want {
-			t.Errorf("Judge(%+v, %+v) = %v, want %v", tc.c, tc.l, got, tc.want)
-		}
-	}
-}
-
 func TestFollowUpOf(t *testing.T) {
 	mine := Complaint{ID: "01A", Reference: "AAAA-1111", CitizenID: "c_me"}
 	mine2 := Complaint{ID: "01B", Reference: "BBBB-2222", CitizenID: "c_me"}

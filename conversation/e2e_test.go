@@ -207,6 +207,9 @@ func TestBlockListOnSMSAndWhatsApp(t *testing.T) {
 	w := start(t, gatewaytest.Options{})
 	ctx := context.Background()
 	w.sms("SMbl0", phone, "sebelum diblokir")
+	// Every question reads the list afresh here; TestConversationsBlockListCopy (queue)
+	// holds the copy to BlockRefresh (1 s, within CONTRACT's 2 s).
+	w.Conversations.BlockRefresh = 0
 	id := w.Identity.Of(phone)
 	if err := w.Conversations.Block(ctx, id); err != nil {
 		t.Fatal(err)

@@ -23,7 +23,7 @@ type Links struct {
 	// naming a receipt's wamid. Unknown ids are left out.
 	Replied []Complaint
 	// Mentioned are the complaints of the references named in the text
-	// (thread.mentioned_references), unknown ones left out.
+	// (thread.mentioned_references), one per reference; unknown ones zero.
 	Mentioned []Complaint
 }
 

@@ -57,23 +57,3 @@ func (v Verdict) Reason() string {
 	}
 	return ""
 }
-
-// Counted is what the store knows of one citizen's message: whether the citizen is
-// blocked, and the message's place among the citizen's messages in the current window
-// (a provider's retry of one message keeps its first place, so it is not counted twice).
-type Counted struct {
-	Blocked  bool
-	Position int
-}
-
-// Judge decides a message's verdict from what the store counted. The block list wins
-// over the limit.
-func Judge(c Counted, l RateLimit) Verdict {
-	switch {
-	case c.Blocked:
-		return Blocked
-	case l.On() && c.Position > l.Max:
-		return RateLimited
-	}
-	return Admit
-}

@@ -4,34 +4,19 @@ import (
 	"context"
 )
 
-// Query is what the store is asked about one message, in one round trip.
-type Query struct {
-	CitizenID string
-	// Dedupe is the message's dedupe key as the queue keeps it ("<channel>:<provider id>");
-	// "" when it has none. A message already stored under it is a provider's retry: it is
-	// admitted (the store answers it as a duplicate) and not counted again.
-	Dedupe string
-	Limit  RateLimit
-	// Replied and Mentioned are Candidates' lists, looked up as Answer's.
-	Replied, Mentioned []string
-}
-
-// Answer is what the store knew and counted.
-type Answer struct {
-	Counted   Counted
-	Replied   []Complaint // known ones only
-	Mentioned []Complaint // one per Query.Mentioned entry; unknown ones zero
-}
-
 // Store keeps a conversation's state where every replica sees it (queue.Conversations,
-// in Redis).
+// in Redis). The rate window is not here: the queue counts it as it writes the record,
+// after dedupe, in the same round trip (record.Complaint.RateBudget).
 type Store interface {
-	// Check counts the message against the citizen's rate limit (once per Dedupe) and
-	// looks up the block list and the candidate links.
-	Check(ctx context.Context, q Query) (Answer, error)
-	// RememberComplaint keeps which citizen a new complaint's reference belongs to, so a
-	// later message naming it can be linked.
-	RememberComplaint(ctx context.Context, c Complaint) error
+	// IsBlocked reports whether the citizen is on the block list. It may answer from a
+	// copy at most BlockRefresh old.
+	IsBlocked(ctx context.Context, citizenID string) (bool, error)
+	// Stored reports whether a record was written under dedupe ("<channel>:<id>"): a
+	// provider's retry of it gets the first answer even from a sender blocked since.
+	Stored(ctx context.Context, dedupe string) (bool, error)
+	// Links looks up the complaints behind the gateway's own messages a message replies to
+	// (keys as Candidates gives them) and behind the references it names.
+	Links(ctx context.Context, replied, mentioned []string) (Links, error)
 }
 
 // SentLog is where a channel notes what it sent about a complaint (an email receipt's
@@ -44,5 +29,5 @@ type SentLog interface {
 type BlockList interface {
 	Block(ctx context.Context, citizenID string) error
 	Unblock(ctx context.Context, citizenID string) (bool, error)
-	Blocked(ctx context.Context) ([]string, error)
+	BlockedList(ctx context.Context) ([]string, error)
 }

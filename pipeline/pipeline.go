@@ -116,6 +116,9 @@ func (p *Pipeline) Accept(ctx context.Context, m *record.Message) (channels.Outc
 		p.o.Logger.Error("record not stored", "channel", c.Channel, "provider_message_id", c.ProviderMessageID, "err", err)
 		return channels.Outcome{}, fmt.Errorf("%w: %v", channels.ErrUnavailable, err)
 	}
+	if res.RateLimited { // nothing written: kept as a rejected input instead
+		return p.refuse(ctx, m, c, conversation.RateLimited)
+	}
 	outcome := metrics.Accepted
 	switch {
 	case res.Duplicate:
@@ -125,9 +128,6 @@ func (p *Pipeline) Accept(ctx context.Context, m *record.Message) (channels.Outc
 	}
 	p.o.Metrics.Message(c.Channel, outcome, took)
 	c.ID, c.Reference = res.ID, res.Reference
-	if !res.Duplicate && !res.Spooled {
-		p.o.Conversation.Stored(ctx, c)
-	}
 	if p.o.Logger.Enabled(ctx, slog.LevelDebug) { // the arguments cost allocations on every message
 		p.o.Logger.Debug("record stored", "channel", c.Channel, "id", res.ID, "reference", res.Reference,
 			"outcome", outcome, "staged", stage)

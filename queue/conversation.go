@@ -4,51 +4,56 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/lapor/intake/conversation"
+	"github.com/lapor/intake/record"
 )
 
 // Conversations keeps the conversation's state in Redis (conversation.Store, SentLog and
 // BlockList), shared by every replica:
 //
-//	intake:blocked                 set of blocked citizen_ids
-//	intake:rate:<citizen_id>       sorted set: the dedupe keys of the citizen's messages in
-//	                               the current rate window, scored by arrival position
-//	intake:conv:ref:<reference>    "<record id> <citizen_id>": whose complaint a reference is
+//	intake:blocked                  set of blocked citizen_ids
+//	intake:blocked:version          counter bumped by every change of the set
+//	intake:rate:<citizen_id>        the citizen's message count in the current rate window
+//	                                (counted by the publish script, after dedupe)
+//	intake:conv:ref:<reference>     "<record id> <citizen_id>": whose complaint a reference
+//	                                is (written by the publish script)
 //	intake:conv:sent:<channel>:<id> "<record id> <reference> <citizen_id>": a receipt the
-//	                               gateway sent (email Message-ID, WhatsApp wamid)
+//	                                gateway sent (email Message-ID, WhatsApp wamid)
 //
-// A check sits in every webhook's path, so concurrent checks share one pipelined round
-// trip, as receipt claims do (receiptlimit.go).
+// The block list is answered from a copy in memory, refreshed when it is older than
+// BlockRefresh (one GET of the version, the members only when it moved): a message costs
+// no Redis work for it. Lookups of links happen only for messages that quote something.
 type Conversations struct {
 	rdb    *redis.Client
 	prefix string
-	// seenPrefix is the queue's intake:seen: prefix: a message already stored is a retry.
+	// seenPrefix is the queue's intake:seen: prefix.
 	seenPrefix string
+	// BlockRefresh is how old the block list's copy may grow (conversation.BlockRefresh).
+	BlockRefresh time.Duration
+	now          func() time.Time
 
-	in        chan *convReq
-	stop      chan struct{}
-	startOnce sync.Once
-	stopOnce  sync.Once
+	blocked   atomic.Pointer[blockCopy]
+	refreshMu sync.Mutex
 }
 
-// ConversationTTL is how long a complaint's owner and a sent message's link are kept:
-// citizens answer a receipt or quote a reference months later.
+// blockCopy is one snapshot of the block list.
+type blockCopy struct {
+	ids     map[string]struct{}
+	version string
+	at      time.Time
+}
+
+// ConversationTTL is how long a sent message's link is kept: citizens answer a receipt
+// months later. The publish script keeps a reference's owner as long (34560000 s).
 const ConversationTTL = 400 * 24 * time.Hour
-
-// convReq is one request on its way through the batcher.
-type convReq struct {
-	queue func(ctx context.Context, p redis.Pipeliner)
-	// script is the check's EVALSHA, rerun once after NOSCRIPT.
-	script *redis.Cmd
-	err    error
-	done   chan struct{}
-}
 
 var (
 	_ conversation.Store     = (*Conversations)(nil)
@@ -62,68 +67,112 @@ func OpenConversations(cfg Config) (*Conversations, error) {
 	if err != nil {
 		return nil, fmt.Errorf("queue: conversations: redis URL: %w", err)
 	}
-	return &Conversations{rdb: redis.NewClient(opt), prefix: cfg.KeyPrefix, seenPrefix: cfg.KeyPrefix + "intake:seen:",
-		in: make(chan *convReq, maxClaimBatch), stop: make(chan struct{})}, nil
+	return &Conversations{rdb: redis.NewClient(opt), prefix: cfg.KeyPrefix, seenPrefix: cfg.KeyPrefix + "intake:seen:", BlockRefresh: conversation.BlockRefresh, now: time.Now}, nil
 }
 
-func (s *Conversations) blockedKey() string        { return s.prefix + "intake:blocked" }
-func (s *Conversations) rateKey(cid string) string { return s.prefix + "intake:rate:" + cid }
-func (s *Conversations) refKey(ref string) string  { return s.prefix + "intake:conv:ref:" + ref }
-func (s *Conversations) sentKey(k string) string   { return s.prefix + "intake:conv:sent:" + k }
+func (s *Conversations) blockedKey() string       { return s.prefix + "intake:blocked" }
+func (s *Conversations) versionKey() string       { return s.prefix + "intake:blocked:version" }
+func (s *Conversations) refKey(ref string) string { return s.prefix + "intake:conv:ref:" + ref }
+func (s *Conversations) sentKey(k string) string  { return s.prefix + "intake:conv:sent:" + k }
 
-// Check implements conversation.Store: one script counts and looks up everything.
-func (s *Conversations) Check(ctx context.Context, q conversation.Query) (conversation.Answer, error) {
-	seen, member := "", q.Dedupe
-	if q.Dedupe != "" {
-		seen = s.seenPrefix + q.Dedupe
-	} else {
-		member = "u:" + newID() // no dedupe key: every delivery counts
+// IsBlocked implements conversation.Store from the block list's copy, refreshing it when
+// it is older than BlockRefresh. While Redis does not answer, the last copy stands.
+func (s *Conversations) IsBlocked(ctx context.Context, citizenID string) (bool, error) {
+	c := s.blocked.Load()
+	var err error
+	if c == nil || s.now().Sub(c.at) >= s.BlockRefresh {
+		c, err = s.refresh(ctx, c)
 	}
-	keys := make([]string, 0, 3+len(q.Replied)+len(q.Mentioned))
-	keys = append(keys, s.blockedKey(), s.rateKey(q.CitizenID), seen)
-	for _, k := range q.Replied {
+	if c == nil {
+		return false, err
+	}
+	_, ok := c.ids[citizenID]
+	return ok, err
+}
+
+// refresh renews the copy; one caller at a time, the others answer from the old copy.
+func (s *Conversations) refresh(ctx context.Context, old *blockCopy) (*blockCopy, error) {
+	if !s.refreshMu.TryLock() {
+		return old, nil
+	}
+	defer s.refreshMu.Unlock()
+	if c := s.blocked.Load(); c != old { // someone refreshed meanwhile
+		return c, nil
+	}
+	now := s.now()
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	v, err := s.rdb.Get(ctx, s.versionKey()).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return s.keep(old, now), fmt.Errorf("queue: block list: %w", err)
+	}
+	if old != nil && v == old.version {
+		c := &blockCopy{ids: old.ids, version: v, at: now}
+		s.blocked.Store(c)
+		return c, nil
+	}
+	ids, err := s.rdb.SMembers(ctx, s.blockedKey()).Result()
+	if err != nil {
+		return s.keep(old, now), fmt.Errorf("queue: block list: %w", err)
+	}
+	c := &blockCopy{ids: make(map[string]struct{}, len(ids)), version: v, at: now}
+	for _, id := range ids {
+		c.ids[id] = struct{}{}
+	}
+	s.blocked.Store(c)
+	return c, nil
+}
+
+// keep stamps the old copy so a Redis outage costs one attempt per BlockRefresh, not one
+// per message.
+func (s *Conversations) keep(old *blockCopy, now time.Time) *blockCopy {
+	c := &blockCopy{at: now}
+	if old != nil {
+		c.ids, c.version = old.ids, old.version
+	}
+	s.blocked.Store(c)
+	return c
+}
+
+// Stored implements conversation.Store.
+func (s *Conversations) Stored(ctx context.Context, dedupe string) (bool, error) {
+	n, err := s.rdb.Exists(ctx, s.seenPrefix+dedupe).Result()
+	return n == 1, err
+}
+
+// Links implements conversation.Store: one MGET.
+func (s *Conversations) Links(ctx context.Context, replied, mentioned []string) (conversation.Links, error) {
+	keys := make([]string, 0, len(replied)+len(mentioned))
+	for _, k := range replied {
 		keys = append(keys, s.sentKey(k))
 	}
-	for _, r := range q.Mentioned {
+	for _, r := range mentioned {
 		keys = append(keys, s.refKey(r))
 	}
-	max := 0
-	if q.Limit.On() {
-		max = q.Limit.Max
+	var l conversation.Links
+	if len(keys) == 0 {
+		return l, nil
 	}
-	args := []any{q.CitizenID, member, max, q.Limit.Window.Milliseconds()}
-	r := &convReq{done: make(chan struct{})}
-	r.queue = func(ctx context.Context, p redis.Pipeliner) { r.script = checkScript.EvalSha(ctx, p, keys, args...) }
-	if err := s.do(ctx, r); err != nil {
-		return conversation.Answer{}, err
-	}
-	vals, err := r.script.Slice()
+	vals, err := s.rdb.MGet(ctx, keys...).Result()
 	if err != nil {
-		return conversation.Answer{}, fmt.Errorf("queue: conversation check: %w", err)
+		return l, fmt.Errorf("queue: conversation links: %w", err)
 	}
-	if len(vals) != 2+len(q.Replied)+len(q.Mentioned) {
-		return conversation.Answer{}, fmt.Errorf("queue: conversation check answered %d values", len(vals))
-	}
-	var a conversation.Answer
-	blocked, _ := vals[0].(int64)
-	pos, _ := vals[1].(int64)
-	a.Counted = conversation.Counted{Blocked: blocked == 1, Position: int(pos)}
-	for i := range q.Replied {
-		if v, ok := vals[2+i].(string); ok {
+	for i := range replied {
+		if v, ok := vals[i].(string); ok {
 			if c, ok := parseSent(v); ok {
-				a.Replied = append(a.Replied, c)
+				l.Replied = append(l.Replied, c)
 			}
 		}
 	}
-	for i, ref := range q.Mentioned {
+	for i, ref := range mentioned {
 		var c conversation.Complaint
-		if v, ok := vals[2+len(q.Replied)+i].(string); ok {
+		if v, ok := vals[len(replied)+i].(string); ok {
 			id, cid, _ := strings.Cut(v, " ")
 			c = conversation.Complaint{ID: id, Reference: ref, CitizenID: cid}
 		}
-		a.Mentioned = append(a.Mentioned, c)
+		l.Mentioned = append(l.Mentioned, c)
 	}
-	return a, nil
+	return l, nil
 }
 
 func parseSent(v string) (conversation.Complaint, bool) {
@@ -132,19 +181,6 @@ func parseSent(v string) (conversation.Complaint, bool) {
 		return conversation.Complaint{}, false
 	}
 	return conversation.Complaint{ID: f[0], Reference: f[1], CitizenID: f[2]}, true
-}
-
-// RememberComplaint implements conversation.Store.
-func (s *Conversations) RememberComplaint(ctx context.Context, c conversation.Complaint) error {
-	var cmd *redis.StatusCmd
-	r := &convReq{done: make(chan struct{})}
-	r.queue = func(ctx context.Context, p redis.Pipeliner) {
-		cmd = p.Set(ctx, s.refKey(c.Reference), c.ID+" "+c.CitizenID, ConversationTTL)
-	}
-	if err := s.do(ctx, r); err != nil {
-		return err
-	}
-	return cmd.Err()
 }
 
 // RememberSent implements conversation.SentLog.
@@ -157,139 +193,47 @@ func (s *Conversations) RememberSent(ctx context.Context, key string, c conversa
 
 // Block implements conversation.BlockList.
 func (s *Conversations) Block(ctx context.Context, citizenID string) error {
-	return s.rdb.SAdd(ctx, s.blockedKey(), citizenID).Err()
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.SAdd(ctx, s.blockedKey(), citizenID)
+		p.Incr(ctx, s.versionKey())
+		return nil
+	})
+	return err
 }
 
 // Unblock implements conversation.BlockList; false when citizenID was not blocked.
 func (s *Conversations) Unblock(ctx context.Context, citizenID string) (bool, error) {
-	n, err := s.rdb.SRem(ctx, s.blockedKey(), citizenID).Result()
-	return n > 0, err
+	var rem *redis.IntCmd
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		rem = p.SRem(ctx, s.blockedKey(), citizenID)
+		p.Incr(ctx, s.versionKey())
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	return rem.Val() > 0, nil
 }
 
-// Blocked implements conversation.BlockList.
-func (s *Conversations) Blocked(ctx context.Context) ([]string, error) {
+// BlockedList implements conversation.BlockList.
+func (s *Conversations) BlockedList(ctx context.Context) ([]string, error) {
 	return s.rdb.SMembers(ctx, s.blockedKey()).Result()
 }
 
-// do hands r to the batcher and waits for its round trip.
-func (s *Conversations) do(ctx context.Context, r *convReq) error {
-	s.startOnce.Do(func() { go s.loop() })
-	select {
-	case s.in <- r:
-	case <-s.stop:
-		return errConversationsClosed
-	case <-ctx.Done():
-		return fmt.Errorf("queue: conversation: %w", ctx.Err())
+// Close closes the connection pool.
+func (s *Conversations) Close() error { return s.rdb.Close() }
+
+// converse gives o the record's conversation keys: its citizen's rate window (counted by
+// the publish script after dedupe) and, for a new complaint, its reference's owner.
+func (q *Queue) converse(o *op, c *record.Complaint) {
+	if c.CitizenID == "" || o.kind == opReject {
+		return
 	}
-	select {
-	case <-r.done:
-		return r.err
-	case <-s.stop:
-		return errConversationsClosed
-	case <-ctx.Done():
-		return fmt.Errorf("queue: conversation: %w", ctx.Err())
+	if c.Kind != record.KindFollowUp {
+		o.citizen = c.CitizenID
 	}
-}
-
-var errConversationsClosed = errors.New("queue: conversations closed")
-
-// loop sends the requests waiting at each moment in one pipeline, until Close.
-func (s *Conversations) loop() {
-	batch := make([]*convReq, 0, maxClaimBatch)
-	for {
-		select {
-		case r := <-s.in:
-			batch = append(batch[:0], r)
-		case <-s.stop:
-			return
-		}
-	more:
-		for len(batch) < maxClaimBatch {
-			select {
-			case r := <-s.in:
-				batch = append(batch, r)
-			default:
-				break more
-			}
-		}
-		s.run(batch)
+	if b := c.RateBudget; b.Key != "" && b.Max > 0 && b.Window > 0 {
+		o.rateKey = q.ratePrefix + b.Key
+		o.rateSpec = strconv.Itoa(b.Max) + " " + strconv.FormatInt(b.Window.Milliseconds(), 10)
 	}
-}
-
-// run executes one batch; when Redis forgot the script, it is loaded and the batch runs
-// once more (the check is idempotent per dedupe key).
-func (s *Conversations) run(batch []*convReq) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	for attempt := 0; ; attempt++ {
-		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, r := range batch {
-				r.queue(ctx, p)
-			}
-			return nil
-		})
-		if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") && attempt == 0 {
-			if lerr := checkScript.Load(ctx, s.rdb).Err(); lerr == nil {
-				continue
-			}
-		}
-		if err != nil && !isRedisReply(err) {
-			for _, r := range batch {
-				r.err = fmt.Errorf("queue: conversation: %w", err)
-			}
-		}
-		break
-	}
-	for _, r := range batch {
-		close(r.done)
-	}
-}
-
-// isRedisReply tells a command's own error reply (read per command) from a connection
-// failure (every command failed).
-func isRedisReply(err error) bool {
-	var rerr redis.Error
-	return errors.As(err, &rerr)
-}
-
-// checkScript counts one message against its citizen's rate window and looks up the
-// block list and the candidate links. A message stored before (its seen key exists) is a
-// provider's retry: admitted, not counted. A message already counted keeps its position
-// (a retry of one that was refused stays refused). Only admitted messages are kept in the
-// window's set, so it holds at most max members.
-//
-//	KEYS[1] intake:blocked, KEYS[2] intake:rate:<citizen_id>, KEYS[3] the seen key ("" none)
-//	KEYS[4..] candidate keys (sent, then ref)
-//	ARGV    citizen_id, member, max (0: no limit), window ms
-//	returns {blocked 0/1, position (0: not counted), value of each candidate key}
-var checkScript = redis.NewScript(`
-local out = {0, 0}
-local retry = KEYS[3] ~= '' and redis.call('EXISTS', KEYS[3]) == 1
-if not retry then
-  out[1] = redis.call('SISMEMBER', KEYS[1], ARGV[1])
-  local max = tonumber(ARGV[3])
-  if out[1] == 0 and max > 0 then
-    local s = redis.call('ZSCORE', KEYS[2], ARGV[2])
-    if s then
-      out[2] = tonumber(s)
-    else
-      local n = redis.call('ZCARD', KEYS[2]) + 1
-      if n <= max then
-        redis.call('ZADD', KEYS[2], n, ARGV[2])
-        if n == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[4]) end
-      end
-      out[2] = n
-    end
-  end
-end
-for i = 4, #KEYS do
-  out[#out + 1] = redis.call('GET', KEYS[i])
-end
-return out
-`)
-
-// Close stops the batcher and closes the connection pool.
-func (s *Conversations) Close() error {
-	s.stopOnce.Do(func() { close(s.stop) })
-	return s.rdb.Close()
 }

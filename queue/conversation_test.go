@@ -7,6 +7,7 @@ import (
 
 	"github.com/lapor/intake/conversation"
 	"github.com/lapor/intake/internal/testenv"
+	"github.com/lapor/intake/record"
 )
 
 func openConversations(t *testing.T) (*Conversations, *env) {
@@ -20,87 +21,98 @@ func openConversations(t *testing.T) (*Conversations, *env) {
 	return s, e
 }
 
-// The window counts each dedupe key once: a provider's retry keeps its first position,
-// and a message already stored (its seen key exists) is not counted at all.
-func TestConversationsCountOncePerMessage(t *testing.T) {
-	s, e := openConversations(t)
+// The rate window is counted by the publish script after dedupe: a retry of a written
+// record is not counted; over the limit nothing is written and the dedupe claim is undone,
+// so a retry of the refused message is refused again.
+func TestPublishCountsTheRateWindowAfterDedupe(t *testing.T) {
+	e := newEnv(t, testenv.RedisAddr(t))
+	q := e.open()
 	ctx := context.Background()
-	lim := conversation.RateLimit{Max: 2, Window: time.Minute}
-	check := func(dedupe string) int {
+	pub := func(sid string) Result {
 		t.Helper()
-		a, err := s.Check(ctx, conversation.Query{CitizenID: "c_a", Dedupe: dedupe, Limit: lim})
+		c := &record.Complaint{Channel: "sms", Provider: "twilio", ProviderMessageID: sid, Body: "x", CitizenID: "c_a",
+			Kind: record.KindComplaint, RateBudget: record.ReceiptBudget{Key: "c_a", Max: 2, Window: time.Minute}}
+		res, err := q.Publish(ctx, c)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return a.Counted.Position
+		return res
 	}
-	if p := check("sms:SM1"); p != 1 {
-		t.Fatalf("first message at %d", p)
+	first := pub("SM1")
+	if first.RateLimited || first.Duplicate {
+		t.Fatalf("first: %+v", first)
 	}
-	if p := check("sms:SM1"); p != 1 {
-		t.Fatalf("retry of the first message at %d, want its first position 1", p)
+	if again := pub("SM1"); !again.Duplicate || again.RateLimited {
+		t.Fatalf("a retry of the first: %+v", again)
 	}
-	if p := check("sms:SM2"); p != 2 {
-		t.Fatalf("second message at %d", p)
+	if r := pub("SM2"); r.RateLimited {
+		t.Fatalf("second: %+v", r)
 	}
-	if p := check("sms:SM3"); p != 3 {
-		t.Fatalf("third message at %d, want 3 (over the limit of 2)", p)
+	if r := pub("SM3"); !r.RateLimited || r.ID != "" {
+		t.Fatalf("third, over the limit of 2: %+v", r)
 	}
-	if p := check("sms:SM3"); p != 3 {
-		t.Fatalf("retry of the refused message at %d: it must stay refused", p)
+	if r := pub("SM3"); !r.RateLimited {
+		t.Fatalf("a retry of the refused third: %+v", r)
 	}
-	// A message whose record is stored (a retry after the first was published) is not counted.
-	e.rdb.Set(ctx, e.prefix+"intake:seen:sms:SM9", "x y", time.Minute)
-	if p := check("sms:SM9"); p != 0 {
-		t.Fatalf("retry of a stored message counted at %d", p)
+	if n := e.rdb.XLen(ctx, e.prefix+DefaultStream).Val(); n != 2 {
+		t.Fatalf("%d records written, want 2", n)
 	}
-	if ttl := e.rdb.PTTL(ctx, e.prefix+"intake:rate:c_a").Val(); ttl <= 0 || ttl > time.Minute {
-		t.Fatalf("rate window TTL %v, want up to 1m", ttl)
+	if e.rdb.Exists(ctx, e.prefix+"intake:seen:sms:SM3").Val() != 0 {
+		t.Fatal("the refused message's dedupe claim is left behind")
+	}
+	owner := e.rdb.Get(ctx, e.prefix+"intake:conv:ref:"+first.Reference).Val()
+	if owner != first.ID+" c_a" {
+		t.Fatalf("the reference's owner is %q, want %q", owner, first.ID+" c_a")
 	}
 }
 
-func TestConversationsBlockList(t *testing.T) {
+func TestConversationsBlockListCopy(t *testing.T) {
 	s, _ := openConversations(t)
 	ctx := context.Background()
+	now := time.Unix(1000, 0)
+	s.now = func() time.Time { return now }
+	if b, err := s.IsBlocked(ctx, "c_b"); b || err != nil {
+		t.Fatalf("nobody blocked yet: %v %v", b, err)
+	}
 	if err := s.Block(ctx, "c_b"); err != nil {
 		t.Fatal(err)
 	}
-	a, err := s.Check(ctx, conversation.Query{CitizenID: "c_b", Dedupe: "sms:X"})
-	if err != nil || !a.Counted.Blocked {
-		t.Fatalf("blocked citizen not seen as blocked: %+v %v", a, err)
+	if b, _ := s.IsBlocked(ctx, "c_b"); b {
+		t.Fatal("the copy was refreshed before BlockRefresh passed")
 	}
-	list, _ := s.Blocked(ctx)
+	now = now.Add(s.BlockRefresh)
+	if b, _ := s.IsBlocked(ctx, "c_b"); !b {
+		t.Fatal("a block is not seen once the copy is BlockRefresh old")
+	}
+	list, _ := s.BlockedList(ctx)
 	if len(list) != 1 || list[0] != "c_b" {
 		t.Fatalf("block list %v", list)
 	}
 	if ok, _ := s.Unblock(ctx, "c_b"); !ok {
 		t.Fatal("unblock found nothing")
 	}
-	a, _ = s.Check(ctx, conversation.Query{CitizenID: "c_b", Dedupe: "sms:Y"})
-	if a.Counted.Blocked {
+	now = now.Add(s.BlockRefresh)
+	if b, _ := s.IsBlocked(ctx, "c_b"); b {
 		t.Fatal("still blocked after unblock")
 	}
 }
 
 func TestConversationsLinks(t *testing.T) {
-	s, _ := openConversations(t)
+	s, e := openConversations(t)
 	ctx := context.Background()
 	mine := conversation.Complaint{ID: "01J0000000000000000000000A", Reference: "AAAA-1111", CitizenID: "c_me"}
-	if err := s.RememberComplaint(ctx, mine); err != nil {
-		t.Fatal(err)
-	}
+	e.rdb.Set(ctx, e.prefix+"intake:conv:ref:AAAA-1111", mine.ID+" c_me", time.Minute)
 	if err := s.RememberSent(ctx, conversation.SentKey("email", "<r1@gw>"), mine); err != nil {
 		t.Fatal(err)
 	}
-	a, err := s.Check(ctx, conversation.Query{CitizenID: "c_me", Dedupe: "email:m",
-		Replied: []string{"email:unknown@x", "email:r1@gw"}, Mentioned: []string{"AAAA-1111", "ZZZZ-9999"}})
+	l, err := s.Links(ctx, []string{"email:unknown@x", "email:r1@gw"}, []string{"AAAA-1111", "ZZZZ-9999"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(a.Replied) != 1 || a.Replied[0] != mine {
-		t.Fatalf("replied %+v, want only %+v", a.Replied, mine)
+	if len(l.Replied) != 1 || l.Replied[0] != mine {
+		t.Fatalf("replied %+v, want only %+v", l.Replied, mine)
 	}
-	if len(a.Mentioned) != 2 || a.Mentioned[0] != mine || a.Mentioned[1].Known() {
-		t.Fatalf("mentioned %+v", a.Mentioned)
+	if len(l.Mentioned) != 2 || l.Mentioned[0] != mine || l.Mentioned[1].Known() {
+		t.Fatalf("mentioned %+v", l.Mentioned)
 	}
 }

@@ -98,6 +98,10 @@ type Complaint struct {
 	// ReceiptBudget, when set, is counted by the store as the record is written, in the same
 	// step: a citizen past it gets no receipt (Stored.ReceiptHeld). It is not part of the record.
 	ReceiptBudget ReceiptBudget `json:"-"`
+	// RateBudget, when set, is the citizen's message rate window (Key: the citizen_id),
+	// counted by the store after dedupe: over it, nothing is written (Stored.RateLimited).
+	// It is not part of the record.
+	RateBudget ReceiptBudget `json:"-"`
 }
 
 // Kinds of record (CONTRACT §8).
@@ -281,6 +285,9 @@ type Stored struct {
 	Duplicate bool
 	// Spooled: Redis was unreachable and the record waits, fsynced, in the local spool.
 	Spooled bool
+	// RateLimited: nothing was written, the citizen is over its RateBudget; the caller
+	// keeps the message as a rejected input (reason rate_limited).
+	RateLimited bool
 	// ReceiptHeld: the record was written and its ReceiptBudget was spent, so the citizen
 	// gets no receipt for it (the budget is not counted for a spooled record).
 	ReceiptHeld bool

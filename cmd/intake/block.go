@@ -60,7 +60,7 @@ func blockCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if fs.NArg() > 0 {
 			return fmt.Errorf("block list takes no arguments (got %q)", fs.Arg(0))
 		}
-		ids, err := store.Blocked(ctx)
+		ids, err := store.BlockedList(ctx)
 		if err != nil {
 			return fmt.Errorf("block list: %w", err)
 		}
