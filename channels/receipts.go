@@ -60,6 +60,30 @@ const (
 	DefaultReceiptEN = "Thank you, we have received your complaint with reference {reference}. Keep this reference to follow up on your complaint."
 )
 
+// Follow-up receipt texts: the message was added to the citizen's complaint {reference}
+// (CONTRACT §8; a follow-up gets no reference of its own).
+const (
+	DefaultFollowUpID = "Terima kasih, pesan Anda telah kami tambahkan ke aduan nomor {reference}."
+	DefaultFollowUpEN = "Thank you, we have added your message to your complaint {reference}."
+)
+
+// TextFor is Text, or for a follow-up (kind follow_up) the follow-up receipt.
+func (r Receipts) TextFor(reference, language string, followUp bool) string {
+	if !followUp {
+		return r.Text(reference, language)
+	}
+	tpl := DefaultFollowUpID
+	if language == "en" {
+		tpl = DefaultFollowUpEN
+	}
+	return strings.ReplaceAll(tpl, "{reference}", reference)
+}
+
+// IsFollowUp reports whether an outcome is a follow-up of an earlier complaint.
+func (o Outcome) IsFollowUp() bool {
+	return o.Complaint != nil && o.Complaint.FollowUpOf != nil
+}
+
 // Text renders the receipt for a complaint with reference written in language ("en" gets
 // English, everything else Indonesian).
 func (r Receipts) Text(reference, language string) string {

@@ -17,6 +17,7 @@ import (
 	"github.com/lapor/intake/channels/smpp"
 	"github.com/lapor/intake/channels/twilio"
 	"github.com/lapor/intake/channels/whatsapp"
+	"github.com/lapor/intake/conversation"
 	"github.com/lapor/intake/media"
 	"github.com/lapor/intake/normalizer"
 )
@@ -65,6 +66,8 @@ type Config struct {
 	API      api.Config         `yaml:"api"`
 	Android  android.Config     `yaml:"android"`
 	SMPP     smpp.Config        `yaml:"smpp"`
+	// Conversation: citizen_id, rate limit, block list, receipt window (CONTRACT §8).
+	Conversation conversation.Config `yaml:"conversation"`
 
 	// Dev is true in development mode: nothing configured at all, or `intake serve --dev`
 	// (CONTRACT §1, §10).
@@ -89,6 +92,7 @@ func defaults() Config {
 		DevRedisAddr:   "127.0.0.1:6379",
 		Receipts:       channels.Receipts{Enabled: true, PerCitizen: channels.DefaultReceiptLimit},
 		WhatsApp:       whatsapp.Config{GraphURL: whatsapp.DefaultGraphURL},
+		Conversation:   conversation.Defaults(),
 	}
 }
 
@@ -179,6 +183,9 @@ func (c *Config) applyDevMode(lookup func(string) (string, bool)) []error {
 	c.WhatsApp.VerifyToken = whatsapp.DevVerifyToken
 	c.API.Keys = api.DevKeys // so `intake simulate api` works out of the box
 	c.Android.SigningKey = android.DevSigningKey
+	if c.Conversation.CitizenKey == "" {
+		c.Conversation.CitizenKey = conversation.DevKey
+	}
 	return errs
 }
 
@@ -247,6 +254,7 @@ func (c *Config) validate() []error {
 	errs = append(errs, c.WhatsApp.Validate()...)
 	errs = append(errs, c.Email.Validate()...)
 	errs = append(errs, c.API.Validate()...)
+	errs = append(errs, c.Conversation.Validate()...)
 	errs = append(errs, c.Android.Validate()...)
 	errs = append(errs, c.SMPP.Validate()...)
 	if !c.Dev && !c.Twilio.Enabled() && !c.WhatsApp.Enabled() && !c.Email.Enabled() && !c.API.Enabled() && !c.Android.Enabled() && !c.SMPP.Enabled() {

@@ -51,6 +51,9 @@ func fullRecord() *record.Complaint {
 			OriginalSender: &record.Party{Name: "Budi", Phone: "+6281234567802"}, OriginalSentAt: "2025-03-01T10:00:00Z", Note: "mohon ditindaklanjuti"},
 		Flags:       []string{record.FlagForwarded, record.FlagContainsNIK},
 		ChannelData: map[string]any{"type": "image", "nested": map[string]any{"any": []any{1, "x"}}},
+		CitizenID:   "c_u3fggjbemdzwh4eusirkew7xey",
+		Kind:        record.KindFollowUp,
+		FollowUpOf:  &record.ComplaintRef{ID: "01J8Z3W4X5Y6Z7A8B9C0D1E2F3", Reference: "7KQ2-9XMD"},
 	}
 }
 

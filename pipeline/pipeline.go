@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/conversation"
 	"github.com/lapor/intake/media"
 	"github.com/lapor/intake/metrics"
 	"github.com/lapor/intake/normalizer"
@@ -44,6 +45,13 @@ type Options struct {
 	FetchProviders map[string]bool
 	Metrics        *metrics.Metrics
 	Logger         *slog.Logger
+	// Conversation names the citizen, applies the block list and rate limit, and links
+	// follow-ups (CONTRACT §8); nil: every record is a complaint without citizen_id.
+	Conversation *conversation.Layer
+	// ReceiptWindow, with a citizen_id, replaces a record's receipt budget by one receipt
+	// per citizen per window, on any channel (INTAKE_RECEIPT_WINDOW; 0: the channel's own
+	// budget, counted per citizen).
+	ReceiptWindow time.Duration
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
@@ -78,6 +86,10 @@ func (p *Pipeline) Accept(ctx context.Context, m *record.Message) (channels.Outc
 		return channels.Outcome{Rejection: rej}, nil
 	}
 	c.ReceivedAt = record.FormatTime(start)
+	if v := p.o.Conversation.Apply(ctx, c); v != conversation.Admit {
+		return p.refuse(ctx, m, c, v)
+	}
+	p.budget(c)
 	stage := false
 	for i := range c.Attachments {
 		a := &c.Attachments[i]
@@ -104,6 +116,9 @@ func (p *Pipeline) Accept(ctx context.Context, m *record.Message) (channels.Outc
 		p.o.Logger.Error("record not stored", "channel", c.Channel, "provider_message_id", c.ProviderMessageID, "err", err)
 		return channels.Outcome{}, fmt.Errorf("%w: %v", channels.ErrUnavailable, err)
 	}
+	if res.RateLimited { // nothing written: kept as a rejected input instead
+		return p.refuse(ctx, m, c, conversation.RateLimited)
+	}
 	outcome := metrics.Accepted
 	switch {
 	case res.Duplicate:
@@ -119,6 +134,32 @@ func (p *Pipeline) Accept(ctx context.Context, m *record.Message) (channels.Outc
 	}
 	return channels.Outcome{ID: res.ID, Reference: res.Reference, Duplicate: res.Duplicate, Spooled: res.Spooled,
 		ReceiptHeld: res.ReceiptHeld, Complaint: c}, nil
+}
+
+// refuse keeps a message the conversation's rules turned away (blocked sender, over the
+// rate limit) in the rejected stream with its raw bytes: the provider gets its 2xx, the
+// citizen no receipt.
+func (p *Pipeline) refuse(ctx context.Context, m *record.Message, c *record.Complaint, v conversation.Verdict) (channels.Outcome, error) {
+	rej := &record.Rejection{Reason: v.Reason(), Detail: "citizen " + c.CitizenID, Channel: c.Channel, Provider: c.Provider,
+		ProviderMessageID: c.ProviderMessageID, Raw: m.Raw, DedupeKey: c.DedupeKey}
+	if err := p.Reject(ctx, rej); err != nil {
+		return channels.Outcome{}, err
+	}
+	return channels.Outcome{Rejection: rej}, nil
+}
+
+// budget folds the receipt window into the record's receipt budget, keyed by the citizen
+// rather than by one channel's address, so SMS, WhatsApp and email share it.
+func (p *Pipeline) budget(c *record.Complaint) {
+	if c.CitizenID == "" || c.Channel == record.ChannelAPI { // the API sends no receipts
+		return
+	}
+	switch {
+	case p.o.ReceiptWindow > 0:
+		c.ReceiptBudget = record.ReceiptBudget{Key: "citizen:" + c.CitizenID, Max: 1, Window: p.o.ReceiptWindow}
+	case c.ReceiptBudget.Key != "":
+		c.ReceiptBudget.Key = "citizen:" + c.CitizenID
+	}
 }
 
 // keep stores an inline attachment's bytes; a failure settles the attachment, never the message.

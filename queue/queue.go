@@ -180,6 +180,8 @@ type Queue struct {
 
 	keyStream, keyRejected, keyPending   string
 	seenPrefix, seenRejPrefix, refPrefix string
+	// ratePrefix and ownerPrefix are the conversation's keys (conversation.go).
+	ratePrefix, ownerPrefix string
 	// pre-boxed script arguments: boxing them once saves allocations on every write
 	argStream, argPending, argRejected, argTTL any
 
@@ -230,6 +232,8 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 		seenPrefix:    p + "intake:seen:",
 		seenRejPrefix: p + "intake:seen-rejected:",
 		refPrefix:     p + "intake:ref:",
+		ratePrefix:    p + "intake:rate:",
+		ownerPrefix:   p + "intake:conv:ref:",
 		reqs:          make(chan *op, 4*maxBatch),
 		kick:          make(chan struct{}, 1),
 		stop:          make(chan struct{}),
@@ -329,6 +333,8 @@ func (q *Queue) write(ctx context.Context, kind opKind, c *record.Complaint) (Re
 	counter := false
 	if c.Reference == "" {
 		c.Reference, counter = q.refs.take(ctx, q.down.Load())
+	} else if c.FollowUpOf != nil && c.FollowUpOf.Reference == c.Reference {
+		counter = true // a follow-up carries its complaint's reference: not claimed again
 	}
 	if c.SchemaVersion == 0 {
 		c.SchemaVersion = record.SchemaVersion
@@ -354,6 +360,7 @@ func (q *Queue) write(ctx context.Context, kind opKind, c *record.Complaint) (Re
 		o.budgetKey = receiptKey(q.cfg.KeyPrefix, b.Key)
 		o.budgetSpec = strconv.Itoa(b.Max) + " " + strconv.FormatInt(b.Window.Milliseconds(), 10)
 	}
+	q.converse(o, c)
 	if err := o.encode(c); err != nil {
 		putOp(o)
 		return Result{}, fmt.Errorf("queue: encode complaint %s: %w", c.ID, err)

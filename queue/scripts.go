@@ -33,24 +33,42 @@ import "github.com/redis/go-redis/v9"
 // counted here, in the write's own round trip, a budget costs an SMS webhook no second
 // trip to Redis (a separate claim cost about a tenth of the webhook's throughput).
 //
+// The conversation (conversation.go): a record with a citizen rate window counts one
+// message against it, after dedupe (a provider's retry of a written message answered "D"
+// above never counts); over the limit nothing is written, the claims are undone and the
+// answer is "L" (the caller keeps the message as a rejected input). A new complaint of a
+// known citizen notes whose its reference is (intake:conv:ref:<reference>).
+//
 //	KEYS[1]                the stream (complaints, or pending for Stage)
-//	KEYS[3i-1], [3i], [3i+1]  intake:seen:<channel>:<dedupe key> ("" without dedupe),
+//	KEYS[5i-3 .. 5i+1]     intake:seen:<channel>:<dedupe key> ("" without dedupe),
 //	                       intake:ref:<reference> ("" when the reference is not claimed),
-//	                       intake:receipt:<hash> (the receipt budget, "" without one)
+//	                       intake:receipt:<hash> (the receipt budget, "" without one),
+//	                       intake:rate:<citizen_id> ("" without a rate limit),
+//	                       intake:conv:ref:<reference> ("" when no owner is noted)
 //	ARGV[1]                seen TTL in seconds
 //	ARGV[2]                the stream's consumer group
-//	ARGV[7i-4 .. 7i+2]     id, reference, channel, complaint JSON, flags ("d" to dedupe, "c"
+//	ARGV[9i-6 .. 9i+2]     id, reference, channel, complaint JSON, flags ("d" to dedupe, "c"
 //	                       to claim the reference, one the counter did not issue), request
-//	                       hash ("" when the caller gave none), budget "<max> <window ms>"
+//	                       hash ("" when the caller gave none), budget "<max> <window ms>",
+//	                       rate limit "<max> <window ms>", citizen_id
 var publishScript = redis.NewScript(`
 local stream, ttl = KEYS[1], ARGV[1]
 if redis.call('EXISTS', stream) == 0 then
   redis.pcall('XGROUP', 'CREATE', stream, ARGV[2], '0', 'MKSTREAM')
 end
+-- over adds one to a fixed-window counter ("<max> <window ms>") and tells whether it is
+-- now over its max. A window's first count (the common case) costs one command.
+local function over(key, spec)
+  local max, window = string.match(spec, '^(%d+) (%d+)$')
+  local n = 1
+  if not redis.call('SET', key, 1, 'PX', window, 'NX') then n = redis.call('INCR', key) end
+  return n > tonumber(max)
+end
 local out = {}
-for i = 1, (#KEYS - 1) / 3 do
-  local seenKey, refKey, budgetKey = KEYS[3 * i - 1], KEYS[3 * i], KEYS[3 * i + 1]
-  local a = 7 * i - 4
+for i = 1, (#KEYS - 1) / 5 do
+  local seenKey, refKey, budgetKey = KEYS[5 * i - 3], KEYS[5 * i - 2], KEYS[5 * i - 1]
+  local rateKey, ownerKey = KEYS[5 * i], KEYS[5 * i + 1]
+  local a = 9 * i - 6
   local id, ref, flags, hash = ARGV[a], ARGV[a + 1], ARGV[a + 4], ARGV[a + 5]
   local dedupe, claim = flags == 'd' or flags == 'dc', flags == 'c' or flags == 'dc'
   local seenVal = id .. ' ' .. ref
@@ -62,26 +80,24 @@ for i = 1, (#KEYS - 1) / 3 do
   elseif claim and not redis.call('SET', refKey, id, 'NX') then
     if dedupe then redis.call('DEL', seenKey) end
     if redis.call('GET', refKey) == id then out[i] = 'D' .. id .. ' ' .. ref else out[i] = 'R' end
+  elseif rateKey ~= '' and over(rateKey, ARGV[a + 7]) then
+    if claim then redis.call('DEL', refKey) end
+    if dedupe then redis.call('DEL', seenKey) end
+    out[i] = 'L'
   else
     local r = redis.pcall('XADD', stream, '*', 'id', id, 'channel', ARGV[a + 2], 'complaint', ARGV[a + 3])
     if type(r) == 'table' and r.err then
       if claim then redis.call('DEL', refKey) end
       if dedupe then redis.call('DEL', seenKey) end
       out[i] = 'E' .. r.err
-    elseif budgetKey ~= '' then
-      local max, window = string.match(ARGV[a + 6], '^(%d+) (%d+)$')
-      -- A citizen's first receipt in a window (the common case) costs one command.
-      local n = 1
-      if not redis.call('SET', budgetKey, 1, 'PX', window, 'NX') then n = redis.call('INCR', budgetKey) end
-      if n > tonumber(max) then
+    else
+      if ownerKey ~= '' then redis.call('SET', ownerKey, id .. ' ' .. ARGV[a + 8], 'EX', 34560000) end
+      out[i] = 'N'
+      if budgetKey ~= '' and over(budgetKey, ARGV[a + 6]) then
         -- A repeat of this message must get the same answer: no receipt either.
         if dedupe then redis.call('APPEND', seenKey, ' held') end
         out[i] = 'n'
-      else
-        out[i] = 'N'
       end
-    else
-      out[i] = 'N'
     end
   end
 end

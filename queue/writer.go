@@ -80,6 +80,11 @@ type op struct {
 	// budgetKey is the citizen's receipt budget counted when the record is written
 	// (intake:receipt:<hash>, "" for none); budgetSpec is "<max> <window ms>".
 	budgetKey, budgetSpec string
+	// rateKey is the citizen's rate window counted before the record is written
+	// (intake:rate:<citizen_id>, "" for none); rateSpec is "<max> <window ms>". citizen
+	// is the record's citizen_id, noted as its reference's owner (ownerKey) for a new
+	// complaint. Neither is spooled: a replayed record was acknowledged long ago.
+	rateKey, rateSpec, citizen, ownerKey string
 
 	// seenKey and refKey are the publish script's keys for this record ("" when unused).
 	seenKey, refKey string
@@ -219,20 +224,24 @@ func (q *Queue) queueGroup(ctx context.Context, pipe redis.Pipeliner, g *group) 
 	}
 	// Arguments point into the ops (a pointer in an interface costs no allocation; a string
 	// or slice would cost one each, eight a record).
-	a := append(g.args[:0], "evalsha", shaPublish, 1+3*len(g.ops), g.stream)
+	a := append(g.args[:0], "evalsha", shaPublish, 1+5*len(g.ops), g.stream)
 	for _, o := range g.ops {
-		o.seenKey, o.refKey = "", ""
+		o.seenKey, o.refKey, o.ownerKey = "", "", ""
 		if o.dedupe != "" {
 			o.seenKey = q.seenPrefix + o.dedupe
 		}
 		if !o.counter { // only a reference the counter did not issue is claimed
 			o.refKey = q.refPrefix + o.ref
 		}
-		a = append(a, &o.seenKey, &o.refKey, &o.budgetKey)
+		if o.citizen != "" { // the reference may have changed since write (a taken one)
+			o.ownerKey = q.ownerPrefix + o.ref
+		}
+		a = append(a, &o.seenKey, &o.refKey, &o.budgetKey, &o.rateKey, &o.ownerKey)
 	}
 	a = append(a, q.argTTL, g.cgroup)
 	for _, o := range g.ops {
-		a = append(a, &o.id, &o.ref, &o.channel, (*bodyArg)(o), publishFlags[boolIndex(o.dedupe != "")+2*boolIndex(!o.counter)], &o.hash, &o.budgetSpec)
+		a = append(a, &o.id, &o.ref, &o.channel, (*bodyArg)(o), publishFlags[boolIndex(o.dedupe != "")+2*boolIndex(!o.counter)], &o.hash, &o.budgetSpec,
+			&o.rateSpec, &o.citizen)
 	}
 	g.args = a
 	g.cmd = pipe.Do(ctx, a...)
@@ -256,6 +265,8 @@ func (q *Queue) settle(o *op, reply string) {
 		o.finish(Result{ID: o.id, Reference: o.ref}, nil)
 	case reply == "n":
 		o.finish(Result{ID: o.id, Reference: o.ref, ReceiptHeld: true}, nil)
+	case reply == "L":
+		o.finish(Result{RateLimited: true}, nil)
 	case strings.HasPrefix(reply, "D"):
 		if o.kind == opReject {
 			o.finish(Result{}, nil)

@@ -61,6 +61,7 @@ const (
 	ReasonUnsupported   = "unsupported"
 	ReasonUnparseable   = "unparseable"
 	ReasonBlockedSender = "blocked_sender"
+	ReasonRateLimited   = "rate_limited"
 )
 
 // Complaint is the record of CONTRACT §4, exactly as published on the stream.
@@ -87,6 +88,13 @@ type Complaint struct {
 	Forwarded         *Forwarded     `json:"forwarded,omitempty"`
 	Flags             []string       `json:"flags,omitempty"`
 	ChannelData       map[string]any `json:"channel_data,omitempty"`
+	// CitizenID is the sender's keyed pseudonym (CONTRACT §8): the same for SMS and
+	// WhatsApp from one phone, and across restarts and replicas.
+	CitizenID string `json:"citizen_id,omitempty"`
+	// Kind is KindComplaint or KindFollowUp.
+	Kind string `json:"kind,omitempty"`
+	// FollowUpOf names the complaint a follow-up continues (its Reference is the record's).
+	FollowUpOf *ComplaintRef `json:"follow_up_of,omitempty"`
 
 	// DedupeKey, when set, replaces ProviderMessageID as the key a repeat is recognised by
 	// (intake:seen:<channel>:<DedupeKey>). It is not part of the record.
@@ -98,6 +106,22 @@ type Complaint struct {
 	// ReceiptBudget, when set, is counted by the store as the record is written, in the same
 	// step: a citizen past it gets no receipt (Stored.ReceiptHeld). It is not part of the record.
 	ReceiptBudget ReceiptBudget `json:"-"`
+	// RateBudget, when set, is the citizen's message rate window (Key: the citizen_id),
+	// counted by the store after dedupe: over it, nothing is written (Stored.RateLimited).
+	// It is not part of the record.
+	RateBudget ReceiptBudget `json:"-"`
+}
+
+// Kinds of record (CONTRACT §8).
+const (
+	KindComplaint = "complaint"
+	KindFollowUp  = "follow_up"
+)
+
+// ComplaintRef names an earlier complaint.
+type ComplaintRef struct {
+	ID        string `json:"id"`
+	Reference string `json:"reference"`
 }
 
 // ReceiptBudget caps the receipts one citizen gets: at most Max per Window (fixed
@@ -312,6 +336,9 @@ type Stored struct {
 	Duplicate bool
 	// Spooled: Redis was unreachable and the record waits, fsynced, in the local spool.
 	Spooled bool
+	// RateLimited: nothing was written, the citizen is over its RateBudget; the caller
+	// keeps the message as a rejected input (reason rate_limited).
+	RateLimited bool
 	// ReceiptHeld: the record was written and its ReceiptBudget was spent, so the citizen
 	// gets no receipt for it (the budget is not counted for a spooled record).
 	ReceiptHeld bool

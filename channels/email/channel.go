@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/conversation"
 	"github.com/lapor/intake/metrics"
 	"github.com/lapor/intake/record"
 )
@@ -47,6 +48,9 @@ type Options struct {
 	// ReceiptGate holds the receipt budgets (per recipient, per domain, global), shared in
 	// Redis through its limiter in production; nil: a gate in this process's memory.
 	ReceiptGate *channels.ReceiptGate
+	// Sent notes each receipt's Message-ID with its complaint, so a reply to the receipt
+	// (In-Reply-To/References) becomes a follow-up (nil: not noted).
+	Sent conversation.SentLog
 	// Limits bound the decoding of one mail (zero: DefaultDecodeLimits).
 	Limits DecodeLimits
 	// TLSConfig is used for IMAP and SMTP TLS (nil: system roots). Tests set RootCAs.

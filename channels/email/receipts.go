@@ -20,6 +20,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/conversation"
 	"github.com/lapor/intake/metrics"
 	"github.com/lapor/intake/record"
 )
@@ -42,17 +43,22 @@ type receiptSender struct {
 	jobs     chan receiptJob
 	now      func() time.Time
 	fromAddr *netmail.Address
+	// sent notes each delivered receipt's Message-ID with its complaint (nil: not noted).
+	sent conversation.SentLog
 }
 
 type receiptJob struct {
 	to  string
 	msg []byte
+	// messageID and about: the receipt's Message-ID and the complaint a reply to it continues.
+	messageID string
+	about     conversation.Complaint
 }
 
 func newReceiptSender(s SMTP, opts Options, events channels.Sink, mailboxes []Mailbox) *receiptSender {
 	r := &receiptSender{smtp: s, texts: opts.Receipts, tlsConf: opts.TLSConfig, gate: opts.ReceiptGate, events: events,
 		metrics: opts.Metrics, log: opts.Logger.With("channel", record.ChannelEmail),
-		own: map[string]bool{}, jobs: make(chan receiptJob, receiptQueue), now: time.Now}
+		own: map[string]bool{}, jobs: make(chan receiptJob, receiptQueue), now: time.Now, sent: opts.Sent}
 	if r.gate == nil {
 		r.gate = &channels.ReceiptGate{Limited: opts.Metrics.ReceiptLimited, Log: r.log}
 	}
@@ -76,6 +82,11 @@ func (r *receiptSender) offer(m *record.Message, out channels.Outcome) {
 	if out.Rejection != nil || out.Duplicate || out.Complaint == nil || out.Reference == "" {
 		return
 	}
+	if out.ReceiptHeld {
+		r.log.Debug("no receipt", "why", "the citizen's receipt window is spent", "reference", out.Reference)
+		r.metrics.ReceiptLimited(record.ChannelEmail, "citizen")
+		return
+	}
 	to, why := receiptAddress(m, r.own)
 	if to == "" {
 		r.log.Debug("no receipt", "why", why, "reference", out.Reference)
@@ -90,14 +101,14 @@ func (r *receiptSender) offer(m *record.Message, out channels.Outcome) {
 		r.metrics.ReceiptLimited(record.ChannelEmail, "unauthenticated")
 		return
 	}
-	msg, err := r.build(m, out, to)
+	msg, msgID, err := r.build(m, out, to)
 	if err != nil {
 		r.log.Warn("receipt not built", "reference", out.Reference, "err", err)
 		r.events.Event(record.ChannelEmail, "receipt_failed")
 		return
 	}
 	select {
-	case r.jobs <- receiptJob{to: to, msg: msg}:
+	case r.jobs <- receiptJob{to: to, msg: msg, messageID: msgID, about: receiptAbout(out)}:
 	default:
 		r.log.Warn("receipt queue full; receipt dropped", "reference", out.Reference)
 		r.events.Event(record.ChannelEmail, "receipt_failed")
@@ -129,6 +140,21 @@ func (r *receiptSender) deliver(ctx context.Context, j receiptJob) {
 		return
 	}
 	r.events.Event(record.ChannelEmail, "receipt_sent")
+	if r.sent != nil {
+		if err := r.sent.RememberSent(ctx, conversation.SentKey(record.ChannelEmail, j.messageID), j.about); err != nil {
+			r.log.Warn("receipt's Message-ID not kept; a reply to it will not link", "err", err)
+		}
+	}
+}
+
+// receiptAbout is the complaint a reply to out's receipt continues: the complaint itself,
+// or for a follow-up the one it continues.
+func receiptAbout(out channels.Outcome) conversation.Complaint {
+	c := conversation.Complaint{ID: out.ID, Reference: out.Reference, CitizenID: out.Complaint.CitizenID}
+	if out.IsFollowUp() {
+		c.ID = out.Complaint.FollowUpOf.ID
+	}
+	return c
 }
 
 // limits are the budgets a receipt to address to counts against: one per recipient per
@@ -145,7 +171,7 @@ func (r *receiptSender) limits(to string) []channels.ReceiptLimit {
 // build writes the receipt: the reference in subject and text, threaded under the
 // citizen's mail, marked as an automatic reply (RFC 3834). Nothing the sender wrote goes
 // into it (subject, display name): the institution never repeats a stranger's words.
-func (r *receiptSender) build(m *record.Message, out channels.Outcome, to string) ([]byte, error) {
+func (r *receiptSender) build(m *record.Message, out channels.Outcome, to string) ([]byte, string, error) {
 	c := out.Complaint
 	lang := c.Language
 	var h mail.Header
@@ -153,7 +179,8 @@ func (r *receiptSender) build(m *record.Message, out channels.Outcome, to string
 	h.SetAddressList("From", []*mail.Address{{Name: r.fromAddr.Name, Address: r.fromAddr.Address}})
 	h.SetAddressList("To", []*mail.Address{{Address: to}})
 	h.SetSubject(receiptSubject(out.Reference, lang))
-	h.SetMessageID(newMessageID("receipt", r.fromAddr.Address))
+	msgID := newMessageID("receipt", r.fromAddr.Address)
+	h.SetMessageID(msgID)
 	if id := m.ProviderMessageID; id != "" && !strings.HasSuffix(id, "@intake.invalid") {
 		h.SetMsgIDList("In-Reply-To", []string{id})
 		var refs []string
@@ -167,7 +194,8 @@ func (r *receiptSender) build(m *record.Message, out channels.Outcome, to string
 	}
 	h.Set("Auto-Submitted", "auto-replied")
 	h.Set("X-Auto-Response-Suppress", "All")
-	return plainTextMail(h, r.texts.Text(out.Reference, lang))
+	msg, err := plainTextMail(h, r.texts.TextFor(out.Reference, lang, out.IsFollowUp()))
+	return msg, msgID, err
 }
 
 // plainTextMail renders a mail of h and one text/plain UTF-8 part, quoted-printable.

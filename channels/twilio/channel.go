@@ -58,13 +58,23 @@ func New(cfg Config, sink channels.Sink, opts Options) (*Channel, error) {
 	}
 	c := &Channel{cfg: cfg, opts: opts, sink: sink, signer: NewSigner(cfg.AuthToken.Reveal()), receipts: map[string][]string{}}
 	for _, lang := range []string{"id", "en"} {
-		doc, err := twiml.Messages([]twiml.Element{&twiml.MessagingMessage{Body: opts.Receipts.Text(referencePlaceholder, lang)}})
-		if err != nil {
-			return nil, fmt.Errorf("twilio: render the receipt TwiML: %w", err)
+		for _, followUp := range []bool{false, true} {
+			doc, err := twiml.Messages([]twiml.Element{&twiml.MessagingMessage{Body: opts.Receipts.TextFor(referencePlaceholder, lang, followUp)}})
+			if err != nil {
+				return nil, fmt.Errorf("twilio: render the receipt TwiML: %w", err)
+			}
+			c.receipts[receiptKind(lang, followUp)] = strings.Split(doc, referencePlaceholder)
 		}
-		c.receipts[lang] = strings.Split(doc, referencePlaceholder)
 	}
 	return c, nil
+}
+
+// receiptKind names a pre-rendered receipt: its language, and whether it answers a follow-up.
+func receiptKind(lang string, followUp bool) string {
+	if followUp {
+		return lang + "+follow_up"
+	}
+	return lang
 }
 
 // referencePlaceholder stands for the reference in the pre-rendered receipts. References
@@ -143,10 +153,11 @@ func (c *Channel) answer(out channels.Outcome) []byte {
 	if !c.opts.Receipts.Enabled || out.Rejection != nil || out.Reference == "" {
 		return emptyTwiML
 	}
-	parts := c.receipts["id"]
+	lang := "id"
 	if out.Complaint != nil && out.Complaint.Language == "en" {
-		parts = c.receipts["en"]
+		lang = "en"
 	}
+	parts := c.receipts[receiptKind(lang, out.IsFollowUp())]
 	n := len(out.Reference) * (len(parts) - 1)
 	for _, p := range parts {
 		n += len(p)

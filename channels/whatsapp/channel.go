@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/conversation"
 	"github.com/lapor/intake/record"
 )
 
@@ -48,6 +49,9 @@ type Options struct {
 	// in this process's memory when nil): a citizen gets at most Receipts.PerCitizen
 	// receipts per window, the messages beyond it are stored without one.
 	ReceiptGate *channels.ReceiptGate
+	// Sent notes each receipt's wamid with its complaint, so a citizen's reply quoting it
+	// (context.id) becomes a follow-up (nil: not noted).
+	Sent conversation.SentLog
 	// GraphClient is the HTTP client for Graph calls made by receipts (tests).
 	GraphClient *http.Client
 }
@@ -67,6 +71,7 @@ func New(cfg Config, sink channels.Sink, o Options) (*Channel, error) {
 			client = &http.Client{Timeout: 15 * time.Second}
 		}
 		c.receipts = newReceipter(cfg.graphURL(), cfg.AccessToken.Reveal(), client, o.Receipts, o.ReceiptWindow, c.log)
+		c.receipts.sent = o.Sent
 		if o.ReceiptGate != nil {
 			c.receipts.gate = o.ReceiptGate
 		}
@@ -176,13 +181,16 @@ func (c *Channel) receive(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		accepted++
-		if !out.Duplicate && out.Reference != "" {
-			lang := ""
+		if !out.Duplicate && !out.ReceiptHeld && out.Reference != "" {
+			f := freshRecord{phoneNumberID: it.msg.Recipient, waID: it.msg.Sender.WhatsAppID,
+				userID: it.msg.Sender.WhatsAppUserID, reference: out.Reference, id: out.ID, followUp: out.IsFollowUp()}
 			if out.Complaint != nil {
-				lang = out.Complaint.Language
+				f.language, f.citizenID = out.Complaint.Language, out.Complaint.CitizenID
+				if f.followUp {
+					f.id = out.Complaint.FollowUpOf.ID
+				}
 			}
-			fresh = append(fresh, freshRecord{phoneNumberID: it.msg.Recipient, waID: it.msg.Sender.WhatsAppID,
-				userID: it.msg.Sender.WhatsAppUserID, reference: out.Reference, language: lang})
+			fresh = append(fresh, f)
 		}
 	}
 	c.events(d)

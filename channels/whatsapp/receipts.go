@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/conversation"
 	"github.com/lapor/intake/record"
 )
 
@@ -23,6 +24,10 @@ type freshRecord struct {
 	waID, userID  string // the citizen: phone-based id, or business-scoped user id
 	reference     string
 	language      string
+	// id and citizenID name the complaint (for a follow-up, the one it continues): a
+	// reply quoting the receipt is linked to it.
+	id, citizenID string
+	followUp      bool
 }
 
 // burstKey is one conversation: a business number and a citizen.
@@ -34,8 +39,12 @@ type burstKey struct {
 type burst struct {
 	refs     []string
 	language string
-	started  time.Time
-	timer    *time.Timer
+	// first is the burst's first complaint, which a reply to its receipt continues.
+	first conversation.Complaint
+	// followUps: every record of the burst is a follow-up (its receipt says "added to").
+	followUps bool
+	started   time.Time
+	timer     *time.Timer
 }
 
 // receipter sends one WhatsApp text per burst of new records from the same citizen to
@@ -51,6 +60,8 @@ type receipter struct {
 	log          *slog.Logger
 	// gate holds each citizen's receipt budget (one burst's receipt counts once).
 	gate *channels.ReceiptGate
+	// sent notes each receipt's wamid (nil: not noted).
+	sent conversation.SentLog
 
 	mu      sync.Mutex
 	bursts  map[burstKey]*burst
@@ -79,11 +90,18 @@ func (r *receipter) add(f freshRecord) {
 	defer r.mu.Unlock()
 	b := r.bursts[key]
 	if b == nil {
-		b = &burst{language: f.language, started: time.Now()}
+		b = &burst{language: f.language, started: time.Now(), followUps: true,
+			first: conversation.Complaint{ID: f.id, Reference: f.reference, CitizenID: f.citizenID}}
 		r.bursts[key] = b
 		b.timer = time.AfterFunc(r.window, func() { r.fire(key, b) })
 	} else if time.Since(b.started) < r.maxHold {
 		b.timer.Reset(r.window)
+	}
+	b.followUps = b.followUps && f.followUp
+	for _, r := range b.refs {
+		if r == f.reference {
+			return // a second follow-up of one complaint: named once
+		}
 	}
 	b.refs = append(b.refs, f.reference)
 }
@@ -148,7 +166,7 @@ func (r *receipter) send(ctx context.Context, key burstKey, b *burst) {
 	} else {
 		msg.To = key.to
 	}
-	msg.Text.Body = r.texts.Text(strings.Join(b.refs, ", "), b.language)
+	msg.Text.Body = r.texts.TextFor(strings.Join(b.refs, ", "), b.language, b.followUps)
 	body, _ := json.Marshal(msg)
 	endpoint := r.graph + "/" + url.PathEscape(key.phoneNumberID) + "/messages"
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
@@ -169,8 +187,25 @@ func (r *receipter) send(ctx context.Context, key burstKey, b *burst) {
 			"references", len(b.refs), "status", resp.StatusCode, "graph_error", graphError(resp.Body))
 		return
 	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	r.noteSent(ctx, resp.Body, b)
 	r.log.Debug("whatsapp receipt sent", "references", len(b.refs))
+}
+
+// noteSent keeps the receipt's wamid (Graph's {"messages":[{"id"}]}) with the burst's
+// first complaint, so a reply quoting the receipt is linked to it.
+func (r *receipter) noteSent(ctx context.Context, body io.Reader, b *burst) {
+	var answer struct {
+		Messages []struct {
+			ID string `json:"id"`
+		} `json:"messages"`
+	}
+	if json.NewDecoder(io.LimitReader(body, 64<<10)).Decode(&answer) != nil || r.sent == nil ||
+		len(answer.Messages) == 0 || answer.Messages[0].ID == "" {
+		return
+	}
+	if err := r.sent.RememberSent(ctx, conversation.SentKey(record.ChannelWhatsApp, answer.Messages[0].ID), b.first); err != nil {
+		r.log.Warn("whatsapp receipt's id not kept; a reply quoting it will not link", "err", err)
+	}
 }
 
 // graphError summarises Graph's {"error":{"code","message"}} answer without personal data.

@@ -26,6 +26,7 @@ Usage:
   intake normalize --channel CH FILE...   normalise raw messages, one JSON line per file
   intake rejected list [--reason R]       show the rejected stream's entries, each with its stream id
   intake rejected release ENTRY_ID        make a complaint of a wrongly rejected entry (once)
+  intake block add|remove|list [PHONE_OR_EMAIL]  manage the block list (by citizen_id)
   intake version                          print the version
 
 Run "intake COMMAND -h" for a command's flags.
@@ -56,6 +57,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = normalizeCmd(args[1:], stdout, stderr)
 	case "rejected":
 		err = rejectedCmd(ctx, args[1:], stdout, stderr)
+	case "block":
+		err = blockCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "intake", version)
 	case "help", "-h", "--help":

@@ -200,6 +200,15 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 	g.closers = append(g.closers, limits.Close)
 	gate := &channels.ReceiptGate{Shared: limits, Limited: m.ReceiptLimited, Log: log}
 
+	// The conversation (CONTRACT §8): citizen_id, rate limit, block list, follow-ups.
+	conv, sent, err := conversationLayer(cfg, qcfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if sent != nil {
+		g.closers = append(g.closers, sent.Close)
+	}
+
 	if cfg.Email.Enabled() && len(cfg.TrustedForwarders) > 0 && len(cfg.Email.AuthservIDs()) == 0 {
 		log.Warn("INTAKE_TRUSTED_FORWARDERS has no effect without INTAKE_EMAIL_AUTHSERV_ID: a forward counts as " +
 			"the call centre's only when the receiving mail server authenticated it; such forwards are flagged forward_unverified")
@@ -253,7 +262,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 			},
 			func(sink channels.Sink) (any, error) {
 				// A flusher too: it sends held-back receipts at shutdown.
-				return whatsapp.New(cfg.WhatsApp, sink, whatsapp.Options{Logger: log, Receipts: cfg.Receipts, ReceiptGate: gate})
+				return whatsapp.New(cfg.WhatsApp, sink, whatsapp.Options{Logger: log, Receipts: cfg.Receipts, ReceiptGate: gate, Sent: sentLog(sent)})
 			}},
 		{cfg.Android.Enabled(), nil,
 			func(sink channels.Sink) (any, error) {
@@ -266,7 +275,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 			}},
 		{cfg.Email.Enabled(), nil,
 			func(sink channels.Sink) (any, error) {
-				return email.New(cfg.Email, sink, email.Options{Logger: log, Metrics: m, State: mailState, Leases: mailState, Receipts: cfg.Receipts, ReceiptGate: gate,
+				return email.New(cfg.Email, sink, email.Options{Logger: log, Metrics: m, State: mailState, Leases: mailState, Receipts: cfg.Receipts, ReceiptGate: gate, Sent: sentLog(sent),
 					Limits: email.DecodeLimits{MaxAttachmentBytes: cfg.MaxMediaBytes}, TempDir: filepath.Join(filepath.Dir(cfg.SpoolDir), "tmp")})
 			}},
 		{cfg.SMPP.Enabled(), nil,
@@ -292,7 +301,8 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 		g.runners = append(g.runners, worker)
 	}
 	g.sink = pipeline.New(pipeline.Options{Normalizer: norm, Queue: g.queue, Media: store, PublicURL: cfg.PublicURL,
-		FetchProviders: worker.Providers(), Metrics: m, Logger: log})
+		FetchProviders: worker.Providers(), Metrics: m, Logger: log,
+		Conversation: conv, ReceiptWindow: cfg.Conversation.ReceiptWindow})
 	g.http = httpapi.New(httpapi.Options{MaxBodyBytes: cfg.MaxBodyBytes, BodyTimeout: cfg.BodyTimeout,
 		MaxInFlight: cfg.MaxInFlight, MetricsOnAdminOnly: cfg.AdminAddr != "", Logger: log, Metrics: m, Ready: g.queue.Ready,
 		ReadyDetail: g.queue.ReadyDetail})

@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/conversation"
 	"github.com/lapor/intake/httpapi"
 	"github.com/lapor/intake/internal/testenv"
 	"github.com/lapor/intake/media"
@@ -36,6 +37,11 @@ type Options struct {
 	Normalizer normalizer.Options
 	// FetchProviders enables staging for media of these providers.
 	FetchProviders map[string]bool
+	// CitizenKey, when set, turns on the conversation layer (citizen_id, RateLimit, block
+	// list, follow-ups) with its state in the test's Redis; ReceiptWindow goes with it.
+	CitizenKey    string
+	RateLimit     conversation.RateLimit
+	ReceiptWindow time.Duration
 }
 
 // Gateway is a running gateway. URL is its base, also its public URL (signatures are
@@ -50,6 +56,9 @@ type Gateway struct {
 	Metrics  *metrics.Metrics
 	QueueCfg queue.Config
 	Redis    *redis.Client
+	// Conversations is the conversation state (nil without Options.CitizenKey).
+	Conversations *queue.Conversations
+	Identity      *conversation.Identity
 }
 
 // Start runs a gateway for t; everything stops at cleanup.
@@ -91,8 +100,22 @@ func Start(t testing.TB, o Options) *Gateway {
 	g := &Gateway{URL: ts.URL, Server: ts, Router: srv, Queue: q, Media: store, Metrics: m, QueueCfg: qc,
 		Redis: redis.NewClient(&redis.Options{Addr: addr})}
 	t.Cleanup(func() { _ = g.Redis.Close() })
+	var layer *conversation.Layer
+	if o.CitizenKey != "" {
+		id, err := conversation.NewIdentity(o.CitizenKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs, err := queue.OpenConversations(queue.Config{URL: qc.URL, KeyPrefix: prefix})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cs.Close() })
+		g.Conversations, g.Identity = cs, id
+		layer = &conversation.Layer{Identity: id, Store: cs, Limit: o.RateLimit}
+	}
 	g.Sink = pipeline.New(pipeline.Options{Normalizer: norm, Queue: q, Media: store, PublicURL: ts.URL,
-		FetchProviders: o.FetchProviders, Metrics: m})
+		FetchProviders: o.FetchProviders, Metrics: m, Conversation: layer, ReceiptWindow: o.ReceiptWindow})
 	if o.Mount != nil {
 		o.Mount(t, g)
 	}
