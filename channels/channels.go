@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/lapor/intake/internal/secret"
 	"github.com/lapor/intake/record"
 )
 
@@ -60,24 +61,6 @@ type Sink interface {
 // ErrUnavailable is returned by a Sink when neither Redis nor the spool can take a record.
 var ErrUnavailable = errors.New("neither redis nor the local spool can store the record; the provider should retry")
 
-// Secret is a configuration value that must never be printed: it redacts itself in
-// fmt, logs and JSON.
-type Secret string
-
-func (s Secret) String() string { return redact(string(s)) }
-
-// GoString redacts under %#v too.
-func (s Secret) GoString() string { return redact(string(s)) }
-
-// MarshalJSON redacts.
-func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redact(string(s)) + `"`), nil }
-
-// Reveal returns the secret itself, for the one place that needs it.
-func (s Secret) Reveal() string { return string(s) }
-
-func redact(s string) string {
-	if s == "" {
-		return ""
-	}
-	return "[redacted]"
-}
+// Secret is a configuration value that must never be printed (internal/secret): every
+// channel's config uses it, and the config loader reads X_FILE for it.
+type Secret = secret.Secret

@@ -3,7 +3,7 @@ package conversation
 import (
 	"time"
 
-	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/internal/secret"
 )
 
 // DefaultReceiptWindow is INTAKE_RECEIPT_WINDOW's default.
@@ -13,7 +13,7 @@ const DefaultReceiptWindow = 10 * time.Minute
 type Config struct {
 	// CitizenKey keys the citizen_id pseudonym. Without it (production) records carry no
 	// citizen_id, and the rate limit, block list and follow-ups are off.
-	CitizenKey channels.Secret `env:"INTAKE_CITIZEN_KEY" yaml:"citizen_key"`
+	CitizenKey secret.Secret `env:"INTAKE_CITIZEN_KEY" yaml:"citizen_key"`
 	// RateLimit is "N/WINDOW" per citizen across channels, or "off".
 	RateLimit string `env:"INTAKE_RATE_LIMIT" yaml:"rate_limit"`
 	// ReceiptWindow: at most one receipt per citizen per window, on any channel; 0 turns
