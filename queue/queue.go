@@ -86,6 +86,9 @@ type Config struct {
 	// PendingGroup is the consumer group on PendingStream that ClaimPending reads with
 	// (default "media").
 	PendingGroup string
+	// ContactTTL is how long the contact of a record (to answer it, CONTRACT §7) is kept;
+	// DefaultContactTTL when 0.
+	ContactTTL time.Duration
 	// Logger receives the queue's logs (ids and counts only, never message content).
 	// Default slog.Default().
 	Logger *slog.Logger
@@ -105,6 +108,9 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.SpoolDir, DefaultSpoolDir)
 	if c.SeenTTL == 0 {
 		c.SeenTTL = DefaultSeenTTL
+	}
+	if c.ContactTTL <= 0 {
+		c.ContactTTL = DefaultContactTTL
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -147,6 +153,7 @@ type Queue struct {
 	seenPrefix, seenRejPrefix, refPrefix string
 	// pre-boxed script arguments: boxing them once saves allocations on every write
 	argStream, argPending, argRejected, argTTL any
+	argContactTTL                              any // contact.go
 
 	reqs   chan *op
 	mu     sync.RWMutex // guards closed against sends on reqs
@@ -227,6 +234,7 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 	q.refs = newRefAllocator(q.rdb, p)
 	q.argStream, q.argPending, q.argRejected = q.keyStream, q.keyPending, q.keyRejected
 	q.argTTL = strconv.FormatInt(int64(cfg.SeenTTL/time.Second), 10)
+	q.argContactTTL = strconv.FormatInt(int64(cfg.ContactTTL/time.Second), 10)
 
 	cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	err = q.connect(cctx)
@@ -342,6 +350,8 @@ func (q *Queue) write(ctx context.Context, kind opKind, c *record.Complaint) (Re
 		putOp(o)
 		return Result{}, fmt.Errorf("queue: encode complaint %s: %w", c.ID, err)
 	}
+	o.setContact(c)
+	o.contactSet = true
 	res, err := q.submit(ctx, o)
 	if err == nil {
 		c.ID, c.Reference = res.ID, res.Reference

@@ -34,23 +34,27 @@ import "github.com/redis/go-redis/v9"
 // trip to Redis (a separate claim cost about a tenth of the webhook's throughput).
 //
 //	KEYS[1]                the stream (complaints, or pending for Stage)
-//	KEYS[3i-1], [3i], [3i+1]  intake:seen:<channel>:<dedupe key> ("" without dedupe),
+//	KEYS[6i-4 .. 6i+1]     intake:seen:<channel>:<dedupe key> ("" without dedupe),
 //	                       intake:ref:<reference> ("" when the reference is not claimed),
-//	                       intake:receipt:<hash> (the receipt budget, "" without one)
+//	                       intake:receipt:<hash> (the receipt budget, "" without one),
+//	                       intake:contact:<id>, intake:contact-ref:<reference> ("" without a
+//	                       contact), intake:window:<…> ("" outside WhatsApp); see contact.go
 //	ARGV[1]                seen TTL in seconds
 //	ARGV[2]                the stream's consumer group
-//	ARGV[7i-4 .. 7i+2]     id, reference, channel, complaint JSON, flags ("d" to dedupe, "c"
+//	ARGV[3]                contact TTL in seconds
+//	ARGV[9i-5 .. 9i+3]     id, reference, channel, complaint JSON, flags ("d" to dedupe, "c"
 //	                       to claim the reference, one the counter did not issue), request
-//	                       hash ("" when the caller gave none), budget "<max> <window ms>"
+//	                       hash ("" when the caller gave none), budget "<max> <window ms>",
+//	                       contact JSON after its "{" ("" for none), window timestamp (unix ms)"
 var publishScript = redis.NewScript(`
 local stream, ttl = KEYS[1], ARGV[1]
 if redis.call('EXISTS', stream) == 0 then
   redis.pcall('XGROUP', 'CREATE', stream, ARGV[2], '0', 'MKSTREAM')
 end
 local out = {}
-for i = 1, (#KEYS - 1) / 3 do
-  local seenKey, refKey, budgetKey = KEYS[3 * i - 1], KEYS[3 * i], KEYS[3 * i + 1]
-  local a = 7 * i - 4
+for i = 1, (#KEYS - 1) / 6 do
+  local seenKey, refKey, budgetKey = KEYS[6 * i - 4], KEYS[6 * i - 3], KEYS[6 * i - 2]
+  local a = 9 * i - 5
   local id, ref, flags, hash = ARGV[a], ARGV[a + 1], ARGV[a + 4], ARGV[a + 5]
   local dedupe, claim = flags == 'd' or flags == 'dc', flags == 'c' or flags == 'dc'
   local seenVal = id .. ' ' .. ref
@@ -68,6 +72,19 @@ for i = 1, (#KEYS - 1) / 3 do
       if claim then redis.call('DEL', refKey) end
       if dedupe then redis.call('DEL', seenKey) end
       out[i] = 'E' .. r.err
+    else
+      -- Return path: how to answer this record (contact.go), written with it.
+      local contactKey, windowKey = KEYS[6 * i - 1], KEYS[6 * i + 1]
+      if contactKey ~= '' then
+        redis.call('SET', contactKey, '{"complaint_id":"' .. id .. '","reference":"' .. ref .. '",' .. ARGV[a + 7], 'EX', ARGV[3])
+        redis.call('SET', KEYS[6 * i], id, 'EX', ARGV[3])
+      end
+      if windowKey ~= '' then
+        local ts = tonumber(ARGV[a + 8])
+        if ts and ts > tonumber(redis.call('GET', windowKey) or '0') then redis.call('SET', windowKey, ts, 'PX', 172800000) end
+      end
+    end
+    if type(r) == 'table' and r.err then
     elseif budgetKey ~= '' then
       local max, window = string.match(ARGV[a + 6], '^(%d+) (%d+)$')
       -- A citizen's first receipt in a window (the common case) costs one command.

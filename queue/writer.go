@@ -80,6 +80,13 @@ type op struct {
 	// seenKey and refKey are the publish script's keys for this record ("" when unused).
 	seenKey, refKey string
 
+	// The contact kept with the record for answering it (contact.go): its JSON without
+	// the first fields, the WhatsApp window's key tail and timestamp, and this round's keys.
+	contact, contactBuf                  []byte
+	contactSet                           bool
+	windowTail, windowMs                 string
+	contactKey, contactRefKey, windowKey string
+
 	cmd  *redis.Cmd
 	args []any
 	// jsonBuf is the buffer the complaint is encoded into, kept with the pooled op.
@@ -110,13 +117,16 @@ func putOp(o *op) {
 	if cap(o.jsonBuf) > 64<<10 {
 		return // an unusually large record: let its buffer go
 	}
-	done, args, jsonBuf := o.done, o.args[:0], o.jsonBuf[:0]
+	if cap(o.contactBuf) > 4<<10 {
+		o.contactBuf = nil
+	}
+	done, args, jsonBuf, contactBuf := o.done, o.args[:0], o.jsonBuf[:0], o.contactBuf[:0]
 	select { // a pooled op never carries a stale signal
 	case <-done:
 	default:
 	}
 	clear(args[:cap(args)])
-	*o = op{done: done, args: args, jsonBuf: jsonBuf}
+	*o = op{done: done, args: args, jsonBuf: jsonBuf, contactBuf: contactBuf}
 	opPool.Put(o)
 }
 
@@ -201,7 +211,7 @@ func (q *Queue) newPipeline() *pipeline {
 	p.groups[0].cgroup, p.groups[1].cgroup = q.cfg.ConsumerGroup, q.cfg.PendingGroup
 	for i := range p.groups {
 		p.groups[i].ops = make([]*op, 0, maxBatch)
-		p.groups[i].args = make([]any, 0, 5+10*maxBatch)
+		p.groups[i].args = make([]any, 0, 6+15*maxBatch)
 	}
 	return p
 }
@@ -213,7 +223,7 @@ func (q *Queue) queueGroup(ctx context.Context, pipe redis.Pipeliner, g *group) 
 	}
 	// Arguments point into the ops (a pointer in an interface costs no allocation; a string
 	// or slice would cost one each, eight a record).
-	a := append(g.args[:0], "evalsha", shaPublish, 1+3*len(g.ops), g.stream)
+	a := append(g.args[:0], "evalsha", shaPublish, 1+6*len(g.ops), g.stream)
 	for _, o := range g.ops {
 		o.seenKey, o.refKey = "", ""
 		if o.dedupe != "" {
@@ -222,11 +232,13 @@ func (q *Queue) queueGroup(ctx context.Context, pipe redis.Pipeliner, g *group) 
 		if !o.counter { // only a reference the counter did not issue is claimed
 			o.refKey = q.refPrefix + o.ref
 		}
-		a = append(a, &o.seenKey, &o.refKey, &o.budgetKey)
+		q.contactKeys(o) // return path (contact.go)
+		a = append(a, &o.seenKey, &o.refKey, &o.budgetKey, &o.contactKey, &o.contactRefKey, &o.windowKey)
 	}
-	a = append(a, q.argTTL, g.cgroup)
+	a = append(a, q.argTTL, g.cgroup, q.argContactTTL)
 	for _, o := range g.ops {
-		a = append(a, &o.id, &o.ref, &o.channel, (*bodyArg)(o), publishFlags[boolIndex(o.dedupe != "")+2*boolIndex(!o.counter)], &o.hash, &o.budgetSpec)
+		a = append(a, &o.id, &o.ref, &o.channel, (*bodyArg)(o), publishFlags[boolIndex(o.dedupe != "")+2*boolIndex(!o.counter)], &o.hash, &o.budgetSpec,
+			(*contactArg)(o), &o.windowMs)
 	}
 	g.args = a
 	g.cmd = pipe.Do(ctx, a...)
