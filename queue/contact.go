@@ -28,7 +28,6 @@ import (
 // DefaultContactTTL is how long a complaint can be answered after it came in.
 const DefaultContactTTL = 8760 * time.Hour
 
-
 // contactTail is a record's contact as JSON without its first two fields (complaint id
 // and reference): the script puts them in front, because the reference may still change
 // while the record is written (a taken reference).
