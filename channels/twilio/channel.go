@@ -13,6 +13,7 @@ import (
 	"github.com/twilio/twilio-go/twiml"
 
 	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/outbound"
 	"github.com/lapor/intake/record"
 )
 
@@ -28,6 +29,9 @@ type Options struct {
 	// ReceiptGate holds the per-citizen receipt budget (shared in Redis in production);
 	// nil: a gate in this process's memory.
 	ReceiptGate *channels.ReceiptGate
+	// Statuses takes what status callbacks say about answers (CONTRACT §7); nil: they are
+	// only counted.
+	Statuses outbound.StatusSink
 }
 
 // Channel is the Twilio webhook channel.
@@ -77,6 +81,7 @@ func (c *Channel) Name() string { return record.ProviderTwilio }
 // Routes implements channels.Webhook.
 func (c *Channel) Routes(r channels.Router) {
 	r.Handle(http.MethodPost, Path, channels.LimitBody(c.cfg.maxBodyBytes(), http.HandlerFunc(c.serve)))
+	r.Handle(http.MethodPost, StatusPath, channels.LimitBody(c.cfg.maxBodyBytes(), http.HandlerFunc(c.serveStatus)))
 }
 
 // emptyTwiML answers without sending the citizen anything. It is never modified.
@@ -107,7 +112,11 @@ func (c *Channel) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case errors.Is(err, ErrStatusCallback):
-		c.sink.Event(channelOf(in), "status_"+in.MessageStatus)
+		// A Messaging Service may send answers' callbacks here (status.go).
+		if err := c.applyStatus(r, form, ""); err != nil {
+			channels.WriteProblem(w, http.StatusServiceUnavailable, "", "the status could not be recorded; retry later")
+			return
+		}
 		writeTwiML(w, emptyTwiML)
 		return
 	case err != nil:
