@@ -108,10 +108,10 @@ func TestMaxBodyBytesSetting(t *testing.T) {
 		}
 		var h http.Handler
 		ch.Routes(routerFunc(func(_, path string, handler http.Handler) {
-		if path == twilio.Path {
-			h = handler
-		}
-	}))
+			if path == twilio.Path {
+				h = handler
+			}
+		}))
 		req := httptest.NewRequest(http.MethodPost, twilio.Path, strings.NewReader("Body="+strings.Repeat("x", c.size-5)))
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
