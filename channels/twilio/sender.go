@@ -164,6 +164,8 @@ var errorClasses = map[int]outbound.Class{
 	20429: outbound.ClassRetry,     // too many requests: never processed, safe to retry
 	20003: outbound.ClassConfig,    // authentication failed
 	20404: outbound.ClassConfig,    // the account or resource is not there
+	21222: outbound.ClassConfig,    // twilio-go: the account SID has characters Twilio never issues
+	21224: outbound.ClassConfig,    // twilio-go: the auth token has characters Twilio never issues
 	21211: outbound.ClassPermanent, // invalid To
 	21408: outbound.ClassConfig,    // region not enabled (geo permissions)
 	21606: outbound.ClassConfig,    // From is not a message-capable sender
