@@ -98,11 +98,11 @@ func (w *Worker) Handle(ctx context.Context, entryID string, values map[string]s
 			return w.resolveClaim(ctx, rec)
 		}
 	}
-	return w.prepareAndSend(ctx, id, e)
+	return w.prepareAndSend(ctx, id, e, rec.Tries)
 }
 
 // prepareAndSend finds who to send to and through what, refusing what cannot be sent.
-func (w *Worker) prepareAndSend(ctx context.Context, id string, e Entry) error {
+func (w *Worker) prepareAndSend(ctx context.Context, id string, e Entry, tries int) error {
 	c, err := w.Contacts.Contact(ctx, e.ComplaintID, e.Reference)
 	if errors.Is(err, ErrNoContact) {
 		which := "id " + e.ComplaintID
@@ -144,7 +144,7 @@ func (w *Worker) prepareAndSend(ctx context.Context, id string, e Entry) error {
 	}
 	out := Outgoing{OutboundID: id, Contact: c, Text: e.Text, Kind: e.kind(), Template: e.Template, Reference: ref,
 		WindowOpen: c.Channel == record.ChannelWhatsApp && !c.LastMessageAt.IsZero() && w.now().Sub(c.LastMessageAt) < WhatsAppWindow}
-	return w.send(ctx, base, sender, out)
+	return w.send(ctx, base, sender, out, tries)
 }
 
 // errStop ends the retry loop: the id is settled (or another worker has it).
@@ -153,7 +153,7 @@ var errStop = errors.New("settled")
 // send claims the id and calls the provider, retrying provably unsent failures with
 // backoff. Each try is claim → Send → record; nothing but a retryable, unambiguous
 // failure releases the claim.
-func (w *Worker) send(ctx context.Context, base Record, s Sender, out Outgoing) error {
+func (w *Worker) send(ctx context.Context, base Record, s Sender, out Outgoing, tries int) error {
 	pauseKey := SenderKey(base.Channel, base.Provider) + "/" + out.Contact.Recipient
 	bo := backoff.NewExponentialBackOff()
 	bo.InitialInterval = orDur(w.RetryInterval, DefaultRetryInterval)
@@ -164,7 +164,8 @@ func (w *Worker) send(ctx context.Context, base Record, s Sender, out Outgoing) 
 			result = err
 			return struct{}{}, backoff.Permanent(errStop)
 		}
-		again, err := w.tryOnce(ctx, base, s, out, pauseKey)
+		tries++
+		again, err := w.tryOnce(ctx, base, s, out, pauseKey, tries)
 		if err != nil {
 			result = err
 			return struct{}{}, backoff.Permanent(errStop)
@@ -185,15 +186,12 @@ func (w *Worker) send(ctx context.Context, base Record, s Sender, out Outgoing) 
 	return nil
 }
 
-// tryOnce makes one claimed provider call. again: a retryable failure released the
-// claim and another try is due.
-func (w *Worker) tryOnce(ctx context.Context, base Record, s Sender, out Outgoing, pauseKey string) (again bool, err error) {
-	cur, _, err := w.Store.Get(ctx, base.ID)
-	if err != nil {
-		return false, fmt.Errorf("outbound %s: read its state: %w", base.ID, err)
-	}
+// tryOnce makes one claimed provider call, the try-th for the id (counted across
+// restarts: the store keeps it). again: a retryable failure released the claim and
+// another try is due.
+func (w *Worker) tryOnce(ctx context.Context, base Record, s Sender, out Outgoing, pauseKey string, try int) (again bool, err error) {
 	claim := base
-	claim.Tries = cur.Tries + 1
+	claim.Tries = try
 	claim.LeaseUntil = w.now().Add(w.lease())
 	found, moved, err := w.Store.Transition(ctx, claim, []State{StateNone, StateRetrying}, StateSending, nil)
 	if err != nil {

@@ -57,7 +57,11 @@ func NewSender(cfg Config, o SenderOptions) (*Sender, error) {
 	}
 	hc := o.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
+		// Many answers go to one host at once: keep their connections (the default
+		// transport keeps 2 per host and reconnects for the rest).
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 64
+		hc = &http.Client{Timeout: 30 * time.Second, Transport: tr}
 	}
 	base := strings.TrimRight(cfg.APIURL, "/")
 	if base == "" {
