@@ -8,18 +8,26 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/oklog/ulid/v2"
+
 	"github.com/lapor/intake/outbound"
 	"github.com/lapor/intake/record"
 	"github.com/redis/go-redis/v9"
 	segjson "github.com/segmentio/encoding/json"
 )
 
-// Contacts are kept by the publish script, in the record's own write (CONTRACT §7):
+// Contacts are kept by the publish script, in the record's own write (CONTRACT §7), in
+// one hash per UTC day of the record id's time (a record id is a ULID):
 //
-//	intake:contact:<record id>                  the record.Contact as JSON, TTL Config.ContactTTL
-//	intake:contact-ref:<reference>              the record id, same TTL
+//	intake:contacts:<yyyymmdd>                  hash: <record id> → the record.Contact as JSON,
+//	                                            r:<reference> → the record id; it expires
+//	                                            Config.ContactTTL after its last write
 //	intake:window:<provider>:<recipient>:<addr> WhatsApp only: the provider's timestamp (unix ms)
 //	                                            of the citizen's latest message, never moved back, kept 48 hours
+//
+// One HSET per record (and one EXPIRE per day and batch) keeps the publish cost small: two
+// keys of their own, each with a TTL, cost the publish script about twice as much.
+// Finding a contact by reference reads the day hashes newest first, in one pipeline.
 //
 // The window key is per citizen and business number, not per record: every message of
 // the citizen (a new complaint, a follow-up, a burst part) moves it forward, and a
@@ -119,19 +127,27 @@ func windowKeyTail(provider, recipient, addr string) string {
 	return provider + ":" + recipient + ":" + addr
 }
 
-// contactKeys sets o's contact keys for this round (the reference may have changed).
+// contactKeys sets o's contact keys for this round.
 func (q *Queue) contactKeys(o *op) {
 	o.ensureContact()
-	o.contactKey, o.contactRefKey, o.windowKey = "", "", ""
+	o.contactKey, o.windowKey = "", ""
 	if len(o.contact) == 0 {
 		return
 	}
-	p := q.cfg.KeyPrefix
-	o.contactKey = p + "intake:contact:" + o.id
-	o.contactRefKey = p + "intake:contact-ref:" + o.ref
+	o.contactKey = contactBucket(q.cfg.KeyPrefix, o.id)
 	if o.windowTail != "" {
-		o.windowKey = p + "intake:window:" + o.windowTail
+		o.windowKey = q.cfg.KeyPrefix + "intake:window:" + o.windowTail
 	}
+}
+
+// contactBucket is the day hash holding the contact of record id: the day of the id's
+// ULID time (today for an id that is not a ULID).
+func contactBucket(prefix, id string) string {
+	t := time.Now()
+	if u, err := ulid.ParseStrict(id); err == nil {
+		t = ulid.Time(u.Time())
+	}
+	return prefix + "intake:contacts:" + t.UTC().Format("20060102")
 }
 
 // contactArg hands an op's contact JSON to go-redis without boxing the slice.
@@ -144,6 +160,7 @@ func (c *contactArg) MarshalBinary() ([]byte, error) { return c.contact, nil }
 type ContactStore struct {
 	rdb    *redis.Client
 	prefix string
+	ttl    time.Duration
 }
 
 // OpenContacts connects to cfg.URL (no I/O until the first call).
@@ -152,7 +169,11 @@ func OpenContacts(cfg Config) (*ContactStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("queue: contacts: redis URL: %w", err)
 	}
-	return &ContactStore{rdb: redis.NewClient(opt), prefix: cfg.KeyPrefix}, nil
+	ttl := cfg.ContactTTL
+	if ttl <= 0 {
+		ttl = DefaultContactTTL
+	}
+	return &ContactStore{rdb: redis.NewClient(opt), prefix: cfg.KeyPrefix, ttl: ttl}, nil
 }
 
 // Close closes the connection pool.
@@ -162,18 +183,16 @@ var _ outbound.Contacts = (*ContactStore)(nil)
 
 // Contact implements outbound.Contacts.
 func (s *ContactStore) Contact(ctx context.Context, complaintID, reference string) (record.Contact, error) {
-	id := complaintID
+	bucket, id := "", complaintID
 	if id == "" {
-		v, err := s.rdb.Get(ctx, s.prefix+"intake:contact-ref:"+reference).Result()
-		if errors.Is(err, redis.Nil) {
-			return record.Contact{}, outbound.ErrNoContact
+		var err error
+		if bucket, id, err = s.findReference(ctx, reference); err != nil || id == "" {
+			return record.Contact{}, err
 		}
-		if err != nil {
-			return record.Contact{}, fmt.Errorf("queue: read contact of reference: %w", err)
-		}
-		id = v
+	} else {
+		bucket = contactBucket(s.prefix, id)
 	}
-	raw, err := s.rdb.Get(ctx, s.prefix+"intake:contact:"+id).Bytes()
+	raw, err := s.rdb.HGet(ctx, bucket, id).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return record.Contact{}, outbound.ErrNoContact
 	}
@@ -194,4 +213,27 @@ func (s *ContactStore) Contact(ctx context.Context, complaintID, reference strin
 		}
 	}
 	return c, nil
+}
+
+// findReference looks the reference up in every day hash still kept, newest first, in
+// one pipeline; ErrNoContact when none has it.
+func (s *ContactStore) findReference(ctx context.Context, reference string) (bucket, id string, err error) {
+	days := int(s.ttl/(24*time.Hour)) + 2
+	now := time.Now().UTC()
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.StringCmd, days)
+	buckets := make([]string, days)
+	for d := range days {
+		buckets[d] = s.prefix + "intake:contacts:" + now.AddDate(0, 0, -d).Format("20060102")
+		cmds[d] = pipe.HGet(ctx, buckets[d], "r:"+reference)
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return "", "", fmt.Errorf("queue: find the contact of a reference: %w", err)
+	}
+	for d, c := range cmds {
+		if v, err := c.Result(); err == nil && v != "" {
+			return buckets[d], v, nil
+		}
+	}
+	return "", "", outbound.ErrNoContact
 }

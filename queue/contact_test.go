@@ -45,7 +45,7 @@ func TestContactKeptWithTheRecord(t *testing.T) {
 			t.Errorf("contact = %+v, want %+v", got, want)
 		}
 	}
-	if ttl := e.rdb.TTL(ctx, e.key("intake:contact:"+res.ID)).Val(); ttl < DefaultContactTTL-time.Minute {
+	if ttl := e.rdb.TTL(ctx, contactBucket(e.prefix, res.ID)).Val(); ttl < DefaultContactTTL-time.Minute {
 		t.Errorf("contact TTL %s, want %s", ttl, DefaultContactTTL)
 	}
 	// A repeat of the message writes nothing new and keeps the contact.

@@ -34,11 +34,11 @@ import "github.com/redis/go-redis/v9"
 // trip to Redis (a separate claim cost about a tenth of the webhook's throughput).
 //
 //	KEYS[1]                the stream (complaints, or pending for Stage)
-//	KEYS[6i-4 .. 6i+1]     intake:seen:<channel>:<dedupe key> ("" without dedupe),
+//	KEYS[5i-3 .. 5i+1]     intake:seen:<channel>:<dedupe key> ("" without dedupe),
 //	                       intake:ref:<reference> ("" when the reference is not claimed),
 //	                       intake:receipt:<hash> (the receipt budget, "" without one),
-//	                       intake:contact:<id>, intake:contact-ref:<reference> ("" without a
-//	                       contact), intake:window:<…> ("" outside WhatsApp); see contact.go
+//	                       intake:contacts:<day> ("" without a contact), intake:window:<…>
+//	                       ("" outside WhatsApp); see contact.go
 //	ARGV[1]                seen TTL in seconds
 //	ARGV[2]                the stream's consumer group
 //	ARGV[3]                contact TTL in seconds
@@ -52,8 +52,9 @@ if redis.call('EXISTS', stream) == 0 then
   redis.pcall('XGROUP', 'CREATE', stream, ARGV[2], '0', 'MKSTREAM')
 end
 local out = {}
-for i = 1, (#KEYS - 1) / 6 do
-  local seenKey, refKey, budgetKey = KEYS[6 * i - 4], KEYS[6 * i - 3], KEYS[6 * i - 2]
+local buckets = {}
+for i = 1, (#KEYS - 1) / 5 do
+  local seenKey, refKey, budgetKey = KEYS[5 * i - 3], KEYS[5 * i - 2], KEYS[5 * i - 1]
   local a = 9 * i - 5
   local id, ref, flags, hash = ARGV[a], ARGV[a + 1], ARGV[a + 4], ARGV[a + 5]
   local dedupe, claim = flags == 'd' or flags == 'dc', flags == 'c' or flags == 'dc'
@@ -74,10 +75,13 @@ for i = 1, (#KEYS - 1) / 6 do
       out[i] = 'E' .. r.err
     else
       -- Return path: how to answer this record (contact.go), written with it.
-      local contactKey, windowKey = KEYS[6 * i - 1], KEYS[6 * i + 1]
+      local contactKey, windowKey = KEYS[5 * i], KEYS[5 * i + 1]
       if contactKey ~= '' then
-        redis.call('SET', contactKey, '{"complaint_id":"' .. id .. '","reference":"' .. ref .. '",' .. ARGV[a + 7], 'EX', ARGV[3])
-        redis.call('SET', KEYS[6 * i], id, 'EX', ARGV[3])
+        redis.call('HSET', contactKey, id, '{"complaint_id":"' .. id .. '","reference":"' .. ref .. '",' .. ARGV[a + 7], 'r:' .. ref, id)
+        if not buckets[contactKey] then
+          buckets[contactKey] = true
+          redis.call('EXPIRE', contactKey, ARGV[3])
+        end
       end
       if windowKey ~= '' then
         local ts = tonumber(ARGV[a + 8])

@@ -82,10 +82,10 @@ type op struct {
 
 	// The contact kept with the record for answering it (contact.go): its JSON without
 	// the first fields, the WhatsApp window's key tail and timestamp, and this round's keys.
-	contact, contactBuf                  []byte
-	contactSet                           bool
-	windowTail, windowMs                 string
-	contactKey, contactRefKey, windowKey string
+	contact, contactBuf   []byte
+	contactSet            bool
+	windowTail, windowMs  string
+	contactKey, windowKey string
 
 	cmd  *redis.Cmd
 	args []any
@@ -211,7 +211,7 @@ func (q *Queue) newPipeline() *pipeline {
 	p.groups[0].cgroup, p.groups[1].cgroup = q.cfg.ConsumerGroup, q.cfg.PendingGroup
 	for i := range p.groups {
 		p.groups[i].ops = make([]*op, 0, maxBatch)
-		p.groups[i].args = make([]any, 0, 6+15*maxBatch)
+		p.groups[i].args = make([]any, 0, 6+14*maxBatch)
 	}
 	return p
 }
@@ -223,7 +223,7 @@ func (q *Queue) queueGroup(ctx context.Context, pipe redis.Pipeliner, g *group) 
 	}
 	// Arguments point into the ops (a pointer in an interface costs no allocation; a string
 	// or slice would cost one each, eight a record).
-	a := append(g.args[:0], "evalsha", shaPublish, 1+6*len(g.ops), g.stream)
+	a := append(g.args[:0], "evalsha", shaPublish, 1+5*len(g.ops), g.stream)
 	for _, o := range g.ops {
 		o.seenKey, o.refKey = "", ""
 		if o.dedupe != "" {
@@ -233,7 +233,7 @@ func (q *Queue) queueGroup(ctx context.Context, pipe redis.Pipeliner, g *group) 
 			o.refKey = q.refPrefix + o.ref
 		}
 		q.contactKeys(o) // return path (contact.go)
-		a = append(a, &o.seenKey, &o.refKey, &o.budgetKey, &o.contactKey, &o.contactRefKey, &o.windowKey)
+		a = append(a, &o.seenKey, &o.refKey, &o.budgetKey, &o.contactKey, &o.windowKey)
 	}
 	a = append(a, q.argTTL, g.cgroup, q.argContactTTL)
 	for _, o := range g.ops {
