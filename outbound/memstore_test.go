@@ -96,6 +96,13 @@ func (m *memStore) OptOut(_ context.Context, channel, address string) error {
 	return nil
 }
 
+func (m *memStore) OptIn(_ context.Context, channel, address string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.optOut, channel+"|"+address)
+	return nil
+}
+
 func (m *memStore) OptedOut(_ context.Context, channel, address string) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -23,6 +23,23 @@ type StatusSink interface {
 	Update(ctx context.Context, u Update) error
 }
 
+// OptOutSink takes a citizen's own STOP (out) and START (not out), as a provider
+// reports them with an inbound message. The Tracker implements it.
+type OptOutSink interface {
+	SetOptOut(ctx context.Context, channel, address string, out bool) error
+}
+
+// SetOptOut implements OptOutSink.
+func (t *Tracker) SetOptOut(ctx context.Context, channel, address string, out bool) error {
+	if address == "" {
+		return nil
+	}
+	if out {
+		return t.Store.OptOut(ctx, channel, address)
+	}
+	return t.Store.OptIn(ctx, channel, address)
+}
+
 // Tracker turns provider reports into delivery entries, never moving a state backwards:
 // a late or repeated report is dropped (counted), as is one for a message the gateway
 // does not know (counted, not an error: a message sent by another system, or before the

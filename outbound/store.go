@@ -38,8 +38,10 @@ type Store interface {
 	Pause(ctx context.Context, sender string, d time.Duration) error
 	// Paused returns how long sends from sender are still paused (0: not paused).
 	Paused(ctx context.Context, sender string) (time.Duration, error)
-	// OptOut remembers that address asked for no more messages on channel; OptedOut reads it.
+	// OptOut remembers that address asked for no more messages on channel; OptIn
+	// forgets it (the citizen sent START); OptedOut reads it.
 	OptOut(ctx context.Context, channel, address string) error
+	OptIn(ctx context.Context, channel, address string) error
 	OptedOut(ctx context.Context, channel, address string) (bool, error)
 }
 

@@ -225,6 +225,11 @@ func (s *OutboundStore) OptOut(ctx context.Context, channel, address string) err
 	return s.rdb.Set(ctx, s.optOutKey(channel, address), "1", 0).Err()
 }
 
+// OptIn implements outbound.Store.
+func (s *OutboundStore) OptIn(ctx context.Context, channel, address string) error {
+	return s.rdb.Del(ctx, s.optOutKey(channel, address)).Err()
+}
+
 // OptedOut implements outbound.Store.
 func (s *OutboundStore) OptedOut(ctx context.Context, channel, address string) (bool, error) {
 	n, err := s.rdb.Exists(ctx, s.optOutKey(channel, address)).Result()

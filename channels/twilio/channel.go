@@ -32,6 +32,9 @@ type Options struct {
 	// Statuses takes what status callbacks say about answers (CONTRACT §7); nil: they are
 	// only counted.
 	Statuses outbound.StatusSink
+	// OptOuts takes the citizen's STOP and START keywords, as Twilio's Advanced Opt-Out
+	// marks them (OptOutType); nil: not remembered here (Twilio's 21610 still is).
+	OptOuts outbound.OptOutSink
 }
 
 // Channel is the Twilio webhook channel.
@@ -121,6 +124,11 @@ func (c *Channel) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	case err != nil:
 		c.rejectAndAnswer(w, r, raw, err)
+		return
+	}
+	if err := c.applyOptOut(r, form); err != nil {
+		c.opts.Logger.Error("twilio opt-out not recorded; Twilio may retry", "message_sid", in.MessageSid, "err", err)
+		channels.WriteProblem(w, http.StatusServiceUnavailable, "", "the opt-out could not be recorded; retry later")
 		return
 	}
 	c.budgetReceipt(m)

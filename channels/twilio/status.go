@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/lapor/intake/channels"
 	"github.com/lapor/intake/outbound"
@@ -71,6 +72,24 @@ func (c *Channel) applyStatus(r *http.Request, form url.Values, outboundID strin
 		u.Error = statusError(form.Get("ErrorCode"), form.Get("ErrorMessage"), kind)
 	}
 	return c.opts.Statuses.Update(r.Context(), u)
+}
+
+// applyOptOut records a citizen's STOP or START (Twilio's OptOutType on an inbound
+// message), so answers honour it before Twilio would refuse them (21610).
+func (c *Channel) applyOptOut(r *http.Request, form url.Values) error {
+	if c.opts.OptOuts == nil {
+		return nil
+	}
+	var out bool
+	switch strings.ToUpper(form.Get("OptOutType")) {
+	case "STOP":
+		out = true
+	case "START":
+	default:
+		return nil
+	}
+	in := Inbound{From: form.Get("From"), To: form.Get("To")}
+	return c.opts.OptOuts.SetOptOut(r.Context(), channelOf(in), strings.TrimPrefix(in.From, whatsappPrefix), out)
 }
 
 // statusError is the delivery error of a failed or undelivered callback.

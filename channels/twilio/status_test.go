@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/lapor/intake/channels/channelstest"
 	"github.com/lapor/intake/channels/twilio"
 	"github.com/lapor/intake/outbound"
 )
@@ -87,5 +88,51 @@ func TestStatusCallbacks(t *testing.T) {
 	}
 	if sink.events["sms:status_other"] != 1 || sink.events["sms:status_queued"] != 1 {
 		t.Errorf("events %v", sink.events)
+	}
+}
+
+type optOutRecorder struct{ calls []string }
+
+func (o *optOutRecorder) SetOptOut(_ context.Context, channel, address string, out bool) error {
+	o.calls = append(o.calls, channel+" "+address+" "+map[bool]string{true: "out", false: "in"}[out])
+	return nil
+}
+
+// A citizen's STOP (Twilio Advanced Opt-Out) is remembered, START lifts it; the message
+// itself is still taken in.
+func TestStopAndStartAreRemembered(t *testing.T) {
+	const base = "https://intake.example.go.id"
+	sink := channelstest.NewSink()
+	opts := &optOutRecorder{}
+	ch, err := twilio.New(twilio.Config{AuthToken: token}, sink, twilio.Options{PublicURL: base, OptOuts: opts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h http.Handler
+	ch.Routes(routerFunc(func(_, path string, hh http.Handler) {
+		if path == twilio.Path {
+			h = hh
+		}
+	}))
+	for i, kw := range []string{"STOP", "START", ""} {
+		f := url.Values{"MessageSid": {"SMstop" + kw + string(rune('a'+i))}, "AccountSid": {"AC1"}, "From": {"+6281234567811"},
+			"To": {"+15005550006"}, "Body": {kw + " please"}, "NumMedia": {"0"}}
+		if kw != "" {
+			f.Set("OptOutType", kw)
+		}
+		req := httptest.NewRequest(http.MethodPost, twilio.Path, strings.NewReader(f.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Twilio-Signature", twilio.Sign(token, base+twilio.Path, f))
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			t.Fatalf("%s: %d", kw, w.Code)
+		}
+	}
+	if got := strings.Join(opts.calls, ";"); got != "sms +6281234567811 out;sms +6281234567811 in" {
+		t.Errorf("opt-outs %q", got)
+	}
+	if len(sink.Accepted()) != 3 {
+		t.Errorf("%d messages taken in, want 3", len(sink.Accepted()))
 	}
 }

@@ -232,7 +232,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 				return twilio.NewMediaFetcher(cfg.Twilio, twilioMedia)
 			},
 			func(sink channels.Sink) (any, error) {
-				return twilio.New(cfg.Twilio, sink, twilio.Options{PublicURL: cfg.PublicURL, Receipts: cfg.Receipts, Logger: log, ReceiptGate: gate, Statuses: statuses})
+				return twilio.New(cfg.Twilio, sink, twilio.Options{PublicURL: cfg.PublicURL, Receipts: cfg.Receipts, Logger: log, ReceiptGate: gate, Statuses: statuses, OptOuts: statuses})
 			}},
 		{cfg.WhatsApp.Enabled(),
 			func() media.Fetcher {
