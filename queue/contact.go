@@ -201,7 +201,8 @@ func (s *ContactStore) Contact(ctx context.Context, complaintID, reference strin
 	}
 	var c record.Contact
 	if err := json.Unmarshal(raw, &c); err != nil {
-		return record.Contact{}, fmt.Errorf("queue: contact of %s is not valid JSON: %w", id, err)
+		// Unreadable will not become readable: the answer fails for good, not forever pending.
+		return record.Contact{}, fmt.Errorf("%w: the contact kept for %s is not valid JSON (%v)", outbound.ErrNoContact, id, err)
 	}
 	if c.Channel == record.ChannelWhatsApp {
 		ms, err := s.rdb.Get(ctx, s.prefix+"intake:window:"+windowKeyTail(c.Provider, c.Recipient, c.Address)).Int64()
