@@ -58,6 +58,12 @@ type Config struct {
 	// name and process id).
 	InstanceID string `env:"INTAKE_INSTANCE_ID" yaml:"instance_id"`
 
+	// The return path (CONTRACT §7): answers from the core, delivery state back, and how
+	// long a complaint's contact is kept for answering it.
+	OutboundStream string        `env:"INTAKE_OUTBOUND_STREAM" yaml:"outbound_stream"`
+	DeliveryStream string        `env:"INTAKE_DELIVERY_STREAM" yaml:"delivery_stream"`
+	ContactTTL     time.Duration `env:"INTAKE_CONTACT_TTL" yaml:"contact_ttl"`
+
 	Receipts channels.Receipts  `yaml:"receipts"`
 	Routing  normalizer.Routing `yaml:"routing"`
 	Twilio   twilio.Config      `yaml:"twilio"`
@@ -79,6 +85,9 @@ func defaults() Config {
 		HTTPAddr:       ":8080",
 		Stream:         "intake:complaints",
 		RejectedStream: "intake:rejected",
+		OutboundStream: "intake:outbound",
+		DeliveryStream: "intake:delivery",
+		ContactTTL:     8760 * time.Hour,
 		ConsumerGroup:  "core",
 		SpoolDir:       "./data/spool",
 		DefaultRegion:  "ID",
@@ -227,6 +236,12 @@ func (c *Config) validate() []error {
 	}
 	if c.MaxBodyBytes <= 0 {
 		errs = append(errs, errors.New("INTAKE_MAX_BODY_BYTES must be above 0"))
+	}
+	if c.ContactTTL < 24*time.Hour {
+		errs = append(errs, fmt.Errorf("INTAKE_CONTACT_TTL=%s is too short: complaints are answered days later; use hours, e.g. 8760h", c.ContactTTL))
+	}
+	if c.OutboundStream == "" || c.OutboundStream == c.DeliveryStream || c.OutboundStream == c.Stream || c.DeliveryStream == c.Stream {
+		errs = append(errs, fmt.Errorf("INTAKE_OUTBOUND_STREAM (%q), INTAKE_DELIVERY_STREAM (%q) and INTAKE_STREAM must be three different keys", c.OutboundStream, c.DeliveryStream))
 	}
 	if c.MaxInFlight <= 0 {
 		errs = append(errs, errors.New("INTAKE_MAX_IN_FLIGHT must be above 0"))

@@ -31,6 +31,7 @@ type Metrics struct {
 	media    *prometheus.CounterVec
 	mailbox  *prometheus.GaugeVec
 	limited  *prometheus.CounterVec
+	out      *outbound // the return path's collectors (outbound.go), nil until enabled
 
 	// Series of the known channels, resolved once: a label lookup hashes its values on
 	// every call, and these are counted on every message.

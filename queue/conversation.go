@@ -63,11 +63,11 @@ var (
 
 // OpenConversations connects to cfg.URL (no I/O until the first call).
 func OpenConversations(cfg Config) (*Conversations, error) {
-	opt, err := redis.ParseURL(cfg.URL)
+	rdb, _, err := NewRedisClient(cfg.URL)
 	if err != nil {
-		return nil, fmt.Errorf("queue: conversations: redis URL: %w", err)
+		return nil, fmt.Errorf("queue: conversations: %w", err)
 	}
-	return &Conversations{rdb: redis.NewClient(opt), prefix: cfg.KeyPrefix, seenPrefix: cfg.KeyPrefix + "intake:seen:", BlockRefresh: conversation.BlockRefresh, now: time.Now}, nil
+	return &Conversations{rdb: rdb, prefix: cfg.KeyPrefix, seenPrefix: cfg.KeyPrefix + "intake:seen:", BlockRefresh: conversation.BlockRefresh, now: time.Now}, nil
 }
 
 func (s *Conversations) blockedKey() string       { return s.prefix + "intake:blocked" }

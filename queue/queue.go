@@ -93,6 +93,9 @@ type Config struct {
 	// PendingGroup is the consumer group on PendingStream that ClaimPending reads with
 	// (default "media").
 	PendingGroup string
+	// ContactTTL is how long the contact of a record (to answer it, CONTRACT §7) is kept;
+	// DefaultContactTTL when 0.
+	ContactTTL time.Duration
 	// Logger receives the queue's logs (ids and counts only, never message content).
 	// Default slog.Default().
 	Logger *slog.Logger
@@ -134,6 +137,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.LeaseTTL <= 0 {
 		c.LeaseTTL = DefaultLeaseTTL
+	}
+	if c.ContactTTL <= 0 {
+		c.ContactTTL = DefaultContactTTL
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -184,6 +190,7 @@ type Queue struct {
 	ratePrefix, ownerPrefix string
 	// pre-boxed script arguments: boxing them once saves allocations on every write
 	argStream, argPending, argRejected, argTTL any
+	argContactTTL                              any // contact.go
 
 	reqs   chan *op
 	mu     sync.RWMutex // guards closed against sends on reqs
@@ -242,6 +249,7 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 	q.replicas.confirming.Store(-1)
 	q.argStream, q.argPending, q.argRejected = q.keyStream, q.keyPending, q.keyRejected
 	q.argTTL = strconv.FormatInt(int64(cfg.SeenTTL/time.Second), 10)
+	q.argContactTTL = strconv.FormatInt(int64(cfg.ContactTTL/time.Second), 10)
 
 	cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	err = q.connect(cctx)
@@ -365,6 +373,8 @@ func (q *Queue) write(ctx context.Context, kind opKind, c *record.Complaint) (Re
 		putOp(o)
 		return Result{}, fmt.Errorf("queue: encode complaint %s: %w", c.ID, err)
 	}
+	o.setContact(c)
+	o.contactSet = true
 	res, err := q.submit(ctx, o)
 	if err == nil {
 		c.ID, c.Reference = res.ID, res.Reference

@@ -44,13 +44,17 @@ import "github.com/redis/go-redis/v9"
 //	                       intake:ref:<reference> ("" when the reference is not claimed),
 //	                       intake:receipt:<hash> (the receipt budget, "" without one),
 //	                       intake:rate:<citizen_id> ("" without a rate limit),
-//	                       intake:conv:ref:<reference> ("" when no owner is noted)
+//	                       intake:conv:ref:<reference> ("" when no owner is noted),
+//	                       intake:contacts:<day> ("" without a contact), intake:window:<…>
+//	                       ("" outside WhatsApp); see contact.go
 //	ARGV[1]                seen TTL in seconds
 //	ARGV[2]                the stream's consumer group
-//	ARGV[9i-6 .. 9i+2]     id, reference, channel, complaint JSON, flags ("d" to dedupe, "c"
+//	ARGV[3]                contact TTL in seconds
+//	ARGV[11i-7 .. 11i+3]   id, reference, channel, complaint JSON, flags ("d" to dedupe, "c"
 //	                       to claim the reference, one the counter did not issue), request
 //	                       hash ("" when the caller gave none), budget "<max> <window ms>",
-//	                       rate limit "<max> <window ms>", citizen_id
+//	                       rate limit "<max> <window ms>", citizen_id, contact JSON after its
+//	                       "{" ("" for none), window timestamp (unix ms)
 var publishScript = redis.NewScript(`
 local stream, ttl = KEYS[1], ARGV[1]
 if redis.call('EXISTS', stream) == 0 then
@@ -65,10 +69,12 @@ local function over(key, spec)
   return n > tonumber(max)
 end
 local out = {}
-for i = 1, (#KEYS - 1) / 5 do
-  local seenKey, refKey, budgetKey = KEYS[5 * i - 3], KEYS[5 * i - 2], KEYS[5 * i - 1]
-  local rateKey, ownerKey = KEYS[5 * i], KEYS[5 * i + 1]
-  local a = 9 * i - 6
+local buckets = {}
+for i = 1, (#KEYS - 1) / 7 do
+  local seenKey, refKey, budgetKey = KEYS[7 * i - 5], KEYS[7 * i - 4], KEYS[7 * i - 3]
+  local rateKey, ownerKey = KEYS[7 * i - 2], KEYS[7 * i - 1]
+  local contactKey, windowKey = KEYS[7 * i], KEYS[7 * i + 1]
+  local a = 11 * i - 7
   local id, ref, flags, hash = ARGV[a], ARGV[a + 1], ARGV[a + 4], ARGV[a + 5]
   local dedupe, claim = flags == 'd' or flags == 'dc', flags == 'c' or flags == 'dc'
   local seenVal = id .. ' ' .. ref
@@ -92,6 +98,18 @@ for i = 1, (#KEYS - 1) / 5 do
       out[i] = 'E' .. r.err
     else
       if ownerKey ~= '' then redis.call('SET', ownerKey, id .. ' ' .. ARGV[a + 8], 'EX', 34560000) end
+      -- Return path: how to answer this record (contact.go), written with it.
+      if contactKey ~= '' then
+        redis.call('HSET', contactKey, id, '{"complaint_id":"' .. id .. '","reference":"' .. ref .. '",' .. ARGV[a + 9], 'r:' .. ref, id)
+        if not buckets[contactKey] then
+          buckets[contactKey] = true
+          redis.call('EXPIRE', contactKey, ARGV[3])
+        end
+      end
+      if windowKey ~= '' then
+        local ts = tonumber(ARGV[a + 10])
+        if ts and ts > tonumber(redis.call('GET', windowKey) or '0') then redis.call('SET', windowKey, ts, 'PX', 172800000) end
+      end
       out[i] = 'N'
       if budgetKey ~= '' and over(budgetKey, ARGV[a + 6]) then
         -- A repeat of this message must get the same answer: no receipt either.

@@ -57,11 +57,11 @@ const (
 
 // OpenSMSParts connects to cfg.URL (no I/O until the first call).
 func OpenSMSParts(cfg Config) (*SMSParts, error) {
-	opt, err := redis.ParseURL(cfg.URL)
+	rdb, _, err := NewRedisClient(cfg.URL)
 	if err != nil {
-		return nil, fmt.Errorf("queue: sms parts: redis URL: %w", err)
+		return nil, fmt.Errorf("queue: sms parts: %w", err)
 	}
-	return &SMSParts{rdb: redis.NewClient(opt), prefix: cfg.KeyPrefix, TTL: DefaultPartsTTL, Lease: DefaultPartsLease,
+	return &SMSParts{rdb: rdb, prefix: cfg.KeyPrefix, TTL: DefaultPartsTTL, Lease: DefaultPartsLease,
 		DoneTTL: DefaultPartsDoneTTL, firsts: make(chan *firstClaim, maxFirstBatch), stop: make(chan struct{})}, nil
 }
 

@@ -89,6 +89,13 @@ type op struct {
 	// seenKey and refKey are the publish script's keys for this record ("" when unused).
 	seenKey, refKey string
 
+	// The contact kept with the record for answering it (contact.go): its JSON without
+	// the first fields, the WhatsApp window's key tail and timestamp, and this round's keys.
+	contact, contactBuf   []byte
+	contactSet            bool
+	windowTail, windowMs  string
+	contactKey, windowKey string
+
 	cmd  *redis.Cmd
 	args []any
 	// jsonBuf is the buffer the complaint is encoded into, kept with the pooled op.
@@ -119,13 +126,16 @@ func putOp(o *op) {
 	if cap(o.jsonBuf) > 64<<10 {
 		return // an unusually large record: let its buffer go
 	}
-	done, args, jsonBuf := o.done, o.args[:0], o.jsonBuf[:0]
+	if cap(o.contactBuf) > 4<<10 {
+		o.contactBuf = nil
+	}
+	done, args, jsonBuf, contactBuf := o.done, o.args[:0], o.jsonBuf[:0], o.contactBuf[:0]
 	select { // a pooled op never carries a stale signal
 	case <-done:
 	default:
 	}
 	clear(args[:cap(args)])
-	*o = op{done: done, args: args, jsonBuf: jsonBuf}
+	*o = op{done: done, args: args, jsonBuf: jsonBuf, contactBuf: contactBuf}
 	opPool.Put(o)
 }
 
@@ -212,7 +222,7 @@ func (q *Queue) newPipeline() *pipeline {
 	p.groups[0].cgroup, p.groups[1].cgroup = q.cfg.ConsumerGroup, q.cfg.PendingGroup
 	for i := range p.groups {
 		p.groups[i].ops = make([]*op, 0, maxBatch)
-		p.groups[i].args = make([]any, 0, 5+10*maxBatch)
+		p.groups[i].args = make([]any, 0, 6+14*maxBatch)
 	}
 	return p
 }
@@ -224,7 +234,7 @@ func (q *Queue) queueGroup(ctx context.Context, pipe redis.Pipeliner, g *group) 
 	}
 	// Arguments point into the ops (a pointer in an interface costs no allocation; a string
 	// or slice would cost one each, eight a record).
-	a := append(g.args[:0], "evalsha", shaPublish, 1+5*len(g.ops), g.stream)
+	a := append(g.args[:0], "evalsha", shaPublish, 1+7*len(g.ops), g.stream)
 	for _, o := range g.ops {
 		o.seenKey, o.refKey, o.ownerKey = "", "", ""
 		if o.dedupe != "" {
@@ -236,12 +246,13 @@ func (q *Queue) queueGroup(ctx context.Context, pipe redis.Pipeliner, g *group) 
 		if o.citizen != "" { // the reference may have changed since write (a taken one)
 			o.ownerKey = q.ownerPrefix + o.ref
 		}
-		a = append(a, &o.seenKey, &o.refKey, &o.budgetKey, &o.rateKey, &o.ownerKey)
+		q.contactKeys(o) // return path (contact.go)
+		a = append(a, &o.seenKey, &o.refKey, &o.budgetKey, &o.rateKey, &o.ownerKey, &o.contactKey, &o.windowKey)
 	}
-	a = append(a, q.argTTL, g.cgroup)
+	a = append(a, q.argTTL, g.cgroup, q.argContactTTL)
 	for _, o := range g.ops {
 		a = append(a, &o.id, &o.ref, &o.channel, (*bodyArg)(o), publishFlags[boolIndex(o.dedupe != "")+2*boolIndex(!o.counter)], &o.hash, &o.budgetSpec,
-			&o.rateSpec, &o.citizen)
+			&o.rateSpec, &o.citizen, (*contactArg)(o), &o.windowMs)
 	}
 	g.args = a
 	g.cmd = pipe.Do(ctx, a...)

@@ -6,18 +6,14 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	netmail "net/mail"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/emersion/go-message/mail"
-	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
 
 	"github.com/lapor/intake/channels"
 	"github.com/lapor/intake/conversation"
@@ -285,50 +281,11 @@ func receiptAddress(m *record.Message, own map[string]bool) (string, string) {
 // send delivers one receipt.
 func (r *receiptSender) send(ctx context.Context, to string, msg []byte) error {
 	s := r.smtp
-	d := &net.Dialer{Timeout: 15 * time.Second}
-	conn, err := d.DialContext(ctx, "tcp", s.Addr)
+	c, err := dialSMTP(ctx, s, r.tlsConf)
 	if err != nil {
-		return fmt.Errorf("smtp connect: %w", err)
-	}
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
-	}
-	host, _, _ := net.SplitHostPort(s.Addr)
-	tlsConf := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
-	if r.tlsConf != nil {
-		tlsConf = r.tlsConf.Clone()
-		if tlsConf.ServerName == "" {
-			tlsConf.ServerName = host
-		}
-	}
-	var c *smtp.Client
-	switch s.Security {
-	case SecurityTLS:
-		c = smtp.NewClient(tls.Client(conn, tlsConf))
-	case SecurityStartTLS:
-		c, err = smtp.NewClientStartTLS(conn, tlsConf)
-		if err != nil {
-			_ = conn.Close()
-			return fmt.Errorf("smtp starttls: %w", err)
-		}
-	case SecurityNone:
-		if !s.AllowInsecure && !isLoopback(s.Addr) {
-			_ = conn.Close()
-			return errors.New("smtp security none is allowed only on loopback or with allow_insecure")
-		}
-		c = smtp.NewClient(conn)
-	default:
-		_ = conn.Close()
-		return fmt.Errorf("smtp security %q unknown", s.Security)
+		return err
 	}
 	defer c.Close()
-	c.CommandTimeout = 30 * time.Second
-	c.SubmissionTimeout = time.Minute
-	if s.Username != "" {
-		if err := c.Auth(sasl.NewPlainClient("", s.Username, s.Password.Reveal())); err != nil {
-			return fmt.Errorf("smtp auth: %w", err)
-		}
-	}
 	from := r.fromAddr.Address
 	switch s.EnvelopeFrom {
 	case "":

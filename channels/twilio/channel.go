@@ -13,6 +13,7 @@ import (
 	"github.com/twilio/twilio-go/twiml"
 
 	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/outbound"
 	"github.com/lapor/intake/record"
 )
 
@@ -28,6 +29,12 @@ type Options struct {
 	// ReceiptGate holds the per-citizen receipt budget (shared in Redis in production);
 	// nil: a gate in this process's memory.
 	ReceiptGate *channels.ReceiptGate
+	// Statuses takes what status callbacks say about answers (CONTRACT §7); nil: they are
+	// only counted.
+	Statuses outbound.StatusSink
+	// OptOuts takes the citizen's STOP and START keywords, as Twilio's Advanced Opt-Out
+	// marks them (OptOutType); nil: not remembered here (Twilio's 21610 still is).
+	OptOuts outbound.OptOutSink
 }
 
 // Channel is the Twilio webhook channel.
@@ -87,6 +94,7 @@ func (c *Channel) Name() string { return record.ProviderTwilio }
 // Routes implements channels.Webhook.
 func (c *Channel) Routes(r channels.Router) {
 	r.Handle(http.MethodPost, Path, channels.LimitBody(c.cfg.maxBodyBytes(), http.HandlerFunc(c.serve)))
+	r.Handle(http.MethodPost, StatusPath, channels.LimitBody(c.cfg.maxBodyBytes(), http.HandlerFunc(c.serveStatus)))
 }
 
 // emptyTwiML answers without sending the citizen anything. It is never modified.
@@ -117,11 +125,20 @@ func (c *Channel) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case errors.Is(err, ErrStatusCallback):
-		c.sink.Event(channelOf(in), "status_"+in.MessageStatus)
+		// A Messaging Service may send answers' callbacks here (status.go).
+		if err := c.applyStatus(r, form, ""); err != nil {
+			channels.WriteProblem(w, http.StatusServiceUnavailable, "", "the status could not be recorded; retry later")
+			return
+		}
 		writeTwiML(w, emptyTwiML)
 		return
 	case err != nil:
 		c.rejectAndAnswer(w, r, raw, err)
+		return
+	}
+	if err := c.applyOptOut(r, form); err != nil {
+		c.opts.Logger.Error("twilio opt-out not recorded; Twilio may retry", "message_sid", in.MessageSid, "err", err)
+		channels.WriteProblem(w, http.StatusServiceUnavailable, "", "the opt-out could not be recorded; retry later")
 		return
 	}
 	c.budgetReceipt(m)

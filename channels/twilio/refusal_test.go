@@ -49,7 +49,11 @@ func TestRefusalsAreCountedNotLoggedAsWarnings(t *testing.T) {
 		t.Fatal(err)
 	}
 	var h http.Handler
-	ch.Routes(routerFunc(func(_, _ string, handler http.Handler) { h = handler }))
+	ch.Routes(routerFunc(func(_, path string, handler http.Handler) {
+		if path == twilio.Path {
+			h = handler
+		}
+	}))
 	post := func(body, sig string) int {
 		req := httptest.NewRequest(http.MethodPost, twilio.Path, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -103,7 +107,11 @@ func TestMaxBodyBytesSetting(t *testing.T) {
 			t.Fatal(err)
 		}
 		var h http.Handler
-		ch.Routes(routerFunc(func(_, _ string, handler http.Handler) { h = handler }))
+		ch.Routes(routerFunc(func(_, path string, handler http.Handler) {
+			if path == twilio.Path {
+				h = handler
+			}
+		}))
 		req := httptest.NewRequest(http.MethodPost, twilio.Path, strings.NewReader("Body="+strings.Repeat("x", c.size-5)))
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
@@ -129,7 +137,11 @@ func TestUnstoredMessageIs503Problem(t *testing.T) {
 		t.Fatal(err)
 	}
 	var h http.Handler
-	ch.Routes(routerFunc(func(_, _ string, handler http.Handler) { h = handler }))
+	ch.Routes(routerFunc(func(_, path string, handler http.Handler) {
+		if path == twilio.Path {
+			h = handler
+		}
+	}))
 	form := fixture(t, "twilio-sms")
 	req := httptest.NewRequest(http.MethodPost, twilio.Path, strings.NewReader(form.Encode()))
 	req.Header.Set("X-Twilio-Signature", twilio.Sign(token, base+twilio.Path, form))

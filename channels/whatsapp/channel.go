@@ -17,6 +17,7 @@ import (
 
 	"github.com/lapor/intake/channels"
 	"github.com/lapor/intake/conversation"
+	ob "github.com/lapor/intake/outbound"
 	"github.com/lapor/intake/record"
 )
 
@@ -29,7 +30,8 @@ type Channel struct {
 	cfg      Config
 	sink     channels.Sink
 	log      *slog.Logger
-	receipts *receipter // nil when receipts are off
+	receipts *receipter    // nil when receipts are off
+	statuses ob.StatusSink // nil: statuses are only counted
 }
 
 var _ channels.Webhook = (*Channel)(nil)
@@ -54,6 +56,9 @@ type Options struct {
 	Sent conversation.SentLog
 	// GraphClient is the HTTP client for Graph calls made by receipts (tests).
 	GraphClient *http.Client
+	// Statuses takes what status updates say about answers (CONTRACT §7); nil: they are
+	// only counted.
+	Statuses ob.StatusSink
 }
 
 // New returns the channel for cfg, handing messages to sink.
@@ -64,7 +69,7 @@ func New(cfg Config, sink channels.Sink, o Options) (*Channel, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	c := &Channel{cfg: cfg, sink: sink, log: o.Logger.With("channel", record.ChannelWhatsApp)}
+	c := &Channel{cfg: cfg, sink: sink, log: o.Logger.With("channel", record.ChannelWhatsApp), statuses: o.Statuses}
 	if o.Receipts.Enabled && cfg.AccessToken != "" {
 		client := o.GraphClient
 		if client == nil {
@@ -194,11 +199,12 @@ func (c *Channel) receive(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	c.events(d)
+	statusFailed := c.applyStatuses(ctx, d.statuses)
 	c.log.Info("whatsapp webhook", "messages", len(d.items), "accepted", accepted, "rejected", rejected,
 		"failed", failed, "statuses", len(d.statuses), "errors", len(d.errors))
-	if failed > 0 {
+	if failed > 0 || statusFailed > 0 {
 		channels.WriteProblem(w, http.StatusInternalServerError, "",
-			fmt.Sprintf("%d of %d messages could not be stored; retry later", failed, len(d.items)))
+			fmt.Sprintf("%d of %d messages and %d of %d statuses could not be stored; retry later", failed, len(d.items), statusFailed, len(d.statuses)))
 	} else {
 		writeOK(w)
 	}

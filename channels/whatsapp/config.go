@@ -26,6 +26,10 @@ type Config struct {
 	// media stay "pending" (downloads off) and no receipt is sent.
 	AccessToken channels.Secret `env:"INTAKE_WHATSAPP_ACCESS_TOKEN" yaml:"access_token"`
 	GraphURL    string          `env:"INTAKE_WHATSAPP_GRAPH_URL" yaml:"graph_url"`
+	// AnswerTemplate is the template answers use outside the 24-hour window when the
+	// outbound entry names none, as "name:language" (e.g. lapor_tanggapan:id); its body
+	// parameters are the reference and the text. Through Twilio: the Content SID (HX…).
+	AnswerTemplate string `env:"INTAKE_WHATSAPP_ANSWER_TEMPLATE" yaml:"answer_template"`
 	// MediaHosts are further hosts media may be downloaded from, beyond the Graph host and
 	// DefaultMediaHosts (entries as media.HostPolicy: "host", ".domain", "https://host:port").
 	MediaHosts []string `env:"INTAKE_WHATSAPP_MEDIA_HOSTS" yaml:"media_hosts"`
@@ -74,6 +78,11 @@ func (c Config) Validate() []error {
 	if c.GraphURL != "" {
 		if u, err := url.Parse(c.GraphURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("INTAKE_WHATSAPP_GRAPH_URL=%q must be an absolute URL such as %s", c.GraphURL, DefaultGraphURL))
+		}
+	}
+	if t := c.AnswerTemplate; t != "" && !strings.HasPrefix(t, "HX") {
+		if name, lang, ok := strings.Cut(t, ":"); !ok || name == "" || lang == "" {
+			errs = append(errs, fmt.Errorf("INTAKE_WHATSAPP_ANSWER_TEMPLATE=%q must be name:language, e.g. lapor_tanggapan:id (or a Twilio Content SID HX…)", t))
 		}
 	}
 	if c.MaxBodyBytes < 0 {

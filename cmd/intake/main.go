@@ -22,7 +22,8 @@ Usage:
   intake serve [--config FILE] [--dev]    run the gateway (--dev: development mode, loopback only)
   intake simulate sms|whatsapp|email|api [flags] [TEXT]
                                           send a correctly signed sample message to a running gateway
-  intake tail [flags]                     follow the complaint stream, readably
+  intake tail [flags]                     follow the complaint stream, readably (--delivery: the delivery stream)
+  intake reply REF_OR_ID TEXT             put an answer to a complaint on the outbound stream; prints its id
   intake normalize --channel CH FILE...   normalise raw messages, one JSON line per file
   intake rejected list [--reason R]       show the rejected stream's entries, each with its stream id
   intake rejected release ENTRY_ID        make a complaint of a wrongly rejected entry (once)
@@ -59,6 +60,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = rejectedCmd(ctx, args[1:], stdout, stderr)
 	case "block":
 		err = blockCmd(ctx, args[1:], stdout, stderr)
+	case "reply":
+		err = replyCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "intake", version)
 	case "help", "-h", "--help":

@@ -170,7 +170,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 	}
 	qcfg := queue.Config{
 		URL: redisURL, Stream: cfg.Stream, RejectedStream: cfg.RejectedStream, ConsumerGroup: cfg.ConsumerGroup,
-		SpoolDir: cfg.SpoolDir, Logger: log, MinReplicas: cfg.RedisMinReplicas, InstanceID: cfg.InstanceID,
+		SpoolDir: cfg.SpoolDir, Logger: log, MinReplicas: cfg.RedisMinReplicas, InstanceID: cfg.InstanceID, ContactTTL: cfg.ContactTTL,
 	}
 	g.queue, err = queue.Open(ctx, qcfg)
 	if err != nil {
@@ -233,6 +233,12 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 		g.closers = append(g.closers, smsParts.Close)
 	}
 
+	// The return path: answers from the core, provider statuses back (outbound.go).
+	statuses, err := buildOutbound(ctx, cfg, qcfg, g, m, log)
+	if err != nil {
+		return nil, err
+	}
+
 	// Every channel, with the media fetcher of its provider (nil: that provider's media
 	// stays "pending"). The fetchers are known before the pipeline is, because a record is
 	// staged only for media a worker will download; the channels need the pipeline.
@@ -251,7 +257,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 				return twilio.NewMediaFetcher(cfg.Twilio, twilioMedia)
 			},
 			func(sink channels.Sink) (any, error) {
-				return twilio.New(cfg.Twilio, sink, twilio.Options{PublicURL: cfg.PublicURL, Receipts: cfg.Receipts, Logger: log, ReceiptGate: gate})
+				return twilio.New(cfg.Twilio, sink, twilio.Options{PublicURL: cfg.PublicURL, Receipts: cfg.Receipts, Logger: log, ReceiptGate: gate, Statuses: statuses, OptOuts: statuses})
 			}},
 		{cfg.WhatsApp.Enabled(),
 			func() media.Fetcher {
@@ -262,7 +268,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 			},
 			func(sink channels.Sink) (any, error) {
 				// A flusher too: it sends held-back receipts at shutdown.
-				return whatsapp.New(cfg.WhatsApp, sink, whatsapp.Options{Logger: log, Receipts: cfg.Receipts, ReceiptGate: gate, Sent: sentLog(sent)})
+				return whatsapp.New(cfg.WhatsApp, sink, whatsapp.Options{Logger: log, Receipts: cfg.Receipts, ReceiptGate: gate, Sent: sentLog(sent), Statuses: statuses})
 			}},
 		{cfg.Android.Enabled(), nil,
 			func(sink channels.Sink) (any, error) {

@@ -19,8 +19,13 @@ func tailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	redisURL := fs.String("redis", envOr("INTAKE_REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL (development mode's embedded server by default)")
 	stream := fs.String("stream", envOr("INTAKE_STREAM", "intake:complaints"), "complaint stream")
 	all := fs.Bool("all", false, "print the whole stream first, then follow")
+	delivery := fs.Bool("delivery", false, "follow the delivery stream (answers' states) instead of the complaints")
+	deliveryStream := fs.String("delivery-stream", envOr("INTAKE_DELIVERY_STREAM", queue.DefaultDeliveryStream), "delivery stream (with --delivery)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *delivery {
+		return tailDeliveries(ctx, *redisURL, *deliveryStream, *all, stdout, stderr)
 	}
 	spool, err := os.MkdirTemp("", "intake-tail-")
 	if err != nil {
