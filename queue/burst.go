@@ -164,7 +164,6 @@ func (b *Bursts) Open(ctx context.Context) (int64, error) {
 	return n1 + n2, err
 }
 
-
 // burstAddScript stages one part (conversation.DecideBurst, in Redis's clock):
 //
 //	KEYS  open, seen, due, closed, new burst hash, new burst parts
