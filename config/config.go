@@ -58,6 +58,8 @@ type Config struct {
 	API      api.Config         `yaml:"api"`
 	// Conversation: citizen_id, rate limit, block list, receipt window (CONTRACT §8).
 	Conversation conversation.Config `yaml:"conversation"`
+	// Bursts: WhatsApp and SMS messages of one citizen that become one complaint (§8).
+	Bursts conversation.BurstConfig `yaml:"bursts"`
 
 	// Dev is true in development mode: nothing configured at all, or `intake serve --dev`
 	// (CONTRACT §1, §10).
@@ -83,6 +85,7 @@ func defaults() Config {
 		Receipts:       channels.Receipts{Enabled: true, PerCitizen: channels.DefaultReceiptLimit},
 		WhatsApp:       whatsapp.Config{GraphURL: whatsapp.DefaultGraphURL},
 		Conversation:   conversation.Defaults(),
+		Bursts:         conversation.BurstConfig{Window: conversation.DefaultBurstWindow},
 	}
 }
 
@@ -244,6 +247,7 @@ func (c *Config) validate() []error {
 	errs = append(errs, c.Email.Validate()...)
 	errs = append(errs, c.API.Validate()...)
 	errs = append(errs, c.Conversation.Validate()...)
+	errs = append(errs, c.Bursts.Validate()...)
 	if !c.Dev && !c.Twilio.Enabled() && !c.WhatsApp.Enabled() && !c.Email.Enabled() && !c.API.Enabled() {
 		errs = append(errs, errors.New("no channel is enabled: set INTAKE_TWILIO_AUTH_TOKEN, INTAKE_WHATSAPP_APP_SECRET, INTAKE_IMAP_ADDR or INTAKE_API_KEYS (or run `intake serve --dev` for development)"))
 	}
