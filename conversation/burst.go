@@ -76,7 +76,7 @@ type BurstFacts struct {
 }
 
 // DecideBurst is the rule the store's script applies atomically (queue/burst.go mirrors
-// it in Lua; TestDecideBurstMatchesScript holds them together): a part joins the open
+// it in Lua; the end-to-end tests in burst_e2e_test.go hold them together): a part joins the open
 // burst while it is not yet due and younger than the cap; a part arriving within the
 // window of the last part of a burst that is due (or full) is a follow-up of it; else it
 // opens a burst. due is when the burst, with this part, is published: the window after
