@@ -3,6 +3,7 @@ package conversation
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/lapor/intake/record"
@@ -32,6 +33,9 @@ type BurstRunner struct {
 	Poll, Lease time.Duration
 }
 
+// claimBatch is the most bursts claimed (and published together) at once.
+const claimBatch = 128
+
 // Name implements channels.Runner.
 func (r *BurstRunner) Name() string { return "bursts" }
 
@@ -57,19 +61,26 @@ func (r *BurstRunner) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 		for ctx.Err() == nil {
-			due, err := r.Store.ClaimDue(ctx, lease, 32)
+			due, err := r.Store.ClaimDue(ctx, lease, claimBatch)
 			if err != nil {
 				if ctx.Err() == nil {
 					log.Warn("bursts: due bursts not claimed; trying again", "err", err)
 				}
 				break
 			}
+			// Published side by side, so the queue's writer sends them in one pipeline.
+			var wg sync.WaitGroup
 			for _, d := range due {
-				if err := r.publish(ctx, d); err != nil && ctx.Err() == nil {
-					log.Error("burst not published; it is claimed again when its lease runs out", "burst", d.BurstID, "err", err)
-				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if err := r.publish(ctx, d); err != nil && ctx.Err() == nil {
+						log.Error("burst not published; it is claimed again when its lease runs out", "burst", d.BurstID, "err", err)
+					}
+				}()
 			}
-			if len(due) < 32 {
+			wg.Wait()
+			if len(due) < claimBatch {
 				break
 			}
 		}
