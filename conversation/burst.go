@@ -135,8 +135,8 @@ type BurstStore interface {
 	AddPart(ctx context.Context, p BurstPart) (BurstAnswer, error)
 	// ClaimDue leases up to max due bursts (and bursts whose holder's lease ran out).
 	ClaimDue(ctx context.Context, lease time.Duration, max int) ([]DueBurst, error)
-	// Done forgets a published burst.
-	Done(ctx context.Context, burstID string) error
+	// Done forgets published bursts.
+	Done(ctx context.Context, burstIDs ...string) error
 }
 
 // BurstKey names citizen's burst on channel.

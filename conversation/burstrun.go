@@ -68,18 +68,33 @@ func (r *BurstRunner) Run(ctx context.Context) error {
 				}
 				break
 			}
-			// Published side by side, so the queue's writer sends them in one pipeline.
+			// Published side by side, so the queue's writer sends them in one pipeline;
+			// then forgotten in one transaction.
 			var wg sync.WaitGroup
-			for _, d := range due {
+			published := make([]bool, len(due))
+			for i, d := range due {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					if err := r.publish(ctx, d); err != nil && ctx.Err() == nil {
-						log.Error("burst not published; it is claimed again when its lease runs out", "burst", d.BurstID, "err", err)
+					if err := r.publish(ctx, d); err != nil {
+						if ctx.Err() == nil {
+							log.Error("burst not published; it is claimed again when its lease runs out", "burst", d.BurstID, "err", err)
+						}
+						return
 					}
+					published[i] = true
 				}()
 			}
 			wg.Wait()
+			var done []string
+			for i, d := range due {
+				if published[i] {
+					done = append(done, d.BurstID)
+				}
+			}
+			if err := r.Store.Done(ctx, done...); err != nil && ctx.Err() == nil {
+				log.Warn("published bursts not forgotten; they are published again (as duplicates) when their lease runs out", "err", err)
+			}
 			if len(due) < claimBatch {
 				break
 			}
@@ -87,12 +102,12 @@ func (r *BurstRunner) Run(ctx context.Context) error {
 	}
 }
 
-// publish writes one burst's record, then forgets the burst. A crash in between leaves
-// the burst to be claimed again; its second publish is answered as a duplicate.
+// publish writes one burst's record; Run forgets the burst after. A crash in between
+// leaves the burst to be claimed again; its second publish writes nothing.
 func (r *BurstRunner) publish(ctx context.Context, d DueBurst) error {
 	c := AssembleBurst(d)
 	if c == nil {
-		return r.Store.Done(ctx, d.BurstID)
+		return nil
 	}
 	stage := false
 	for _, a := range c.Attachments {
@@ -113,5 +128,5 @@ func (r *BurstRunner) publish(ctx context.Context, d DueBurst) error {
 	if !res.Duplicate && !res.Spooled {
 		r.Layer.Stored(ctx, c)
 	}
-	return r.Store.Done(ctx, d.BurstID)
+	return nil
 }

@@ -32,12 +32,16 @@ import (
 type Bursts struct {
 	q      *Queue
 	prefix string
+	batch  *burstBatcher
 }
 
 var _ conversation.BurstStore = (*Bursts)(nil)
 
 // Bursts returns the burst store on q's Redis.
-func (q *Queue) Bursts() *Bursts { return &Bursts{q: q, prefix: q.cfg.KeyPrefix + "intake:burst:"} }
+// It stops with q.
+func (q *Queue) Bursts() *Bursts {
+	return &Bursts{q: q, prefix: q.cfg.KeyPrefix + "intake:burst:", batch: newBurstBatcher(q.rdb, q.stop)}
+}
 
 // burstPart is a part as the list keeps it: the record plus what JSON leaves out.
 type burstPart struct {
@@ -67,7 +71,7 @@ func (b *Bursts) AddPart(ctx context.Context, p conversation.BurstPart) (convers
 		keys[1] = b.q.seenPrefix + "burst-nodedupe:" + id
 	}
 	args := []any{body, p.Window.Milliseconds(), maxAge.Milliseconds(), bid, id, ref, b.q.argTTL, greet, b.prefix}
-	v, err := burstAddScript.Run(ctx, b.q.rdb, keys, args...).Text()
+	v, err := b.batch.add(ctx, keys, args)
 	if err != nil {
 		if unreachable(err) {
 			b.q.setDown(err)
@@ -140,16 +144,25 @@ func str(v any) string {
 	return s
 }
 
-// Done implements conversation.BurstStore.
-func (b *Bursts) Done(ctx context.Context, burstID string) error {
+// Done implements conversation.BurstStore: one transaction for every burst named.
+func (b *Bursts) Done(ctx context.Context, burstIDs ...string) error {
+	if len(burstIDs) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, 2*len(burstIDs))
+	members := make([]any, 0, len(burstIDs))
+	for _, id := range burstIDs {
+		keys = append(keys, b.prefix+id, b.prefix+id+":parts")
+		members = append(members, id)
+	}
 	_, err := b.q.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, b.prefix+burstID, b.prefix+burstID+":parts")
-		p.ZRem(ctx, b.prefix+"lease", burstID)
-		p.ZRem(ctx, b.prefix+"due", burstID)
+		p.Del(ctx, keys...)
+		p.ZRem(ctx, b.prefix+"lease", members...)
+		p.ZRem(ctx, b.prefix+"due", members...)
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("queue: forget published burst %s: %w", burstID, err)
+		return fmt.Errorf("queue: forget %d published bursts: %w", len(burstIDs), err)
 	}
 	return nil
 }
