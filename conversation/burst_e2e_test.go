@@ -373,3 +373,24 @@ func TestBurstSplitByARedisOutagePublishesOnceWithEveryPart(t *testing.T) {
 		t.Fatalf("parts %s", got)
 	}
 }
+
+func TestBurstReceiptCountsAgainstTheReceiptWindow(t *testing.T) {
+	w := startBursts(t, burstWindow, gatewaytest.Options{ReceiptWindow: time.Hour})
+	first := w.sms("SMw1", phone, "Lampu jalan mati")
+	if len(w.settled()) != 1 {
+		t.Fatal("the first burst was not published")
+	}
+	second := w.sms("SMw2", phone, "Sampah belum diangkut") // a new burst, inside the receipt window
+	retry := w.sms("SMw2", phone, "Sampah belum diangkut")
+	other := w.sms("SMw3", "+6281234500999", "Got mampet")
+	recs := w.settled()
+	if len(recs) != 3 {
+		t.Fatalf("%d records, want 3", len(recs))
+	}
+	if !strings.Contains(first, "<Message>") || !strings.Contains(other, "<Message>") {
+		t.Fatalf("first burst %q / another citizen %q: want a receipt each", first, other)
+	}
+	if strings.Contains(second, "<Message>") || strings.Contains(retry, "<Message>") {
+		t.Fatalf("a second burst within INTAKE_RECEIPT_WINDOW got a receipt: %q (retry %q)", second, retry)
+	}
+}

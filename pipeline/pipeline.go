@@ -95,10 +95,10 @@ func (p *Pipeline) Accept(ctx context.Context, m *record.Message) (channels.Outc
 	if v := p.o.Conversation.Apply(ctx, c); v != conversation.Admit {
 		return p.refuse(ctx, m, c, v)
 	}
+	p.budget(c)
 	if out, done, err := p.burst(ctx, c); done {
 		return out, err
 	}
-	p.budget(c)
 	stage := false
 	for i := range c.Attachments {
 		a := &c.Attachments[i]

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,12 +66,18 @@ func (b *Bursts) AddPart(ctx context.Context, p conversation.BurstPart) (convers
 	if maxAge <= 0 {
 		maxAge = conversation.BurstMax
 	}
+	// The burst's receipt counts against the citizen's receipt budget when it opens.
+	budgetKey, budgetSpec := "", ""
+	if rb := p.Part.ReceiptBudget; rb.Key != "" && rb.Max >= 0 && rb.Window > 0 {
+		budgetKey = receiptKey(b.q.cfg.KeyPrefix, rb.Key)
+		budgetSpec = strconv.Itoa(rb.Max) + " " + strconv.FormatInt(rb.Window.Milliseconds(), 10)
+	}
 	keys := []string{b.prefix + "open:" + p.Key, b.q.seenPrefix + p.Dedupe, b.prefix + "due",
-		b.prefix + "closed:" + p.Key, b.prefix + bid, b.prefix + bid + ":parts"}
+		b.prefix + "closed:" + p.Key, b.prefix + bid, b.prefix + bid + ":parts", budgetKey}
 	if p.Dedupe == "" {
 		keys[1] = b.q.seenPrefix + "burst-nodedupe:" + id
 	}
-	args := []any{body, p.Window.Milliseconds(), maxAge.Milliseconds(), bid, id, ref, b.q.argTTL, greet, b.prefix}
+	args := []any{body, p.Window.Milliseconds(), maxAge.Milliseconds(), bid, id, ref, b.q.argTTL, greet, b.prefix, budgetSpec}
 	v, err := b.batch.add(ctx, keys, args)
 	if err != nil {
 		if unreachable(err) {
@@ -94,6 +101,8 @@ func parseBurstAnswer(v string) (conversation.BurstAnswer, error) {
 	switch v[0] {
 	case 'N':
 		a.Action = conversation.BurstStarted
+	case 'n': // opened, and the citizen's receipt budget is spent
+		a.Action, a.Held = conversation.BurstStarted, true
 	case 'J':
 		a.Action, a.Held = conversation.BurstJoined, true
 	case 'F':
@@ -179,11 +188,12 @@ func (b *Bursts) Open(ctx context.Context) (int64, error) {
 
 // burstAddScript stages one part (conversation.DecideBurst, in Redis's clock):
 //
-//	KEYS  open, seen, due, closed, new burst hash, new burst parts
+//	KEYS  open, seen, due, closed, new burst hash, new burst parts, receipt budget ("" none)
 //	ARGV  part JSON, window ms, max age ms, new burst id, new record id, new reference,
-//	      seen TTL s, greeting "1"/"0", burst key prefix
+//	      seen TTL s, greeting "1"/"0", burst key prefix, budget "<max> <window ms>"
 //	returns "D<id> <ref>[ held]" (a retry), "J<id> <ref> <bid>" (joined), "F<id> <ref>[ <bid>]"
-//	(the burst just closed: a follow-up of it), "N<id> <ref> <bid>" (opened)
+//	(the burst just closed: a follow-up of it), "N<id> <ref> <bid>" (opened; "n": opened,
+//	the receipt budget spent, so no receipt either)
 var burstAddScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -222,8 +232,15 @@ redis.call('HSET', KEYS[5], 'id', ARGV[5], 'ref', ARGV[6], 'first', now, 'last',
 redis.call('RPUSH', KEYS[6], ARGV[1])
 redis.call('SET', KEYS[1], ARGV[4])
 redis.call('ZADD', KEYS[3], nd, ARGV[4])
-redis.call('SET', KEYS[2], ARGV[5] .. ' ' .. ARGV[6], 'EX', ARGV[7])
-return 'N' .. ARGV[5] .. ' ' .. ARGV[6] .. ' ' .. ARGV[4]
+local held, answer = '', 'N'
+if KEYS[7] ~= '' then
+  local max, bw = string.match(ARGV[10], '^(%d+) (%d+)$')
+  local n = 1
+  if not redis.call('SET', KEYS[7], 1, 'PX', bw, 'NX') then n = redis.call('INCR', KEYS[7]) end
+  if n > tonumber(max) then held, answer = ' held', 'n' end
+end
+redis.call('SET', KEYS[2], ARGV[5] .. ' ' .. ARGV[6] .. held, 'EX', ARGV[7])
+return answer .. ARGV[5] .. ' ' .. ARGV[6] .. ' ' .. ARGV[4]
 `)
 
 // burstClaimScript leases due bursts (and bursts whose lease ran out: their holder died)
