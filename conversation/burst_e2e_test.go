@@ -394,3 +394,22 @@ func TestBurstReceiptCountsAgainstTheReceiptWindow(t *testing.T) {
 		t.Fatalf("a second burst within INTAKE_RECEIPT_WINDOW got a receipt: %q (retry %q)", second, retry)
 	}
 }
+
+func TestBurstSMSPartWhileRedisIsDownIsSpooledOnItsOwn(t *testing.T) {
+	rs := testenv.NewRestartableRedis(t)
+	w := startBursts(t, burstWindow, gatewaytest.Options{RedisAddr: rs.Addr})
+	w.sms("SMo1", phone, "Pipa PDAM bocor")
+	rs.Stop()
+	// Twilio redelivers only where the number asks it to: the part is spooled as a
+	// complaint of its own, acknowledged with its own reference, never lost.
+	answer := w.sms("SMo2", phone, "di Jl. Anggrek")
+	rs.Start()
+	recs := w.WaitRecords(t, 2, 30*time.Second)
+	byID := map[string]*record.Complaint{}
+	for _, r := range recs {
+		byID[r.ProviderMessageID] = r
+	}
+	if byID["SMo1"] == nil || byID["SMo2"] == nil || !strings.Contains(answer, byID["SMo2"].Reference) {
+		t.Fatalf("records %v, answer %q", byID, answer)
+	}
+}
