@@ -64,6 +64,7 @@ const (
 	BurstJoined                           // the part joined the open burst: no receipt
 	BurstFollowUp                         // the burst closed a moment ago: the part is a follow-up of it
 	BurstDuplicate                        // a provider's retry of a part already staged
+	BurstNotPart                          // a follow-up of another complaint: the ordinary path
 )
 
 // BurstFacts are what the store knows of the citizen's open burst, in the store's clock
@@ -81,7 +82,8 @@ type BurstFacts struct {
 // window of the last part of a burst that is due (or full) is a follow-up of it; else it
 // opens a burst. due is when the burst, with this part, is published: the window after
 // its last part (the cap while it holds greetings only, so "Halo" waits for the
-// complaint), never later than the cap.
+// complaint), never later than the cap. (A follow-up, a reply to the burst's receipt,
+// joins only its own burst while open; the script answers any other "not a part".)
 func DecideBurst(f BurstFacts, greeting bool) (a BurstAction, due int64) {
 	if f.Open && f.Now <= f.Due && f.Now < f.First+f.MaxAge {
 		return BurstJoined, burstDue(f.First, f.Now, f.Window, f.MaxAge, f.GreetingsOnly && greeting)
@@ -108,8 +110,11 @@ type BurstPart struct {
 	Dedupe   string
 	Part     *record.Complaint
 	Greeting bool
-	Window   time.Duration
-	MaxAge   time.Duration
+	// FollowUpOf is the record id of the complaint a follow-up (a reply to the burst's
+	// receipt) continues: it joins that burst while it is open, else it is no part.
+	FollowUpOf string
+	Window     time.Duration
+	MaxAge     time.Duration
 }
 
 // BurstAnswer is what the store decided for a part.

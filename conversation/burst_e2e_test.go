@@ -413,3 +413,29 @@ func TestBurstSMSPartWhileRedisIsDownIsSpooledOnItsOwn(t *testing.T) {
 		t.Fatalf("records %v, answer %q", byID, answer)
 	}
 }
+
+func TestBurstReplyToItsReceiptWhileOpenJoinsIt(t *testing.T) {
+	w := startBursts(t, 3*time.Second, gatewaytest.Options{})
+	w.text("wamid.q1", phone, "Drainase tersumbat")
+	var receipt string
+	deadline := time.Now().Add(2 * time.Second)
+	for receipt == "" && time.Now().Before(deadline) {
+		_, receipt = w.graph.last()
+		time.Sleep(20 * time.Millisecond)
+	}
+	if receipt == "" {
+		t.Fatal("no receipt for the first part")
+	}
+	time.Sleep(200 * time.Millisecond) // the gateway notes the receipt's wamid after Meta answers
+	m := fmt.Sprintf(`{"id":"wamid.q2","type":"text","text":{"body":"sudah 3 hari"},"context":{"from":"6281190001000","id":%q}}`, receipt)
+	if s := w.post(phone, m); s != http.StatusOK {
+		t.Fatalf("whatsapp answered %d", s)
+	}
+	recs := w.settled()
+	if len(recs) != 1 || recs[0].Kind != record.KindComplaint {
+		t.Fatalf("%d records, want the burst alone", len(recs))
+	}
+	if got := strings.Join(partIDs(t, recs[0]), ","); got != "wamid.q1,wamid.q2" {
+		t.Fatalf("parts %s", got)
+	}
+}

@@ -20,13 +20,17 @@ var burstOutageRetries = map[string]bool{record.ChannelWhatsApp: true}
 
 // burst stages c as a part of its citizen's burst (CONTRACT §8) when its channel has
 // bursts on. done is false when c is not a burst part (bursts off, no citizen_id, a
-// follow-up) or when the store made it a follow-up of a burst that just closed: then c
+// follow-up of anything but the open burst) or when the store made it a follow-up of a burst that just closed: then c
 // takes the ordinary path. A part is acknowledged once staged in Redis; while Redis is
 // unreachable the spool cannot join a part to its burst (see burstOutageRetries).
 func (p *Pipeline) burst(ctx context.Context, c *record.Complaint) (out channels.Outcome, done bool, err error) {
 	window := p.o.BurstConfig.WindowFor(c.Channel)
-	if p.o.Bursts == nil || window <= 0 || c.CitizenID == "" || c.Kind == record.KindFollowUp {
+	if p.o.Bursts == nil || window <= 0 || c.CitizenID == "" {
 		return channels.Outcome{}, false, nil
+	}
+	followUpOf := ""
+	if c.FollowUpOf != nil { // a reply to the receipt of a burst still open joins it
+		followUpOf = c.FollowUpOf.ID
 	}
 	start := p.o.Now()
 	for i := range c.Attachments {
@@ -35,7 +39,7 @@ func (p *Pipeline) burst(ctx context.Context, c *record.Complaint) (out channels
 		}
 	}
 	a, err := p.o.Bursts.AddPart(ctx, conversation.BurstPart{Key: conversation.BurstKey(c.Channel, c.CitizenID),
-		Dedupe: conversation.DedupeKey(c), Part: c, Greeting: conversation.IsGreeting(c), Window: window, MaxAge: p.o.BurstMaxAge})
+		Dedupe: conversation.DedupeKey(c), Part: c, Greeting: conversation.IsGreeting(c), FollowUpOf: followUpOf, Window: window, MaxAge: p.o.BurstMaxAge})
 	took := p.o.Now().Sub(start)
 	if err != nil {
 		if !burstOutageRetries[c.Channel] {
@@ -45,6 +49,12 @@ func (p *Pipeline) burst(ctx context.Context, c *record.Complaint) (out channels
 		p.o.Metrics.Message(c.Channel, metrics.Failed, took)
 		p.o.Logger.Error("burst part not staged; the provider is asked to retry", "channel", c.Channel, "err", err)
 		return channels.Outcome{}, true, fmt.Errorf("%w: %v", channels.ErrUnavailable, err)
+	}
+	if a.Action == conversation.BurstNotPart {
+		return channels.Outcome{}, false, nil
+	}
+	if a.Action == conversation.BurstJoined {
+		c.Kind, c.FollowUpOf = record.KindComplaint, nil
 	}
 	if a.Action == conversation.BurstFollowUp {
 		c.Kind = record.KindFollowUp

@@ -77,7 +77,7 @@ func (b *Bursts) AddPart(ctx context.Context, p conversation.BurstPart) (convers
 	if p.Dedupe == "" {
 		keys[1] = b.q.seenPrefix + "burst-nodedupe:" + id
 	}
-	args := []any{body, p.Window.Milliseconds(), maxAge.Milliseconds(), bid, id, ref, b.q.argTTL, greet, b.prefix, budgetSpec}
+	args := []any{body, p.Window.Milliseconds(), maxAge.Milliseconds(), bid, id, ref, b.q.argTTL, greet, b.prefix, budgetSpec, p.FollowUpOf}
 	v, err := b.batch.add(ctx, keys, args)
 	if err != nil {
 		if unreachable(err) {
@@ -90,6 +90,9 @@ func (b *Bursts) AddPart(ctx context.Context, p conversation.BurstPart) (convers
 
 // parseBurstAnswer reads "N|J|F<id> <ref>[ <burst id>]" or "D<id> <ref>[ held]".
 func parseBurstAnswer(v string) (conversation.BurstAnswer, error) {
+	if v == "X" {
+		return conversation.BurstAnswer{Action: conversation.BurstNotPart}, nil
+	}
 	if len(v) < 2 {
 		return conversation.BurstAnswer{}, fmt.Errorf("queue: burst script answered %q", v)
 	}
@@ -190,7 +193,9 @@ func (b *Bursts) Open(ctx context.Context) (int64, error) {
 //
 //	KEYS  open, seen, due, closed, new burst hash, new burst parts, receipt budget ("" none)
 //	ARGV  part JSON, window ms, max age ms, new burst id, new record id, new reference,
-//	      seen TTL s, greeting "1"/"0", burst key prefix, budget "<max> <window ms>"
+//	      seen TTL s, greeting "1"/"0", burst key prefix, budget "<max> <window ms>",
+//	      the record id a follow-up continues ("" for a new message: only a follow-up of
+//	      the open burst itself joins it; any other answers "X", not a part)
 //	returns "D<id> <ref>[ held]" (a retry), "J<id> <ref> <bid>" (joined), "F<id> <ref>[ <bid>]"
 //	(the burst just closed: a follow-up of it), "N<id> <ref> <bid>" (opened; "n": opened,
 //	the receipt budget spent, so no receipt either)
@@ -201,10 +206,13 @@ local seen = redis.call('GET', KEYS[2])
 if seen then return 'D' .. seen end
 local window, maxAge, greet = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[8] == '1'
 local bid = redis.call('GET', KEYS[1])
+local of = ARGV[11]
+if of ~= '' and not bid then return 'X' end
 if bid then
   local h = ARGV[9] .. bid
   local b = redis.call('HMGET', h, 'id', 'ref', 'first', 'last', 'greet')
   local due = redis.call('ZSCORE', KEYS[3], bid)
+  if of ~= '' and b[1] ~= of then return 'X' end
   if b[1] and due then
     local first, last = tonumber(b[3]), tonumber(b[4])
     if now <= tonumber(due) and now < first + maxAge then
@@ -223,6 +231,7 @@ if bid then
     end
   end
 end
+if of ~= '' then return 'X' end
 local closed = redis.call('GET', KEYS[4])
 if closed then return 'F' .. closed end
 local nd = now + window
@@ -230,7 +239,7 @@ if greet then nd = now + maxAge end
 redis.call('HSET', KEYS[5], 'id', ARGV[5], 'ref', ARGV[6], 'first', now, 'last', now,
   'greet', greet and '1' or '0', 'key', KEYS[1], 'closed', KEYS[4], 'window', window)
 redis.call('RPUSH', KEYS[6], ARGV[1])
-redis.call('SET', KEYS[1], ARGV[4])
+redis.call('SET', KEYS[1], ARGV[4], 'PX', maxAge)
 redis.call('ZADD', KEYS[3], nd, ARGV[4])
 local held, answer = '', 'N'
 if KEYS[7] ~= '' then

@@ -12,13 +12,18 @@ import (
 // and the runner that publishes due bursts. Bursts need the citizen_id (a burst is one
 // citizen's); without INTAKE_CITIZEN_KEY they are off, with a warning.
 func burstWiring(cfg *config.Config, conv *conversation.Layer, q *queue.Queue, fetch map[string]bool, log *slog.Logger) (conversation.BurstStore, *conversation.BurstRunner) {
-	if !cfg.Bursts.On() {
-		return nil, nil
-	}
 	if conv == nil || conv.Identity == nil {
-		log.Warn("INTAKE_BURST_WINDOW / INTAKE_SMS_BURST_WINDOW have no effect without INTAKE_CITIZEN_KEY: each message is its own complaint")
+		if cfg.Bursts.On() {
+			log.Warn("INTAKE_BURST_WINDOW / INTAKE_SMS_BURST_WINDOW have no effect without INTAKE_CITIZEN_KEY: each message is its own complaint")
+		}
 		return nil, nil
 	}
 	store := q.Bursts()
-	return store, &conversation.BurstRunner{Store: store, Publisher: q, FetchProviders: fetch, Layer: conv, Log: log}
+	// The runner runs even with bursts off: bursts staged before the windows were turned
+	// off (by this or another replica) are still published.
+	runner := &conversation.BurstRunner{Store: store, Publisher: q, FetchProviders: fetch, Layer: conv, Log: log}
+	if !cfg.Bursts.On() {
+		return nil, runner
+	}
+	return store, runner
 }
