@@ -82,6 +82,10 @@ func BenchmarkBurstSMSLoad(b *testing.B) {
 				}
 			}
 			cpu, rcpu := selfCPU()-cpu0, redisCPU(b, g)-redis0
+			if testing.Verbose() { // where redis-server's time goes
+				st, _ := g.Redis.Info(context.Background(), "commandstats").Result()
+				b.Log(st)
+			}
 			msgs := float64(n.Load())
 			b.ReportMetric(float64(cpu.Microseconds())/msgs, "gw-cpu-µs/msg")
 			b.ReportMetric(rcpu*1e6/msgs, "redis-cpu-µs/msg")

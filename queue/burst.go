@@ -2,7 +2,6 @@ package queue
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -140,7 +139,7 @@ func (b *Bursts) ClaimDue(ctx context.Context, lease time.Duration, max int) ([]
 		list, _ := f[3].([]any)
 		for _, raw := range list {
 			var p burstPart
-			if err := json.Unmarshal([]byte(str(raw)), &p); err != nil || p.C == nil {
+			if err := segjson.Unmarshal([]byte(str(raw)), &p); err != nil || p.C == nil {
 				return out, fmt.Errorf("queue: burst %s holds a part that is not a record: %v", d.BurstID, err)
 			}
 			p.C.DedupeKey = p.Dedupe
