@@ -439,3 +439,22 @@ func TestBurstReplyToItsReceiptWhileOpenJoinsIt(t *testing.T) {
 		t.Fatalf("parts %s", got)
 	}
 }
+
+func TestBurstAcrossReplicasWithSkewedClocksIsOneBurst(t *testing.T) {
+	// Replica a's clock is 10 minutes ahead: were the decision taken on the replicas'
+	// clocks, its parts would fall outside the window (or past the cap) of b's.
+	prefix := fmt.Sprintf("test:burstskew:%d:", time.Now().UnixNano())
+	ahead := func() time.Time { return time.Now().Add(10 * time.Minute) }
+	a := startBursts(t, burstWindow, gatewaytest.Options{KeyPrefix: prefix, Now: ahead})
+	b := startBursts(t, burstWindow, gatewaytest.Options{KeyPrefix: prefix})
+	a.text("wamid.c1", phone, "Jembatan retak")
+	b.text("wamid.c2", phone, "di Desa Sukamaju")
+	a.text("wamid.c3", phone, "mohon dicek")
+	recs := b.settled()
+	if len(recs) != 1 {
+		t.Fatalf("%d records, want 1", len(recs))
+	}
+	if got := strings.Join(partIDs(t, recs[0]), ","); got != "wamid.c1,wamid.c2,wamid.c3" {
+		t.Fatalf("parts %s, want arrival order whatever the replicas' clocks say", got)
+	}
+}

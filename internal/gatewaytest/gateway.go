@@ -50,6 +50,8 @@ type Options struct {
 	// KeyPrefix, when set, replaces the test's own Redis key prefix: two gateways given the
 	// same prefix share their streams and state, as replicas do.
 	KeyPrefix string
+	// Now is the pipeline's clock (time.Now when nil): a skewed replica.
+	Now func() time.Time
 }
 
 // Gateway is a running gateway. URL is its base, also its public URL (signatures are
@@ -132,7 +134,7 @@ func Start(t testing.TB, o Options) *Gateway {
 		layer = &conversation.Layer{Identity: id, Store: cs, Limit: o.RateLimit}
 	}
 	po := pipeline.Options{Normalizer: norm, Queue: q, Media: store, PublicURL: ts.URL,
-		FetchProviders: o.FetchProviders, Metrics: m, Conversation: layer, ReceiptWindow: o.ReceiptWindow}
+		FetchProviders: o.FetchProviders, Metrics: m, Conversation: layer, ReceiptWindow: o.ReceiptWindow, Now: o.Now}
 	if o.Bursts.On() && layer != nil {
 		g.Bursts = q.Bursts()
 		po.Bursts, po.BurstConfig, po.BurstMaxAge = g.Bursts, o.Bursts, o.BurstMaxAge
