@@ -74,6 +74,8 @@ type Config struct {
 	SMPP     smpp.Config        `yaml:"smpp"`
 	// Conversation: citizen_id, rate limit, block list, receipt window (CONTRACT §8).
 	Conversation conversation.Config `yaml:"conversation"`
+	// Bursts: WhatsApp and SMS messages of one citizen that become one complaint (§8).
+	Bursts conversation.BurstConfig `yaml:"bursts"`
 
 	// Dev is true in development mode: nothing configured at all, or `intake serve --dev`
 	// (CONTRACT §1, §10).
@@ -102,6 +104,7 @@ func defaults() Config {
 		Receipts:       channels.Receipts{Enabled: true, PerCitizen: channels.DefaultReceiptLimit},
 		WhatsApp:       whatsapp.Config{GraphURL: whatsapp.DefaultGraphURL},
 		Conversation:   conversation.Defaults(),
+		Bursts:         conversation.BurstConfig{Window: conversation.DefaultBurstWindow},
 	}
 }
 
@@ -270,6 +273,7 @@ func (c *Config) validate() []error {
 	errs = append(errs, c.Email.Validate()...)
 	errs = append(errs, c.API.Validate()...)
 	errs = append(errs, c.Conversation.Validate()...)
+	errs = append(errs, c.Bursts.Validate()...)
 	errs = append(errs, c.Android.Validate()...)
 	errs = append(errs, c.SMPP.Validate()...)
 	if !c.Dev && !c.Twilio.Enabled() && !c.WhatsApp.Enabled() && !c.Email.Enabled() && !c.API.Enabled() && !c.Android.Enabled() && !c.SMPP.Enabled() {

@@ -52,6 +52,12 @@ type Options struct {
 	// per citizen per window, on any channel (INTAKE_RECEIPT_WINDOW; 0: the channel's own
 	// budget, counted per citizen).
 	ReceiptWindow time.Duration
+	// Bursts stages WhatsApp and SMS bursts (CONTRACT §8) for the channels BurstConfig
+	// turns them on for; nil: every message is its own record. BurstMaxAge overrides the
+	// 10-minute cap (tests).
+	Bursts      conversation.BurstStore
+	BurstConfig conversation.BurstConfig
+	BurstMaxAge time.Duration
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
@@ -90,6 +96,9 @@ func (p *Pipeline) Accept(ctx context.Context, m *record.Message) (channels.Outc
 		return p.refuse(ctx, m, c, v)
 	}
 	p.budget(c)
+	if out, done, err := p.burst(ctx, c); done {
+		return out, err
+	}
 	stage := false
 	for i := range c.Attachments {
 		a := &c.Attachments[i]

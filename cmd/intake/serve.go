@@ -306,9 +306,14 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 	if len(worker.Fetchers) > 0 {
 		g.runners = append(g.runners, worker)
 	}
+	// Bursts (CONTRACT §8): parts staged in Redis, published by a runner on every replica.
+	bursts, burstRunner := burstWiring(cfg, conv, g.queue, worker.Providers(), log)
+	if burstRunner != nil {
+		g.runners = append(g.runners, burstRunner)
+	}
 	g.sink = pipeline.New(pipeline.Options{Normalizer: norm, Queue: g.queue, Media: store, PublicURL: cfg.PublicURL,
 		FetchProviders: worker.Providers(), Metrics: m, Logger: log,
-		Conversation: conv, ReceiptWindow: cfg.Conversation.ReceiptWindow})
+		Conversation: conv, ReceiptWindow: cfg.Conversation.ReceiptWindow, Bursts: bursts, BurstConfig: cfg.Bursts})
 	g.http = httpapi.New(httpapi.Options{MaxBodyBytes: cfg.MaxBodyBytes, BodyTimeout: cfg.BodyTimeout,
 		MaxInFlight: cfg.MaxInFlight, MetricsOnAdminOnly: cfg.AdminAddr != "", Logger: log, Metrics: m, Ready: g.queue.Ready,
 		ReadyDetail: g.queue.ReadyDetail})

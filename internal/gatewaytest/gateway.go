@@ -42,6 +42,16 @@ type Options struct {
 	CitizenKey    string
 	RateLimit     conversation.RateLimit
 	ReceiptWindow time.Duration
+	// Bursts (with CitizenKey) stages WhatsApp/SMS bursts and runs a burst runner polling
+	// every 20ms; BurstMaxAge overrides the 10-minute cap, BurstLease the runner's lease.
+	Bursts      conversation.BurstConfig
+	BurstMaxAge time.Duration
+	BurstLease  time.Duration
+	// KeyPrefix, when set, replaces the test's own Redis key prefix: two gateways given the
+	// same prefix share their streams and state, as replicas do.
+	KeyPrefix string
+	// Now is the pipeline's clock (time.Now when nil): a skewed replica.
+	Now func() time.Time
 }
 
 // Gateway is a running gateway. URL is its base, also its public URL (signatures are
@@ -59,6 +69,12 @@ type Gateway struct {
 	// Conversations is the conversation state (nil without Options.CitizenKey).
 	Conversations *queue.Conversations
 	Identity      *conversation.Identity
+	// Bursts is the burst store (nil without Options.Bursts); StopBursts stops this
+	// gateway's burst runner at once, as a crash would (nothing is cleaned up).
+	Bursts     *queue.Bursts
+	StopBursts func()
+	// Prefix is the Redis key prefix of this gateway.
+	Prefix string
 }
 
 // Start runs a gateway for t; everything stops at cleanup.
@@ -69,6 +85,9 @@ func Start(t testing.TB, o Options) *Gateway {
 		addr = testenv.RedisAddr(t)
 	}
 	prefix := testenv.Prefix(t)
+	if o.KeyPrefix != "" {
+		prefix = o.KeyPrefix
+	}
 	qc := queue.Config{
 		URL:           "redis://" + addr + "/0",
 		ConsumerGroup: "core",
@@ -98,7 +117,7 @@ func Start(t testing.TB, o Options) *Gateway {
 	// The queue prefixes every key it writes, streams included.
 	qc.Stream, qc.RejectedStream, qc.PendingStream = prefix+queue.DefaultStream, prefix+queue.DefaultRejectedStream, prefix+queue.DefaultPendingStream
 	g := &Gateway{URL: ts.URL, Server: ts, Router: srv, Queue: q, Media: store, Metrics: m, QueueCfg: qc,
-		Redis: redis.NewClient(&redis.Options{Addr: addr})}
+		Redis: redis.NewClient(&redis.Options{Addr: addr}), Prefix: prefix, StopBursts: func() {}}
 	t.Cleanup(func() { _ = g.Redis.Close() })
 	var layer *conversation.Layer
 	if o.CitizenKey != "" {
@@ -114,8 +133,20 @@ func Start(t testing.TB, o Options) *Gateway {
 		g.Conversations, g.Identity = cs, id
 		layer = &conversation.Layer{Identity: id, Store: cs, Limit: o.RateLimit}
 	}
-	g.Sink = pipeline.New(pipeline.Options{Normalizer: norm, Queue: q, Media: store, PublicURL: ts.URL,
-		FetchProviders: o.FetchProviders, Metrics: m, Conversation: layer, ReceiptWindow: o.ReceiptWindow})
+	po := pipeline.Options{Normalizer: norm, Queue: q, Media: store, PublicURL: ts.URL,
+		FetchProviders: o.FetchProviders, Metrics: m, Conversation: layer, ReceiptWindow: o.ReceiptWindow, Now: o.Now}
+	if o.Bursts.On() && layer != nil {
+		g.Bursts = q.Bursts()
+		po.Bursts, po.BurstConfig, po.BurstMaxAge = g.Bursts, o.Bursts, o.BurstMaxAge
+		runner := &conversation.BurstRunner{Store: g.Bursts, Publisher: q, FetchProviders: o.FetchProviders, Layer: layer,
+			Poll: 20 * time.Millisecond, Lease: o.BurstLease}
+		rctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); _ = runner.Run(rctx) }()
+		g.StopBursts = func() { stop(); <-done }
+		t.Cleanup(g.StopBursts)
+	}
+	g.Sink = pipeline.New(po)
 	if o.Mount != nil {
 		o.Mount(t, g)
 	}
