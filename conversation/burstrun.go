@@ -115,18 +115,13 @@ func (r *BurstRunner) publish(ctx context.Context, d DueBurst) error {
 			stage = true
 		}
 	}
-	var res record.Stored
+	// The publish script notes the complaint's owner (its citizen_id) with the record, so a
+	// later message naming its reference can link.
 	var err error
 	if stage {
-		res, err = r.Publisher.Stage(ctx, c)
+		_, err = r.Publisher.Stage(ctx, c)
 	} else {
-		res, err = r.Publisher.Publish(ctx, c)
+		_, err = r.Publisher.Publish(ctx, c)
 	}
-	if err != nil {
-		return err
-	}
-	if !res.Duplicate && !res.Spooled {
-		r.Layer.Stored(ctx, c)
-	}
-	return nil
+	return err
 }

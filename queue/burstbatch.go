@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -105,4 +106,11 @@ func (b *burstBatcher) run(batch []*burstReq) {
 	for _, r := range batch {
 		close(r.done)
 	}
+}
+
+// isRedisReply tells a command's own error reply (read per command) from a connection
+// failure (every command failed).
+func isRedisReply(err error) bool {
+	var rerr redis.Error
+	return errors.As(err, &rerr)
 }
