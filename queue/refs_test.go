@@ -87,7 +87,8 @@ func TestRandomReferencesUseTheOtherHalfAndAreClaimed(t *testing.T) {
 // references again, from a block the replica holds.
 func TestCounterBlockIsUsedOnlyOnceReplicated(t *testing.T) {
 	lab, e := replicaPair(t, 0)
-	a := newRefAllocator(e.rdb, e.prefix, 1, 100*time.Millisecond)
+	// A wait long enough for a loaded machine: only the frozen replica may miss it.
+	a := newRefAllocator(e.rdb, e.prefix, 1, time.Second)
 	ctx := context.Background()
 	if _, counter := a.take(ctx, false); !counter {
 		t.Fatal("with the replica answering, the counter must issue references")
@@ -114,7 +115,7 @@ func TestCounterBlockIsUsedOnlyOnceReplicated(t *testing.T) {
 // still used only once a replica (when the primary has one) confirmed it.
 func TestCounterBlockWaitsForAReplicaEvenWithoutMinReplicas(t *testing.T) {
 	lab, e := replicaPair(t, 0)
-	a := newRefAllocator(e.rdb, e.prefix, 0, 100*time.Millisecond)
+	a := newRefAllocator(e.rdb, e.prefix, 0, time.Second)
 	ctx := context.Background()
 	lab.Redis[1].Freeze()
 	ref, counter := a.take(ctx, false)

@@ -22,6 +22,7 @@ func replicaPair(t *testing.T, minWrite int) (*testenv.Lab, *env) {
 // on the replica when Publish returns.
 func TestReplicaConfirmedPublishIsOnTheReplica(t *testing.T) {
 	lab, e := replicaPair(t, 0)
+	e.cfg.ReplicaWait = 5 * time.Second // a live replica confirms at once; the margin is for a loaded machine
 	q := e.open()
 	res, err := q.Publish(context.Background(), complaint(sid(1)))
 	if err != nil || res.Spooled {
