@@ -97,19 +97,19 @@ func (c *Channel) Routes(r channels.Router) {
 	r.Handle(http.MethodPost, StatusPath, channels.LimitBody(c.cfg.maxBodyBytes(), http.HandlerFunc(c.serveStatus)))
 }
 
-// emptyTwiML answers without sending the citizen anything. It is never modified.
-var emptyTwiML = []byte(`<?xml version="1.0" encoding="UTF-8"?><Response/>`)
-
-func (c *Channel) serve(w http.ResponseWriter, r *http.Request) {
+// readSigned reads a Twilio POST, parses its form and checks its signature. When ok is
+// false the request has been answered (413, 400 or 403). formErr is a form that did not
+// parse yet carried a valid signature: the caller decides what that means.
+func (c *Channel) readSigned(w http.ResponseWriter, r *http.Request) (raw []byte, form url.Values, formErr error, ok bool) {
 	raw, err := channels.ReadBody(r)
 	if err != nil {
 		channels.WriteBodyError(w, err)
-		return
+		return nil, nil, nil, false
 	}
-	form, formErr := parseForm(raw)
+	form, formErr = parseForm(raw)
 	if refused := (*formRefusal)(nil); errors.As(formErr, &refused) {
 		c.refuse(w, http.StatusBadRequest, "refused_form", refused.detail)
-		return
+		return nil, nil, nil, false
 	}
 	if formErr != nil {
 		form = url.Values{} // still verified below: a bad body never passes a signature check
@@ -117,6 +117,17 @@ func (c *Channel) serve(w http.ResponseWriter, r *http.Request) {
 	if err := c.signer.Verify(SignedURL(c.opts.PublicURL, r.RequestURI), form, r.Header.Get("X-Twilio-Signature")); err != nil {
 		c.refuse(w, http.StatusForbidden, "refused_signature",
 			"the X-Twilio-Signature does not verify: check that INTAKE_PUBLIC_URL matches the URL configured at Twilio")
+		return nil, nil, nil, false
+	}
+	return raw, form, formErr, true
+}
+
+// emptyTwiML answers without sending the citizen anything. It is never modified.
+var emptyTwiML = []byte(`<?xml version="1.0" encoding="UTF-8"?><Response/>`)
+
+func (c *Channel) serve(w http.ResponseWriter, r *http.Request) {
+	raw, form, formErr, ok := c.readSigned(w, r)
+	if !ok {
 		return
 	}
 	m, in, err := Decode(form, raw)

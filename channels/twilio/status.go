@@ -1,7 +1,6 @@
 package twilio
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -29,22 +28,8 @@ var knownStatuses = map[string]bool{"queued": true, "accepted": true, "scheduled
 // serveStatus handles POST /webhooks/twilio/status: the status callback of an answer,
 // signed like the inbound webhook (the signed URL includes ?o=<outbound id>).
 func (c *Channel) serveStatus(w http.ResponseWriter, r *http.Request) {
-	raw, err := channels.ReadBody(r)
-	if err != nil {
-		channels.WriteBodyError(w, err)
-		return
-	}
-	form, formErr := parseForm(raw)
-	if refused := (*formRefusal)(nil); errors.As(formErr, &refused) {
-		c.refuse(w, http.StatusBadRequest, "refused_form", refused.detail)
-		return
-	}
-	if formErr != nil {
-		form = url.Values{}
-	}
-	if err := c.signer.Verify(SignedURL(c.opts.PublicURL, r.RequestURI), form, r.Header.Get("X-Twilio-Signature")); err != nil {
-		c.refuse(w, http.StatusForbidden, "refused_signature",
-			"the X-Twilio-Signature does not verify: check that INTAKE_PUBLIC_URL matches the URL configured at Twilio")
+	_, form, _, ok := c.readSigned(w, r)
+	if !ok {
 		return
 	}
 	if err := c.applyStatus(r, form, r.URL.Query().Get("o")); err != nil {
