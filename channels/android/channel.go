@@ -6,8 +6,6 @@ package android
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -132,7 +130,7 @@ func (c *Channel) accept(w http.ResponseWriter, r *http.Request, m *record.Messa
 	}
 	out, err := c.sink.Accept(r.Context(), m)
 	if err != nil {
-		c.opts.Logger.Error("android SMS not stored; the phone will retry", "event", hashID(m.ProviderMessageID), "err", err)
+		c.opts.Logger.Error("android SMS not stored; the phone will retry", "event", channels.LogID(m.ProviderMessageID), "err", err)
 		channels.WriteProblem(w, http.StatusServiceUnavailable, "", "the complaint could not be stored; the phone should retry later")
 		return
 	}
@@ -159,7 +157,7 @@ func (c *Channel) accept(w http.ResponseWriter, r *http.Request, m *record.Messa
 // answers 200, so the phone stops retrying something that will never parse.
 func (c *Channel) reject(w http.ResponseWriter, r *http.Request, raw []byte, cause error) {
 	rej := &record.Rejection{Reason: record.ReasonUnparseable, Detail: cause.Error(), Channel: record.ChannelSMS,
-		Provider: record.ProviderAndroid, ProviderMessageID: "sha256:" + hashHex(raw), Raw: raw}
+		Provider: record.ProviderAndroid, ProviderMessageID: "sha256:" + channels.ContentID(raw), Raw: raw}
 	if err := c.sink.Reject(r.Context(), rej); err != nil {
 		c.opts.Logger.Error("unusable android webhook body not stored; the phone will retry", "err", err)
 		channels.WriteProblem(w, http.StatusServiceUnavailable, "", "the request could not be stored; retry later")
@@ -235,17 +233,4 @@ func plain(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-// hashID is a short, stable stand-in for an id in logs.
-func hashID(id string) string {
-	if id == "" {
-		return ""
-	}
-	return "h:" + hashHex([]byte(id))[:12]
-}
-
-func hashHex(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
 }

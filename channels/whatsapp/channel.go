@@ -7,8 +7,6 @@ package whatsapp
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -152,7 +150,7 @@ func (c *Channel) receive(w http.ResponseWriter, r *http.Request) {
 	d, err := decode(raw)
 	if err != nil {
 		rej := &record.Rejection{Reason: record.ReasonUnparseable, Detail: err.Error(), Channel: record.ChannelWhatsApp,
-			Provider: record.ProviderMeta, ProviderMessageID: "sha256:" + hashHex(raw), Raw: raw}
+			Provider: record.ProviderMeta, ProviderMessageID: "sha256:" + channels.ContentID(raw), Raw: raw}
 		if err := c.sink.Reject(ctx, rej); err != nil {
 			c.log.Error("unparseable whatsapp payload not stored; Meta will retry", "err", err)
 			channels.WriteProblem(w, http.StatusInternalServerError, "", "the payload could not be stored; retry later")
@@ -169,7 +167,7 @@ func (c *Channel) receive(w http.ResponseWriter, r *http.Request) {
 		if it.rej != nil {
 			if err := c.sink.Reject(ctx, it.rej); err != nil {
 				failed++
-				c.log.Error("whatsapp rejection not stored", "message", hashID(it.rej.ProviderMessageID), "err", err)
+				c.log.Error("whatsapp rejection not stored", "message", channels.LogID(it.rej.ProviderMessageID), "err", err)
 				continue
 			}
 			rejected++
@@ -178,7 +176,7 @@ func (c *Channel) receive(w http.ResponseWriter, r *http.Request) {
 		out, err := c.sink.Accept(ctx, it.msg)
 		if err != nil {
 			failed++
-			c.log.Error("whatsapp message not stored", "message", hashID(it.msg.ProviderMessageID), "err", err)
+			c.log.Error("whatsapp message not stored", "message", channels.LogID(it.msg.ProviderMessageID), "err", err)
 			continue
 		}
 		if out.Rejection != nil {
@@ -223,10 +221,10 @@ func (c *Channel) events(d *decoded) {
 		c.sink.Event(record.ChannelWhatsApp, "status_"+statusKind(s.Status))
 		for _, e := range s.Errors {
 			c.sink.Event(record.ChannelWhatsApp, "error")
-			c.log.Warn("whatsapp reports an outbound message failed", "message", hashID(s.ID),
+			c.log.Warn("whatsapp reports an outbound message failed", "message", channels.LogID(s.ID),
 				"status", statusKind(s.Status), "code", e.Code, "title", truncate(e.Title, 80))
 		}
-		c.log.Debug("whatsapp status update", "message", hashID(s.ID), "status", statusKind(s.Status))
+		c.log.Debug("whatsapp status update", "message", channels.LogID(s.ID), "status", statusKind(s.Status))
 	}
 	for _, e := range d.errors {
 		c.sink.Event(record.ChannelWhatsApp, "error")
@@ -265,18 +263,4 @@ func writeOK(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write([]byte("ok\n"))
-}
-
-// hashID is a short, stable stand-in for a provider id in logs: a wamid encodes the
-// sender's phone number, so it is never logged itself.
-func hashID(id string) string {
-	if id == "" {
-		return ""
-	}
-	return "h:" + hashHex([]byte(id))[:12]
-}
-
-func hashHex(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 
+	"github.com/lapor/intake/channels"
 	ob "github.com/lapor/intake/outbound"
 )
 
@@ -40,7 +41,7 @@ func (c *Channel) applyStatuses(ctx context.Context, statuses []Status) (failed 
 			}
 		}
 		if err := c.statuses.Update(ctx, u); err != nil {
-			c.log.Error("whatsapp status not recorded; Meta will retry", "message", hashID(s.ID), "err", err)
+			c.log.Error("whatsapp status not recorded; Meta will retry", "message", channels.LogID(s.ID), "err", err)
 			failed++
 		}
 	}
