@@ -58,25 +58,7 @@ func (b *burstBatcher) add(ctx context.Context, keys []string, args []any) (stri
 }
 
 func (b *burstBatcher) loop() {
-	batch := make([]*burstReq, 0, maxBurstBatch)
-	for {
-		select {
-		case r := <-b.in:
-			batch = append(batch[:0], r)
-		case <-b.stop:
-			return
-		}
-	more:
-		for len(batch) < maxBurstBatch {
-			select {
-			case r := <-b.in:
-				batch = append(batch, r)
-			default:
-				break more
-			}
-		}
-		b.run(batch)
-	}
+	batchLoop(b.in, b.stop, maxBurstBatch, b.run)
 }
 
 // run sends one batch; when Redis forgot the script (every command of the batch failed

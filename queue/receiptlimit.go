@@ -120,25 +120,7 @@ func (l *ReceiptLimits) ClaimReceipt(ctx context.Context, limits ...record.Recei
 
 // loop sends the claims waiting at each moment in one pipeline, until Close.
 func (l *ReceiptLimits) loop() {
-	batch := make([]*receiptClaim, 0, maxClaimBatch)
-	for {
-		select {
-		case c := <-l.in:
-			batch = append(batch[:0], c)
-		case <-l.stop:
-			return
-		}
-	more:
-		for len(batch) < maxClaimBatch {
-			select {
-			case c := <-l.in:
-				batch = append(batch, c)
-			default:
-				break more
-			}
-		}
-		l.run(batch)
-	}
+	batchLoop(l.in, l.stop, maxClaimBatch, l.run)
 }
 
 // run executes one batch; claims the server ran no script for (NOSCRIPT after a restart

@@ -273,25 +273,7 @@ func (s *SMSParts) FirstSeen(ctx context.Context, key string, candidate time.Tim
 
 // firstLoop sends the sightings waiting at each moment in one pipeline.
 func (s *SMSParts) firstLoop() {
-	for {
-		var batch []*firstClaim
-		select {
-		case <-s.stop:
-			return
-		case c := <-s.firsts:
-			batch = append(batch, c)
-		}
-	more:
-		for len(batch) < maxFirstBatch {
-			select {
-			case c := <-s.firsts:
-				batch = append(batch, c)
-			default:
-				break more
-			}
-		}
-		s.runFirsts(batch)
-	}
+	batchLoop(s.firsts, s.stop, maxFirstBatch, s.runFirsts)
 }
 
 func (s *SMSParts) runFirsts(batch []*firstClaim) {
