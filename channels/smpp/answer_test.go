@@ -121,7 +121,7 @@ func TestSMPPAnswerOnceThenDelivered(t *testing.T) {
 	defer cancel()
 	const text = "Terima kasih, laporan Anda sedang ditindaklanjuti."
 	a.answer(t, "ans-1", text, 2)
-	a.answer(t, "ans-1", text, 1) // the core sent the same id again
+	a.answer(t, "ans-1", text, 1)   // the core sent the same id again
 	sm, err := a.srv.Submitted(ctx) // receipts are off: the only submit_sm is the answer
 	if err != nil {
 		t.Fatal(err)

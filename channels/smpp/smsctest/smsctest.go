@@ -36,14 +36,14 @@ type Server struct {
 	refusals []data.CommandStatusType
 	answered atomic.Int64
 	ids      []string // the message ids given, in order
-	binds   atomic.Int64
-	refused atomic.Int64
-	enquire atomic.Int64
-	unbinds atomic.Int64
-	wg      sync.WaitGroup
-	mu      sync.Mutex
-	conns   map[*Conn]bool
-	closed  bool
+	binds    atomic.Int64
+	refused  atomic.Int64
+	enquire  atomic.Int64
+	unbinds  atomic.Int64
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	conns    map[*Conn]bool
+	closed   bool
 }
 
 // Start listens on addr ("127.0.0.1:0" for any free port).
