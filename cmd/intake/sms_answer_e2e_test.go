@@ -61,7 +61,9 @@ func startSMSGateway(t *testing.T, extra map[string]string) *smsGateway {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready, done := make(chan net.Addr, 1), make(chan error, 1)
 	var mu sync.Mutex
-	go func() { done <- serve(ctx, cfg, logging.New(lockedWriter{&mu, g.logs}, "info", "json"), func(a net.Addr) { ready <- a }) }()
+	go func() {
+		done <- serve(ctx, cfg, logging.New(lockedWriter{&mu, g.logs}, "info", "json"), func(a net.Addr) { ready <- a })
+	}()
 	select {
 	case <-ready:
 	case err := <-done:
