@@ -36,7 +36,7 @@ func (a *Answerer) Send(ctx context.Context, m outbound.Outgoing) (outbound.Sent
 		return outbound.Sent{}, outbound.Errorf(outbound.ClassConfig, "no_sending_bind",
 			"no SMPP bind can send: give a bind INTAKE_SMPP_SOURCE_ADDR (and INTAKE_SMPP_TX_ADDR for a receiver bind)")
 	}
-	ids, err := s.submit(ctx, s.b.cfg.SourceAddr, m.Contact.Address, m.Text, true)
+	ids, err := s.submit(ctx, s.b.cfg.SourceAddr, m.Contact.Address, m.Text, m.OutboundID)
 	if err != nil {
 		return outbound.Sent{}, classifySubmit(err)
 	}

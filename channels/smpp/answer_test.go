@@ -237,3 +237,49 @@ func TestSMPPAnswerWithoutResponseEndsUnknown(t *testing.T) {
 		t.Fatalf("%d submit_sm; deliveries %+v", a.srv.SubmitCount(), ds)
 	}
 }
+
+// heldStore holds the worker's record of an accepted send until released: the SMSC's
+// receipt overtakes it.
+type heldStore struct {
+	*queue.OutboundStore
+	release chan struct{}
+}
+
+func (h *heldStore) Transition(ctx context.Context, rec outbound.Record, from []outbound.State, to outbound.State, d *outbound.Delivery) (outbound.State, bool, error) {
+	if to == outbound.StateAccepted {
+		<-h.release
+	}
+	return h.OutboundStore.Transition(ctx, rec, from, to, d)
+}
+
+// A receipt that comes before the worker recorded the send still finds its answer (the
+// channel remembers the message id from the submit_sm_resp) and moves it to delivered;
+// the late record of the send then changes nothing.
+func TestSMPPReceiptBeforeTheSendIsRecorded(t *testing.T) {
+	a := newAnswerRig(t)
+	held := &heldStore{OutboundStore: a.store, release: make(chan struct{})}
+	a.worker.Store = held
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.answer(t, "ans-fast", "Sudah diperbaiki.", 1)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if _, err := a.srv.Submitted(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ids := a.srv.MessageIDs()
+	if st := deliver(t, a.conn, receipt(ids[0], "DELIVRD")); st != data.ESME_ROK {
+		t.Fatalf("receipt: %v", st)
+	}
+	close(held.release)
+	<-done
+	ds := a.deliveries(t, "ans-fast")
+	if states(ds) != "delivered" || ds[0].ProviderMessageID != ids[0] {
+		t.Fatalf("deliveries %+v", ds)
+	}
+	if id, err := a.store.Lookup(context.Background(), "smpp", ids[0]); err != nil || id != "ans-fast" {
+		t.Fatalf("lookup %q %v", id, err)
+	}
+}

@@ -108,6 +108,8 @@ type Channel struct {
 	// sending counts receipts on their way out.
 	sending sync.WaitGroup
 	seen    sightings
+	// sent maps recent answers' message ids to their outbound ids (answer.go).
+	sent recentSends
 }
 
 // New returns the channel; cfg must be Enabled and opts.Parts set.

@@ -90,7 +90,10 @@ func (c *Channel) handleReceipt(ctx context.Context, d *pdu.DeliverSM) data.Comm
 		c.sink.Event(record.ChannelSMS, "smpp_receipt_other")
 		return statusOK
 	}
-	u := outbound.Update{Provider: record.ProviderSMPP, ProviderMessageID: r.MessageID, State: state}
+	// An answer this process sent names its outbound id: its receipt may come before the
+	// worker recorded the send (and the message id with it).
+	u := outbound.Update{Provider: record.ProviderSMPP, ProviderMessageID: r.MessageID, State: state,
+		OutboundID: c.sent.get(r.MessageID)}
 	if state == outbound.StateFailed || state == outbound.StateExpired {
 		u.Error = &outbound.DeliveryError{Code: r.Err, Class: outbound.ClassPermanent,
 			Detail: "the SMSC reports the message " + r.Stat}

@@ -21,7 +21,14 @@ type Sender struct {
 	mu      sync.Mutex
 	cur     *conn // the bind's current connection (transceiver)
 	tx      *conn // the transmitter connection of a receiver bind
-	pending map[int32]chan submitResp
+	pending map[int32]waiting
+}
+
+// waiting is a submit_sm awaiting its answer; tag is the outbound id of an answer's
+// first part ("" otherwise), remembered with the message id as soon as the SMSC gives it.
+type waiting struct {
+	ch  chan submitResp
+	tag string
 }
 
 // submitResp is the SMSC's answer to one submit_sm.
@@ -33,7 +40,7 @@ type submitResp struct {
 var refCounter atomic.Uint32
 
 func newSender(b *binding) *Sender {
-	return &Sender{b: b, pending: map[int32]chan submitResp{}}
+	return &Sender{b: b, pending: map[int32]waiting{}}
 }
 
 // use makes k the connection sends go out on (a transceiver's new bind).
@@ -95,7 +102,7 @@ func isClosed(ch chan struct{}) bool {
 // Send sends text to the number to (E.164), split into as many parts as GSM 03.38 or
 // UCS-2 needs, and returns once the SMSC accepted every part (submit_sm_resp 0).
 func (s *Sender) Send(ctx context.Context, to, text string) error {
-	_, err := s.submit(ctx, s.b.cfg.SourceAddr, to, text, false)
+	_, err := s.submit(ctx, s.b.cfg.SourceAddr, to, text, "")
 	return err
 }
 
@@ -125,9 +132,9 @@ func (e *SubmitError) Error() string {
 
 // submit sends text from from to to, one part after the other, each waiting for its
 // submit_sm_resp: a refusal of part 1 leaves nothing sent, so its class decides. It
-// returns the SMSC's message ids, one per part. receipt asks for a delivery receipt
-// (registered_delivery 1).
-func (s *Sender) submit(ctx context.Context, from, to, text string, receipt bool) ([]string, error) {
+// returns the SMSC's message ids, one per part. An answer (outboundID set) asks for a
+// delivery receipt (registered_delivery 1).
+func (s *Sender) submit(ctx context.Context, from, to, text, outboundID string) ([]string, error) {
 	k, err := s.connection()
 	if err != nil {
 		return nil, err
@@ -143,8 +150,12 @@ func (s *Sender) submit(ctx context.Context, from, to, text string, receipt bool
 		sm := pdu.NewSubmitSM().(*pdu.SubmitSM)
 		sm.SourceAddr = address(from)
 		sm.DestAddr = address(to)
-		if receipt {
+		tag := ""
+		if outboundID != "" {
 			sm.RegisteredDelivery = 1
+			if i == 0 {
+				tag = outboundID // the receipt names the first part's id
+			}
 		}
 		enc := data.GSM7BIT
 		if coding == data.UCS2Coding {
@@ -157,7 +168,7 @@ func (s *Sender) submit(ctx context.Context, from, to, text string, receipt bool
 			sm.Message.SetUDH(pdu.UDH{pdu.NewIEConcatMessage(byte(len(parts)), byte(i+1), ref)})
 			sm.EsmClass |= esmUDHI
 		}
-		wait := s.expect(sm.GetSequenceNumber())
+		wait := s.expect(sm.GetSequenceNumber(), tag)
 		if !k.submit(sm) {
 			s.forget(sm.GetSequenceNumber()) // nothing will answer it
 			return fail(&SubmitError{Lost: true})
@@ -176,10 +187,10 @@ func (s *Sender) submit(ctx context.Context, from, to, text string, receipt bool
 	return ids, nil
 }
 
-func (s *Sender) expect(seq int32) chan submitResp {
+func (s *Sender) expect(seq int32, tag string) chan submitResp {
 	ch := make(chan submitResp, 1)
 	s.mu.Lock()
-	s.pending[seq] = ch
+	s.pending[seq] = waiting{ch: ch, tag: tag}
 	s.mu.Unlock()
 	return ch
 }
@@ -190,15 +201,21 @@ func (s *Sender) forget(seq int32) {
 	s.mu.Unlock()
 }
 
-// resolve delivers the answer to the submit_sm with sequence number seq.
+// resolve delivers the answer to the submit_sm with sequence number seq. It runs on the
+// connection's read loop, so an answer's message id is remembered before any PDU read
+// after it: the SMSC's receipt may follow at once, before the worker recorded the send.
 func (s *Sender) resolve(seq int32, st data.CommandStatusType, messageID string) {
 	s.mu.Lock()
-	ch := s.pending[seq]
+	w, ok := s.pending[seq]
 	delete(s.pending, seq)
 	s.mu.Unlock()
-	if ch != nil {
-		ch <- submitResp{status: st, messageID: messageID}
+	if !ok {
+		return
 	}
+	if st == data.ESME_ROK && w.tag != "" && messageID != "" {
+		s.b.ch.sent.put(messageID, w.tag)
+	}
+	w.ch <- submitResp{status: st, messageID: messageID}
 }
 
 // address is a submit_sm address: an E.164 number as international (TON 1, NPI 1), a

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -265,5 +266,47 @@ func TestAnswerToAnSMPPSMSEndToEnd(t *testing.T) {
 	g.waitStates(t, "accepted,delivered")
 	if srv.SubmitCount() != 1 {
 		t.Errorf("%d submit_sm, want 1", srv.SubmitCount())
+	}
+}
+
+// Issue 11's demonstration: `intake simulate sms --smpp --answers` plays the operator's
+// SMSC for a running gateway, and `intake simulate answer REF TEXT` shows the answer
+// reaching it and its DELIVRD receipt coming back as the delivered state.
+func TestSimulateAnswerThroughTheStandInSMSC(t *testing.T) {
+	addr := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
+	smscCtx, stopSMSC := context.WithCancel(context.Background())
+	var smscOut bytes.Buffer
+	var smscMu sync.Mutex
+	smscDone := make(chan error, 1)
+	go func() {
+		smscDone <- simulateCmd(smscCtx, []string{"sms", "--smpp", "--answers", "--smsc-addr", addr, "--system-id", "intake",
+			"--password", "dev", "--wait", "30s", "--from", "+6281234567814", "Lampu jalan mati di gang 5"}, lockedWriter{&smscMu, &smscOut}, io.Discard)
+	}()
+	g := startSMSGateway(t, map[string]string{"INTAKE_SMPP_ADDR": addr, "INTAKE_SMPP_SYSTEM_ID": "intake",
+		"INTAKE_SMPP_PASSWORD": "dev", "INTAKE_SMPP_SOURCE_ADDR": "1708", "INTAKE_RECEIPTS": "on"})
+	_, reference := g.complaint(t)
+
+	var out, errb bytes.Buffer
+	if err := simulateCmd(context.Background(), []string{"answer", "--wait", "20s", reference, "Petugas sudah memperbaiki lampu."}, &out, &errb); err != nil {
+		t.Fatalf("simulate answer: %v\n%s", err, errb.String())
+	}
+	stopSMSC()
+	if err := <-smscDone; err != nil {
+		t.Fatalf("simulate sms --smpp: %v", err)
+	}
+	got := out.String()
+	if !strings.Contains(got, "delivered sms/smpp") {
+		smscMu.Lock()
+		t.Errorf("simulate answer printed:\n%s\nthe SMSC:\n%s", got, smscOut.String())
+		smscMu.Unlock()
+	}
+	smscMu.Lock()
+	smsc := smscOut.String()
+	smscMu.Unlock()
+	for _, want := range []string{"receipt by submit_sm:", "answer by submit_sm from 1708 to 6281234567814", "receipt requested: true): Petugas sudah memperbaiki lampu.",
+		"delivery receipt DELIVRD for msg-"} {
+		if !strings.Contains(smsc, want) {
+			t.Errorf("the stand-in SMSC printed no %q:\n%s", want, smsc)
+		}
 	}
 }
