@@ -11,11 +11,13 @@ import (
 	"github.com/linxGnu/gosmpp/data"
 	"github.com/linxGnu/gosmpp/pdu"
 
+	"github.com/lapor/intake/channels/channelstest"
 	"github.com/lapor/intake/channels/smpp"
 	"github.com/lapor/intake/channels/smpp/smsctest"
 	"github.com/lapor/intake/internal/gatewaytest"
 	"github.com/lapor/intake/outbound"
 	"github.com/lapor/intake/queue"
+	"github.com/lapor/intake/record"
 )
 
 // answerRig is the channel on a real gateway with the return path's real parts: the
@@ -281,5 +283,23 @@ func TestSMPPReceiptBeforeTheSendIsRecorded(t *testing.T) {
 	}
 	if id, err := a.store.Lookup(context.Background(), "smpp", ids[0]); err != nil || id != "ans-fast" {
 		t.Fatalf("lookup %q %v", id, err)
+	}
+}
+
+// BenchmarkSMPPAnswerSend: one answer (one part) through the Answerer to the stand-in
+// SMSC and back (submit_sm, submit_sm_resp), on loopback.
+func BenchmarkSMPPAnswerSend(b *testing.B) {
+	r := start(b, channelstest.NewSink(), smsctest.Options{}, smpp.Options{})
+	a := r.ch.Answerer()
+	m := outbound.Outgoing{OutboundID: "bench", Text: "Terima kasih, laporan Anda sedang ditindaklanjuti.",
+		Contact: record.Contact{Channel: "sms", Provider: "smpp", Address: "+" + citizen, Recipient: "1708"}}
+	// The stand-in sees the bind a moment before the channel has taken the connection.
+	for _, err := a.Send(context.Background(), m); err != nil; _, err = a.Send(context.Background(), m) {
+		time.Sleep(time.Millisecond)
+	}
+	for b.Loop() {
+		if _, err := a.Send(context.Background(), m); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
