@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/outbound"
 	"github.com/lapor/intake/record"
 )
 
@@ -34,6 +35,9 @@ type Options struct {
 	Client *http.Client
 	// Now is the clock X-Timestamp is checked against (time.Now when nil).
 	Now func() time.Time
+	// Statuses takes what sms:sent, sms:delivered and sms:failed say of answers
+	// (CONTRACT §7); nil: they are only counted.
+	Statuses outbound.StatusSink
 }
 
 // Channel is the SMS Gateway for Android webhook. It implements channels.Webhook; Close
@@ -117,6 +121,11 @@ func (c *Channel) receive(w http.ResponseWriter, r *http.Request) {
 	}
 	if d.Message == nil {
 		c.sink.Event(record.ChannelSMS, eventKind(d))
+		if err := c.applyStatus(r.Context(), d); err != nil {
+			c.opts.Logger.Error("android delivery report not recorded; the phone will retry", "err", err)
+			channels.WriteProblem(w, http.StatusServiceUnavailable, "", "the delivery report could not be recorded; retry later")
+			return
+		}
 		writeJSON(w, answer{})
 		return
 	}

@@ -65,6 +65,15 @@ type Decoded struct {
 	Event   string
 	State   string
 	Message *record.Message
+	// MessageID names the SMS a delivery report is about: the id the send API returned.
+	// Reason is a failed report's reason, as the phone gives it.
+	MessageID, Reason string
+}
+
+// report is the payload of sms:sent, sms:delivered and sms:failed.
+type report struct {
+	MessageID string `json:"messageId"`
+	Reason    string `json:"reason"`
 }
 
 // maxIDLen bounds the ids kept from the envelope: they become Redis keys.
@@ -83,6 +92,13 @@ func Decode(raw []byte, o DecodeOptions) (Decoded, error) {
 		return Decoded{}, errors.New("no event: not a webhook of SMS Gateway for Android")
 	}
 	d := Decoded{Event: env.Event, State: deliveryStates[env.Event]}
+	if d.State != "" {
+		var p report
+		if len(env.Payload) > 0 && json.Unmarshal(env.Payload, &p) == nil && len(p.MessageID) <= maxIDLen {
+			d.MessageID, d.Reason = p.MessageID, p.Reason
+		}
+		return d, nil
+	}
 	if env.Event != EventReceived {
 		return d, nil
 	}

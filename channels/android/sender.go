@@ -49,7 +49,11 @@ type SendError struct {
 	Status int // HTTP status; 0 when the API was not reached
 	Class  string
 	Detail string
+	// Cause is the transport's error when no answer came (Status 0).
+	Cause error
 }
+
+func (e *SendError) Unwrap() error { return e.Cause }
 
 func (e *SendError) Error() string {
 	if e.Status == 0 {
@@ -98,9 +102,13 @@ func (s *Sender) Send(ctx context.Context, to, text string) (providerID string, 
 	var se *SendError
 	if !legacy && errors.As(err, &se) && se.Status == http.StatusBadRequest {
 		// An app from before textMessage refuses the current body; try the older one once.
-		if id, lerr := s.post(ctx, to, text, true); lerr == nil {
+		id, lerr := s.post(ctx, to, text, true)
+		if lerr == nil {
 			s.legacy.Store(true)
 			return id, nil
+		}
+		if !errors.As(lerr, &se) || se.Status != http.StatusBadRequest {
+			return "", lerr // the second try's failure says more (it may even have been sent)
 		}
 	}
 	return id, err
@@ -127,7 +135,7 @@ func (s *Sender) post(ctx context.Context, to, text string, legacy bool) (string
 	resp, err := s.client.Do(req)
 	if err != nil {
 		// The client strips any password from the URL in its errors.
-		return "", &SendError{Class: ClassRetry, Detail: "is the phone online and the app's server on? " + err.Error()}
+		return "", &SendError{Class: ClassRetry, Detail: "is the phone online and the app's server on? " + err.Error(), Cause: err}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {

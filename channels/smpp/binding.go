@@ -144,10 +144,10 @@ func (b *binding) onPDU(k *conn, p pdu.PDU) (pdu.PDU, bool) {
 	case *pdu.Unbind:
 		return p.GetResponse(), true
 	case *pdu.SubmitSMResp:
-		b.sender.resolve(p.GetSequenceNumber(), p.CommandStatus)
+		b.sender.resolve(p.GetSequenceNumber(), p.CommandStatus, p.MessageID)
 		return nil, false
 	case *pdu.GenericNack:
-		b.sender.resolve(p.GetSequenceNumber(), p.CommandStatus)
+		b.sender.resolve(p.GetSequenceNumber(), p.CommandStatus, "")
 		return nil, false
 	case *pdu.EnquireLinkResp, *pdu.UnbindResp:
 		return nil, false

@@ -20,6 +20,7 @@ import (
 	"github.com/linxGnu/gosmpp"
 
 	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/outbound"
 	"github.com/lapor/intake/record"
 )
 
@@ -59,6 +60,9 @@ type Options struct {
 	RebindMin, RebindMax time.Duration
 	// TLSConfig is used for binds with TLS on (tests); nil: the system roots.
 	TLSConfig *tls.Config
+	// Statuses takes what delivery receipts say of answers (CONTRACT §7); nil: receipts
+	// are only counted.
+	Statuses outbound.StatusSink
 }
 
 func (o Options) withDefaults() Options {
@@ -104,6 +108,8 @@ type Channel struct {
 	// sending counts receipts on their way out.
 	sending sync.WaitGroup
 	seen    sightings
+	// sent maps recent answers' message ids to their outbound ids (answer.go).
+	sent recentSends
 }
 
 // New returns the channel; cfg must be Enabled and opts.Parts set.

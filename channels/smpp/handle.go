@@ -29,8 +29,7 @@ func (c *Channel) handleDeliver(bind string, d *pdu.DeliverSM) data.CommandStatu
 	in, err := Decode(d)
 	switch {
 	case errors.Is(err, ErrDeliveryReceipt):
-		c.sink.Event(record.ChannelSMS, "smpp_receipt")
-		return statusOK
+		return c.handleReceipt(ctx, d)
 	case err != nil:
 		return c.reject(ctx, in.Raw, err)
 	}

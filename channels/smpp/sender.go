@@ -21,13 +21,26 @@ type Sender struct {
 	mu      sync.Mutex
 	cur     *conn // the bind's current connection (transceiver)
 	tx      *conn // the transmitter connection of a receiver bind
-	pending map[int32]chan data.CommandStatusType
+	pending map[int32]waiting
+}
+
+// waiting is a submit_sm awaiting its answer; tag is the outbound id of an answer's
+// first part ("" otherwise), remembered with the message id as soon as the SMSC gives it.
+type waiting struct {
+	ch  chan submitResp
+	tag string
+}
+
+// submitResp is the SMSC's answer to one submit_sm.
+type submitResp struct {
+	status    data.CommandStatusType
+	messageID string
 }
 
 var refCounter atomic.Uint32
 
 func newSender(b *binding) *Sender {
-	return &Sender{b: b, pending: map[int32]chan data.CommandStatusType{}}
+	return &Sender{b: b, pending: map[int32]waiting{}}
 }
 
 // use makes k the connection sends go out on (a transceiver's new bind).
@@ -89,64 +102,120 @@ func isClosed(ch chan struct{}) bool {
 // Send sends text to the number to (E.164), split into as many parts as GSM 03.38 or
 // UCS-2 needs, and returns once the SMSC accepted every part (submit_sm_resp 0).
 func (s *Sender) Send(ctx context.Context, to, text string) error {
+	_, err := s.submit(ctx, s.b.cfg.SourceAddr, to, text, "")
+	return err
+}
+
+// SubmitError is a text the SMSC did not take whole: Sent parts of Parts went out and
+// were accepted before part Sent+1 failed. Status is the SMSC's command_status for that
+// part; Lost says the connection ended before it was written; Timeout that no
+// submit_sm_resp came for it in time (it may have been taken).
+type SubmitError struct {
+	Sent, Parts int
+	Status      data.CommandStatusType
+	Lost        bool
+	Timeout     bool
+	Err         error
+}
+
+func (e *SubmitError) Error() string {
+	switch {
+	case e.Lost:
+		return fmt.Sprintf("smpp: the connection ended before part %d of %d was sent", e.Sent+1, e.Parts)
+	case e.Timeout:
+		return fmt.Sprintf("smpp: no submit_sm_resp for part %d of %d: %v", e.Sent+1, e.Parts, e.Err)
+	case e.Err != nil:
+		return fmt.Sprintf("smpp: part %d of %d: %v", e.Sent+1, e.Parts, e.Err)
+	}
+	return fmt.Sprintf("smpp: the SMSC refused part %d of %d: %s (0x%02X)", e.Sent+1, e.Parts, e.Status.Desc(), uint32(e.Status))
+}
+
+// submit sends text from from to to, one part after the other, each waiting for its
+// submit_sm_resp: a refusal of part 1 leaves nothing sent, so its class decides. It
+// returns the SMSC's message ids, one per part. An answer (outboundID set) asks for a
+// delivery receipt (registered_delivery 1).
+func (s *Sender) submit(ctx context.Context, from, to, text, outboundID string) ([]string, error) {
 	k, err := s.connection()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	coding, parts := Split(text)
 	ref := byte(refCounter.Add(1))
-	waits := make([]chan data.CommandStatusType, len(parts))
+	ids := make([]string, 0, len(parts))
 	for i, ud := range parts {
+		fail := func(e *SubmitError) ([]string, error) {
+			e.Sent, e.Parts = i, len(parts)
+			return ids, e
+		}
 		sm := pdu.NewSubmitSM().(*pdu.SubmitSM)
-		sm.SourceAddr = address(s.b.cfg.SourceAddr)
+		sm.SourceAddr = address(from)
 		sm.DestAddr = address(to)
+		tag := ""
+		if outboundID != "" {
+			sm.RegisteredDelivery = 1
+			if i == 0 {
+				tag = outboundID // the receipt names the first part's id
+			}
+		}
 		enc := data.GSM7BIT
 		if coding == data.UCS2Coding {
 			enc = data.UCS2
 		}
 		if err := sm.Message.SetMessageDataWithEncoding(ud, enc); err != nil {
-			return fmt.Errorf("smpp: part %d: %w", i+1, err)
+			return fail(&SubmitError{Err: err})
 		}
 		if len(parts) > 1 {
 			sm.Message.SetUDH(pdu.UDH{pdu.NewIEConcatMessage(byte(len(parts)), byte(i+1), ref)})
 			sm.EsmClass |= esmUDHI
 		}
-		waits[i] = s.expect(sm.GetSequenceNumber())
+		wait := s.expect(sm.GetSequenceNumber(), tag)
 		if !k.submit(sm) {
-			s.resolve(sm.GetSequenceNumber(), data.ESME_RSUBMITFAIL) // nothing will answer it
-			return fmt.Errorf("smpp: the connection ended before part %d of %d was sent", i+1, len(parts))
+			s.forget(sm.GetSequenceNumber()) // nothing will answer it
+			return fail(&SubmitError{Lost: true})
 		}
-	}
-	for i, w := range waits {
 		select {
-		case st := <-w:
-			if st != data.ESME_ROK {
-				return fmt.Errorf("smpp: the SMSC refused part %d of %d: %s", i+1, len(parts), st.Desc())
+		case r := <-wait:
+			if r.status != data.ESME_ROK {
+				return fail(&SubmitError{Status: r.status})
 			}
+			ids = append(ids, r.messageID)
 		case <-ctx.Done():
-			return fmt.Errorf("smpp: no submit_sm_resp for part %d of %d: %w", i+1, len(parts), ctx.Err())
+			s.forget(sm.GetSequenceNumber())
+			return fail(&SubmitError{Timeout: true, Err: ctx.Err()})
 		}
 	}
-	return nil
+	return ids, nil
 }
 
-func (s *Sender) expect(seq int32) chan data.CommandStatusType {
-	ch := make(chan data.CommandStatusType, 1)
+func (s *Sender) expect(seq int32, tag string) chan submitResp {
+	ch := make(chan submitResp, 1)
 	s.mu.Lock()
-	s.pending[seq] = ch
+	s.pending[seq] = waiting{ch: ch, tag: tag}
 	s.mu.Unlock()
 	return ch
 }
 
-// resolve delivers the answer to the submit_sm with sequence number seq.
-func (s *Sender) resolve(seq int32, st data.CommandStatusType) {
+func (s *Sender) forget(seq int32) {
 	s.mu.Lock()
-	ch := s.pending[seq]
 	delete(s.pending, seq)
 	s.mu.Unlock()
-	if ch != nil {
-		ch <- st
+}
+
+// resolve delivers the answer to the submit_sm with sequence number seq. It runs on the
+// connection's read loop, so an answer's message id is remembered before any PDU read
+// after it: the SMSC's receipt may follow at once, before the worker recorded the send.
+func (s *Sender) resolve(seq int32, st data.CommandStatusType, messageID string) {
+	s.mu.Lock()
+	w, ok := s.pending[seq]
+	delete(s.pending, seq)
+	s.mu.Unlock()
+	if !ok {
+		return
 	}
+	if st == data.ESME_ROK && w.tag != "" && messageID != "" {
+		s.b.ch.sent.put(messageID, w.tag)
+	}
+	w.ch <- submitResp{status: st, messageID: messageID}
 }
 
 // address is a submit_sm address: an E.164 number as international (TON 1, NPI 1), a

@@ -22,6 +22,7 @@ Usage:
   intake serve [--config FILE] [--dev]    run the gateway (--dev: development mode, loopback only)
   intake simulate sms|whatsapp|email|api [flags] [TEXT]
                                           send a correctly signed sample message to a running gateway
+  intake simulate answer REF_OR_ID TEXT   answer a complaint and follow the answer to its delivery state
   intake tail [flags]                     follow the complaint stream, readably (--delivery: the delivery stream)
   intake reply REF_OR_ID TEXT             put an answer to a complaint on the outbound stream; prints its id
   intake normalize --channel CH FILE...   normalise raw messages, one JSON line per file

@@ -234,7 +234,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 	}
 
 	// The return path: answers from the core, provider statuses back (outbound.go).
-	statuses, err := buildOutbound(ctx, cfg, qcfg, g, m, log)
+	statuses, answerers, err := buildOutbound(ctx, cfg, qcfg, g, m, log)
 	if err != nil {
 		return nil, err
 	}
@@ -273,7 +273,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 		{cfg.Android.Enabled(), nil,
 			func(sink channels.Sink) (any, error) {
 				// A flusher too: it sends the queued receipts at shutdown.
-				return android.New(cfg.Android, sink, android.Options{Region: cfg.DefaultRegion, Receipts: cfg.Receipts, ReceiptGate: gate, Logger: log})
+				return android.New(cfg.Android, sink, android.Options{Region: cfg.DefaultRegion, Receipts: cfg.Receipts, ReceiptGate: gate, Logger: log, Statuses: statuses})
 			}},
 		{cfg.API.Enabled(), nil,
 			func(sink channels.Sink) (any, error) {
@@ -286,8 +286,14 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 			}},
 		{cfg.SMPP.Enabled(), nil,
 			func(sink channels.Sink) (any, error) {
-				return smpp.New(cfg.SMPP, sink, smpp.Options{Parts: smsParts, Region: cfg.DefaultRegion, Receipts: cfg.Receipts,
-					ReceiptGate: gate, Logger: log})
+				c, err := smpp.New(cfg.SMPP, sink, smpp.Options{Parts: smsParts, Region: cfg.DefaultRegion, Receipts: cfg.Receipts,
+					ReceiptGate: gate, Logger: log, Statuses: statuses})
+				if err != nil {
+					return nil, err
+				}
+				// The answers leave on this channel's binds (outbound.go).
+				answerers.smpp.attach(c.Answerer())
+				return c, nil
 			}},
 	}
 

@@ -32,6 +32,7 @@ var simulators = map[string]func(ctx context.Context, args []string, stdout, std
 	"api":      simulateAPI,
 	"whatsapp": simulateWhatsApp,
 	"email":    simulateEmail,
+	"answer":   simulateAnswer, // the return path: an answer to a complaint, followed to its receipt
 }
 
 func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -43,7 +44,7 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 func simulatorNames() []string {
 	var names []string
-	for _, n := range []string{"sms", "whatsapp", "email", "api"} {
+	for _, n := range []string{"sms", "whatsapp", "email", "api", "answer"} {
 		if simulators[n] != nil {
 			names = append(names, n)
 		}

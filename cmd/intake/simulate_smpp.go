@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/linxGnu/gosmpp/pdu"
+
 	"github.com/lapor/intake/channels/smpp"
 	"github.com/lapor/intake/channels/smpp/smsctest"
 )
@@ -18,6 +20,7 @@ type smppSimulation struct {
 	addr               string
 	systemID, password string
 	wait               time.Duration
+	answers            bool
 }
 
 func smppFlags(fs *flag.FlagSet) *smppSimulation {
@@ -28,6 +31,8 @@ func smppFlags(fs *flag.FlagSet) *smppSimulation {
 	fs.StringVar(&s.systemID, "system-id", envOr("INTAKE_SMPP_SYSTEM_ID", "intake"), "with --smpp: the system_id the gateway must bind with")
 	fs.StringVar(&s.password, "password", envOr("INTAKE_SMPP_PASSWORD", "dev"), "with --smpp: the password the gateway must bind with")
 	fs.DurationVar(&s.wait, "wait", 2*time.Minute, "with --smpp: how long to wait for the gateway's bind and answers")
+	fs.BoolVar(&s.answers, "answers", false, "with --smpp: after the receipt, keep playing the SMSC until --wait ends: print each "+
+		"answer the gateway sends (`intake simulate answer REF TEXT`) and acknowledge it with a DELIVRD delivery receipt")
 	return s
 }
 
@@ -65,6 +70,7 @@ func simulateSMPP(ctx context.Context, fs *flag.FlagSet, s *smppSimulation, from
 	rctx, rcancel := context.WithTimeout(ctx, 15*time.Second)
 	defer rcancel()
 	var receipt strings.Builder
+	submits := 0 // the submit_sm taken so far: the index of the next one's message id
 	for {
 		sm, err := srv.Submitted(rctx)
 		if err != nil {
@@ -73,6 +79,7 @@ func simulateSMPP(ctx context.Context, fs *flag.FlagSet, s *smppSimulation, from
 			}
 			break
 		}
+		submits++
 		part, _ := sm.Message.GetMessage()
 		receipt.WriteString(part)
 		if sm.EsmClass&0x40 == 0 || lastPart(sm.Message.UDH()) {
@@ -85,6 +92,9 @@ func simulateSMPP(ctx context.Context, fs *flag.FlagSet, s *smppSimulation, from
 			fmt.Fprintf(stdout, "reference: %s\n", ref)
 		}
 	}
+	if s.answers {
+		return smscAnswers(ctx, srv, conn, submits, stdout)
+	}
 	return nil
 }
 
@@ -95,3 +105,52 @@ func lastPart(u interface {
 	total, seq, _, ok := u.GetConcatInfo()
 	return !ok || seq == total
 }
+
+// smscAnswers prints each answer the gateway sends by submit_sm until ctx ends, and sends
+// the DELIVRD delivery receipt for it an SMSC would, naming the first part's message id.
+// taken is how many submit_sm the stand-in took before (their message ids come first).
+func smscAnswers(ctx context.Context, srv *smsctest.Server, conn *smsctest.Conn, taken int, stdout io.Writer) error {
+	fmt.Fprintln(stdout, "waiting for answers (`intake simulate answer REF TEXT`); each gets a DELIVRD receipt")
+	for {
+		var text strings.Builder
+		first := -1
+		var sm *pdu.SubmitSM
+		for {
+			var err error
+			if sm, err = srv.Submitted(ctx); err != nil {
+				return nil // --wait is over, or Ctrl-C
+			}
+			if first < 0 {
+				first = taken
+			}
+			taken++
+			part, _ := sm.Message.GetMessage()
+			text.WriteString(part)
+			if sm.EsmClass&0x40 == 0 || lastPart(sm.Message.UDH()) {
+				break
+			}
+		}
+		ids := srv.MessageIDs()
+		if first >= len(ids) {
+			continue
+		}
+		id := ids[first]
+		fmt.Fprintf(stdout, "answer by submit_sm from %s to %s (message_id %s, receipt requested: %v): %s\n",
+			sm.SourceAddr.Address(), sm.DestAddr.Address(), id, sm.RegisteredDelivery&1 == 1, text.String())
+		now := time.Now().Format("0601021504")
+		dlr := smpp.SampleDeliverSMs(fmt.Sprintf("id:%s sub:001 dlvrd:001 submit date:%s done date:%s stat:DELIVRD err:000 text:", id, now, now),
+			smpp.Sample{From: sm.DestAddr.Address(), To: sm.SourceAddr.Address()})[0]
+		dlr.EsmClass = esmDeliveryReceipt
+		st, err := conn.DeliverWait(ctx, dlr)
+		if err != nil && ctx.Err() != nil {
+			return nil // stopped while the gateway recorded it
+		}
+		if err != nil {
+			return fmt.Errorf("delivery receipt for %s: %w", id, err)
+		}
+		fmt.Fprintf(stdout, "delivery receipt DELIVRD for %s: deliver_sm_resp %s (0x%02X)\n", id, st, int32(st))
+	}
+}
+
+// esmDeliveryReceipt is esm_class "SMSC delivery receipt".
+const esmDeliveryReceipt = 0x04

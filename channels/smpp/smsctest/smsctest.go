@@ -32,14 +32,18 @@ type Server struct {
 
 	bound   chan *Conn
 	submits chan *pdu.SubmitSM
-	binds   atomic.Int64
-	refused atomic.Int64
-	enquire atomic.Int64
-	unbinds atomic.Int64
-	wg      sync.WaitGroup
-	mu      sync.Mutex
-	conns   map[*Conn]bool
-	closed  bool
+	// refusals are the statuses the next submit_sm are answered with, in order.
+	refusals []data.CommandStatusType
+	answered atomic.Int64
+	ids      []string // the message ids given, in order
+	binds    atomic.Int64
+	refused  atomic.Int64
+	enquire  atomic.Int64
+	unbinds  atomic.Int64
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	conns    map[*Conn]bool
+	closed   bool
 }
 
 // Start listens on addr ("127.0.0.1:0" for any free port).
@@ -93,6 +97,37 @@ func (s *Server) WaitBound(ctx context.Context) (*Conn, error) {
 	case <-ctx.Done():
 		return nil, fmt.Errorf("smsctest: no bind: %w", ctx.Err())
 	}
+}
+
+// RefuseNext answers the next n submit_sm with status (ESME_RTHROTTLED, …) instead of 0.
+func (s *Server) RefuseNext(status data.CommandStatusType, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.refusals = append(s.refusals, status)
+	}
+}
+
+// MessageIDs returns the message ids the stand-in gave accepted submit_sm, in order.
+func (s *Server) MessageIDs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.ids...)
+}
+
+// SubmitCount counts every submit_sm the stand-in received, refused ones included.
+func (s *Server) SubmitCount() int64 { return s.answered.Load() }
+
+// nextStatus is the status the next submit_sm is answered with.
+func (s *Server) nextStatus() data.CommandStatusType {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.refusals) == 0 {
+		return data.ESME_ROK
+	}
+	st := s.refusals[0]
+	s.refusals = s.refusals[1:]
+	return st
 }
 
 // Submitted returns the next submit_sm the gateway sent (a receipt, an answer).
@@ -314,8 +349,20 @@ func (c *Conn) read() {
 				_ = c.write(p.GetResponse())
 			}
 		case *pdu.SubmitSM:
+			c.s.answered.Add(1)
+			if c.muted.Load() {
+				continue
+			}
 			resp := p.GetResponse().(*pdu.SubmitSMResp)
+			if st := c.s.nextStatus(); st != data.ESME_ROK {
+				resp.CommandStatus = st
+				_ = c.write(resp)
+				continue
+			}
 			resp.MessageID = "msg-" + strconv.FormatInt(messageID.Add(1), 10)
+			c.s.mu.Lock()
+			c.s.ids = append(c.s.ids, resp.MessageID)
+			c.s.mu.Unlock()
 			_ = c.write(resp)
 			select {
 			case c.s.submits <- p:
