@@ -61,7 +61,6 @@ func (b *binding) run(ctx context.Context) {
 			sleep(ctx, wait)
 			continue
 		}
-		b.sender.use(k)
 		log.Info("smpp bound", "type", b.cfg.Bind)
 		bound := time.Now()
 		select {
@@ -89,6 +88,12 @@ func (b *binding) bindType() string { return b.cfg.Bind }
 func (b *binding) connect(addr, bindType string) (*conn, error) {
 	o := b.ch.opts
 	k := &conn{ready: make(chan struct{}), lost: make(chan struct{}), window: make(chan struct{}, o.MaxInFlight)}
+	if bindType != bindTransmitter {
+		// Sends go out on this connection from now on: the SMSC may deliver a message the
+		// moment the bind is done, before connect returns, and its receipt must not find
+		// the previous (or no) connection. A send waits for k.ready.
+		b.sender.use(k)
+	}
 	auth := gosmpp.Auth{SMSC: addr, SystemID: b.cfg.SystemID, Password: b.cfg.Password.Reveal(), SystemType: b.cfg.SystemType}
 	dial := b.ch.dialer(b.cfg.TLS)
 	var connector gosmpp.Connector
@@ -113,6 +118,7 @@ func (b *binding) connect(addr, bindType string) (*conn, error) {
 	// Rebinding interval 0: gosmpp does not bind again by itself; run does, with back-off.
 	sess, err := gosmpp.NewSession(connector, settings, 0)
 	if err != nil {
+		k.markLost() // a send waiting on k gives up
 		return nil, bindError(err)
 	}
 	k.sess = sess
