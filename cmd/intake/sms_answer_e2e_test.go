@@ -280,7 +280,9 @@ func TestSimulateAnswerThroughTheStandInSMSC(t *testing.T) {
 	smscDone := make(chan error, 1)
 	go func() {
 		smscDone <- simulateCmd(smscCtx, []string{"sms", "--smpp", "--answers", "--smsc-addr", addr, "--system-id", "intake",
-			"--password", "dev", "--wait", "30s", "--from", "+6281234567814", "Lampu jalan mati di gang 5"}, lockedWriter{&smscMu, &smscOut}, io.Discard)
+			"--password", "dev", "--wait", "30s", "--from", "+6281234567814",
+			// A text of its own: the same text again within 10 minutes is one message (CONTRACT §6).
+			"Lampu jalan mati di gang " + strconv.FormatInt(time.Now().UnixNano(), 36)}, lockedWriter{&smscMu, &smscOut}, io.Discard)
 	}()
 	g := startSMSGateway(t, map[string]string{"INTAKE_SMPP_ADDR": addr, "INTAKE_SMPP_SYSTEM_ID": "intake",
 		"INTAKE_SMPP_PASSWORD": "dev", "INTAKE_SMPP_SOURCE_ADDR": "1708", "INTAKE_RECEIPTS": "on"})
@@ -289,6 +291,16 @@ func TestSimulateAnswerThroughTheStandInSMSC(t *testing.T) {
 	var out, errb bytes.Buffer
 	if err := simulateCmd(context.Background(), []string{"answer", "--wait", "20s", reference, "Petugas sudah memperbaiki lampu."}, &out, &errb); err != nil {
 		t.Fatalf("simulate answer: %v\n%s", err, errb.String())
+	}
+	// The gateway records "delivered" before it answers the receipt's deliver_sm, so the
+	// stand-in prints its line a moment after `simulate answer` has seen the state.
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		smscMu.Lock()
+		printed := strings.Contains(smscOut.String(), "delivery receipt DELIVRD for msg-")
+		smscMu.Unlock()
+		if printed {
+			break
+		}
 	}
 	stopSMSC()
 	if err := <-smscDone; err != nil {
