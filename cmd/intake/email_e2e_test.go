@@ -3,16 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"net"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/lapor/intake/config"
 	"github.com/lapor/intake/internal/testenv"
-	"github.com/lapor/intake/logging"
 )
 
 // The whole binary's email path: `serve` configured for production with one mailbox on a
@@ -31,28 +28,7 @@ func TestServeTakesInEmailFromARealMailbox(t *testing.T) {
 		"INTAKE_IMAP_ADDR":  dc.Addr, "INTAKE_IMAP_USERNAME": dc.User, "INTAKE_IMAP_PASSWORD": dc.Password,
 		"INTAKE_IMAP_SECURITY": "none", "INTAKE_IMAP_POLL_INTERVAL": "1m", "INTAKE_RECEIPTS": "off",
 	}
-	for k, v := range env {
-		t.Setenv(k, v) // simulate reads the same configuration
-	}
-	cfg, err := config.FromEnvironment("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready, done := make(chan net.Addr, 1), make(chan error, 1)
-	var logs bytes.Buffer
-	go func() { done <- serve(ctx, cfg, logging.New(&logs, "info", "json"), func(a net.Addr) { ready <- a }) }()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("serve: %v\n%s", err, logs.String())
-	}
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
+	logs := serveFromEnv(t, env)
 
 	var out, errb bytes.Buffer
 	if code := run(context.Background(), []string{"simulate", "email", "Sampah di TPS Pasar Baru belum diangkut seminggu."}, &out, &errb); code != 0 {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -12,9 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lapor/intake/config"
 	"github.com/lapor/intake/internal/testenv"
-	"github.com/lapor/intake/logging"
 )
 
 // `intake serve` configured with a Sentinel URL and INTAKE_REDIS_MIN_REPLICAS=1 (CONTRACT
@@ -35,28 +32,7 @@ func TestServeOnSentinelsWithReplicaConfirmation(t *testing.T) {
 		"INTAKE_SPOOL_DIR": filepath.Join(dir, "spool"), "INTAKE_MEDIA_DIR": filepath.Join(dir, "media"),
 		"INTAKE_TWILIO_AUTH_TOKEN": "ha-test-token-0123456789abcdef",
 	}
-	for k, v := range env {
-		t.Setenv(k, v) // simulate reads the same configuration
-	}
-	cfg, err := config.FromEnvironment("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready, done := make(chan net.Addr, 1), make(chan error, 1)
-	var logs bytes.Buffer
-	go func() { done <- serve(ctx, cfg, logging.New(&logs, "info", "json"), func(a net.Addr) { ready <- a }) }()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("serve: %v\n%s", err, logs.String())
-	}
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
+	logs := serveFromEnv(t, env)
 
 	var out, errb bytes.Buffer
 	if code := run(context.Background(), []string{"simulate", "sms", "--url", "http://" + httpAddr, "Jalan rusak di depan pasar"}, &out, &errb); code != 0 {
@@ -76,6 +52,7 @@ func TestServeOnSentinelsWithReplicaConfirmation(t *testing.T) {
 	get := func(url string) string {
 		t.Helper()
 		var resp *http.Response
+		var err error
 		for i := 0; i < 50; i++ { // the admin listener starts beside the public one
 			if resp, err = http.Get(url); err == nil {
 				break

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/lapor/intake/config"
 	"github.com/lapor/intake/internal/testenv"
-	"github.com/lapor/intake/logging"
 )
 
 // startDevGateway runs `intake serve --dev` (no configuration but loopback ports and
@@ -42,27 +40,13 @@ func startDevGatewayWith(t *testing.T, extra map[string]string) (base, redisURL 
 	if !cfg.Dev {
 		t.Fatal("--dev must mean development mode")
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var logs bytes.Buffer
-	ready := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, logging.New(&logs, "info", "text"), func(a net.Addr) { ready <- a }) }()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("serve: %v\n%s", err, logs.String())
-	case <-time.After(10 * time.Second):
-		t.Fatal("the gateway did not start")
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve returned %v", err)
-		}
+	logs := &syncBuffer{}
+	t.Cleanup(func() { // runs after the gateway stopped
 		if !strings.Contains(logs.String(), "DEVELOPMENT MODE: intake listens on loopback only, at "+httpAddr) {
 			t.Errorf("development mode must warn loudly, naming the address it listens on; logs:\n%s", logs.String())
 		}
 	})
+	runServe(t, cfg, logs, "text")
 	return "http://" + httpAddr, "redis://" + redisAddr + "/0"
 }
 

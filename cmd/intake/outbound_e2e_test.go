@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -17,9 +16,7 @@ import (
 
 	"github.com/lapor/intake/channels/twilio"
 	"github.com/lapor/intake/channels/twilio/twiliotest"
-	"github.com/lapor/intake/config"
 	"github.com/lapor/intake/internal/testenv"
-	"github.com/lapor/intake/logging"
 	"github.com/lapor/intake/outbound"
 )
 
@@ -44,28 +41,7 @@ func TestAnswerToAnSMSEndToEnd(t *testing.T) {
 		"INTAKE_TWILIO_AUTH_TOKEN": token, "INTAKE_TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000001",
 		"INTAKE_TWILIO_API_URL": api.URL,
 	}
-	for k, v := range env {
-		t.Setenv(k, v)
-	}
-	cfg, err := config.FromEnvironment("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready, done := make(chan net.Addr, 1), make(chan error, 1)
-	var logs bytes.Buffer
-	go func() { done <- serve(ctx, cfg, logging.New(&logs, "info", "json"), func(a net.Addr) { ready <- a }) }()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("serve: %v\n%s", err, logs.String())
-	}
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
+	logs := serveFromEnv(t, env)
 	postSigned := func(path string, form url.Values) int {
 		t.Helper()
 		req, _ := http.NewRequest(http.MethodPost, public+path, strings.NewReader(form.Encode()))

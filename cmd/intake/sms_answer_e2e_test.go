@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -22,9 +21,7 @@ import (
 	"github.com/lapor/intake/channels/android"
 	"github.com/lapor/intake/channels/smpp"
 	"github.com/lapor/intake/channels/smpp/smsctest"
-	"github.com/lapor/intake/config"
 	"github.com/lapor/intake/internal/testenv"
-	"github.com/lapor/intake/logging"
 	"github.com/lapor/intake/outbound"
 )
 
@@ -33,7 +30,7 @@ type smsGateway struct {
 	public string
 	env    map[string]string
 	rdb    *redis.Client
-	logs   *bytes.Buffer
+	logs   *syncBuffer
 }
 
 func startSMSGateway(t *testing.T, extra map[string]string) *smsGateway {
@@ -42,7 +39,7 @@ func startSMSGateway(t *testing.T, extra map[string]string) *smsGateway {
 	prefix := strings.ReplaceAll(testenv.Prefix(t), ":", "-")
 	dir := t.TempDir()
 	port := strconv.Itoa(testenv.FreePort(t))
-	g := &smsGateway{public: "http://127.0.0.1:" + port, logs: &bytes.Buffer{}, env: map[string]string{
+	g := &smsGateway{public: "http://127.0.0.1:" + port, env: map[string]string{
 		"INTAKE_REDIS_URL": "redis://" + redisAddr + "/0", "INTAKE_HTTP_ADDR": "127.0.0.1:" + port,
 		"INTAKE_STREAM": prefix + "complaints", "INTAKE_REJECTED_STREAM": prefix + "rejected",
 		"INTAKE_OUTBOUND_STREAM": prefix + "outbound", "INTAKE_DELIVERY_STREAM": prefix + "delivery",
@@ -52,49 +49,15 @@ func startSMSGateway(t *testing.T, extra map[string]string) *smsGateway {
 	for k, v := range extra {
 		g.env[k] = v
 	}
-	for k, v := range g.env {
-		t.Setenv(k, v)
-	}
-	cfg, err := config.FromEnvironment("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready, done := make(chan net.Addr, 1), make(chan error, 1)
-	var mu sync.Mutex
-	go func() {
-		done <- serve(ctx, cfg, logging.New(lockedWriter{&mu, g.logs}, "info", "json"), func(a net.Addr) { ready <- a })
-	}()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("serve: %v\n%s", err, g.logs.String())
-	}
 	g.rdb = redis.NewClient(&redis.Options{Addr: redisAddr})
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
+	t.Cleanup(func() { // runs after the gateway stopped
 		g.rdb.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		if strings.Contains(g.logs.String(), "+6281234567") || strings.Contains(g.logs.String(), "petugas") {
+		if g.logs != nil && (strings.Contains(g.logs.String(), "+6281234567") || strings.Contains(g.logs.String(), "petugas")) {
 			t.Error("the logs carry a phone number or a text")
 		}
 	})
+	g.logs = serveFromEnv(t, g.env)
 	return g
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	b  *bytes.Buffer
-}
-
-func (w lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
 }
 
 // complaint waits for the one record on the complaints stream.
@@ -275,14 +238,13 @@ func TestAnswerToAnSMPPSMSEndToEnd(t *testing.T) {
 func TestSimulateAnswerThroughTheStandInSMSC(t *testing.T) {
 	addr := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
 	smscCtx, stopSMSC := context.WithCancel(context.Background())
-	var smscOut bytes.Buffer
-	var smscMu sync.Mutex
+	var smscOut syncBuffer
 	smscDone := make(chan error, 1)
 	go func() {
 		smscDone <- simulateCmd(smscCtx, []string{"sms", "--smpp", "--answers", "--smsc-addr", addr, "--system-id", "intake",
 			"--password", "dev", "--wait", "30s", "--from", "+6281234567814",
 			// A text of its own: the same text again within 10 minutes is one message (CONTRACT §6).
-			"Lampu jalan mati di gang " + strconv.FormatInt(time.Now().UnixNano(), 36)}, lockedWriter{&smscMu, &smscOut}, io.Discard)
+			"Lampu jalan mati di gang " + strconv.FormatInt(time.Now().UnixNano(), 36)}, &smscOut, io.Discard)
 	}()
 	g := startSMSGateway(t, map[string]string{"INTAKE_SMPP_ADDR": addr, "INTAKE_SMPP_SYSTEM_ID": "intake",
 		"INTAKE_SMPP_PASSWORD": "dev", "INTAKE_SMPP_SOURCE_ADDR": "1708", "INTAKE_RECEIPTS": "on"})
@@ -295,10 +257,7 @@ func TestSimulateAnswerThroughTheStandInSMSC(t *testing.T) {
 	// The gateway records "delivered" before it answers the receipt's deliver_sm, so the
 	// stand-in prints its line a moment after `simulate answer` has seen the state.
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		smscMu.Lock()
-		printed := strings.Contains(smscOut.String(), "delivery receipt DELIVRD for msg-")
-		smscMu.Unlock()
-		if printed {
+		if strings.Contains(smscOut.String(), "delivery receipt DELIVRD for msg-") {
 			break
 		}
 	}
@@ -308,13 +267,9 @@ func TestSimulateAnswerThroughTheStandInSMSC(t *testing.T) {
 	}
 	got := out.String()
 	if !strings.Contains(got, "delivered sms/smpp") {
-		smscMu.Lock()
 		t.Errorf("simulate answer printed:\n%s\nthe SMSC:\n%s", got, smscOut.String())
-		smscMu.Unlock()
 	}
-	smscMu.Lock()
 	smsc := smscOut.String()
-	smscMu.Unlock()
 	for _, want := range []string{"receipt by submit_sm:", "answer by submit_sm from 1708 to 6281234567814", "receipt requested: true): Petugas sudah memperbaiki lampu.",
 		"delivery receipt DELIVRD for msg-"} {
 		if !strings.Contains(smsc, want) {
