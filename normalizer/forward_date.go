@@ -64,7 +64,7 @@ func ParseLooseDate(s string, loc *time.Location) (time.Time, bool) {
 			month = monthNames[g]
 		case isClock(f) && hour < 0:
 			hour, min, sec = clockOf(f)
-		case (strings.HasPrefix(f, "+") || strings.HasPrefix(f, "-")) && len(f) == 5 && digitsOnly(f[1:]):
+		case (strings.HasPrefix(f, "+") || strings.HasPrefix(f, "-")) && len(f) == 5 && DigitsOnly(f[1:]):
 			zone = offsetZone(f)
 		case strings.HasPrefix(f, "gmt") || strings.HasPrefix(f, "utc"):
 			if z := gmtOffset(f[3:]); z != nil {
@@ -72,9 +72,9 @@ func ParseLooseDate(s string, loc *time.Location) (time.Time, bool) {
 			}
 		case zoneNames[f] != 0 || f == "utc" || f == "gmt" || f == "z":
 			zone = time.FixedZone(strings.ToUpper(f), zoneNames[f])
-		case digitsOnly(g) && len(g) == 4 && year < 0:
+		case DigitsOnly(g) && len(g) == 4 && year < 0:
 			year, _ = strconv.Atoi(g)
-		case digitsOnly(g) && len(g) <= 2 && day < 0:
+		case DigitsOnly(g) && len(g) <= 2 && day < 0:
 			day, _ = strconv.Atoi(g)
 		}
 	}
@@ -100,18 +100,6 @@ func ParseLooseDate(s string, loc *time.Location) (time.Time, bool) {
 	return t, true
 }
 
-func digitsOnly(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // isClock matches "9:17", "19.47", "14:25:08", "14.25.08".
 func isClock(s string) bool {
 	parts := strings.FieldsFunc(s, func(r rune) bool { return r == ':' || r == '.' })
@@ -119,7 +107,7 @@ func isClock(s string) bool {
 		return false
 	}
 	for i, p := range parts {
-		if !digitsOnly(p) || len(p) > 2 || (i > 0 && len(p) != 2) {
+		if !DigitsOnly(p) || len(p) > 2 || (i > 0 && len(p) != 2) {
 			return false
 		}
 	}
@@ -158,7 +146,7 @@ func gmtOffset(s string) *time.Location {
 		return nil
 	}
 	d := strings.ReplaceAll(s[1:], ":", "")
-	if !digitsOnly(d) {
+	if !DigitsOnly(d) {
 		return nil
 	}
 	var hh, mm int

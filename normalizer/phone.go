@@ -44,3 +44,17 @@ func E164(raw, region string) (string, bool) {
 	}
 	return phonenumbers.Format(num, phonenumbers.E164), true
 }
+
+// DigitsOnly reports whether s is one or more ASCII digits: a number as written by a
+// provider (an SMPP address, a WhatsApp id), a zone offset or a date field.
+func DigitsOnly(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

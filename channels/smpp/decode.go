@@ -211,7 +211,7 @@ const tonAlphanumeric = 5
 // sender ("PLN", "BANK-X") is kept as it is, as the sender's name.
 func sender(src string, ton byte, region string) record.Party {
 	src = strings.TrimSpace(src)
-	if ton == tonAlphanumeric || !isNumber(src) {
+	if ton == tonAlphanumeric || !normalizer.DigitsOnly(strings.TrimPrefix(src, "+")) {
 		return record.Party{Name: src}
 	}
 	if ton == 1 && !strings.HasPrefix(src, "+") {
@@ -221,19 +221,6 @@ func sender(src string, ton byte, region string) record.Party {
 		return record.Party{Phone: e}
 	}
 	return record.Party{Name: src} // a short code or a number no region reads: kept as written
-}
-
-func isNumber(s string) bool {
-	s = strings.TrimPrefix(s, "+")
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // concatName is a long message's identity within its sender and destination.

@@ -11,6 +11,8 @@ import (
 
 	"github.com/linxGnu/gosmpp/data"
 	"github.com/linxGnu/gosmpp/pdu"
+
+	"github.com/lapor/intake/normalizer"
 )
 
 // Sender sends text to a phone number by submit_sm from its bind's source address: on
@@ -225,7 +227,7 @@ func address(a string) pdu.Address {
 	switch {
 	case strings.HasPrefix(a, "+"):
 		ton, npi, a = 1, 1, a[1:]
-	case isNumber(a):
+	case normalizer.DigitsOnly(strings.TrimPrefix(a, "+")):
 		ton, npi = 0, 1
 	default:
 		ton, npi = tonAlphanumeric, 0

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lapor/intake/normalizer"
 	ob "github.com/lapor/intake/outbound"
 	"github.com/lapor/intake/record"
 )
@@ -130,7 +131,7 @@ func (s *Sender) Send(ctx context.Context, m ob.Outgoing) (ob.Sent, error) {
 // request builds the body: text inside the window, else the entry's or the configured template.
 func (s *Sender) request(m ob.Outgoing) (*sendRequest, *ob.Error) {
 	r := &sendRequest{Product: "whatsapp", RecipientType: "individual"}
-	if isDigits(m.Contact.Address) {
+	if normalizer.DigitsOnly(m.Contact.Address) {
 		r.To = m.Contact.Address
 	} else {
 		r.Recipient = m.Contact.Address
@@ -157,18 +158,6 @@ func (s *Sender) request(m ob.Outgoing) (*sendRequest, *ob.Error) {
 	}
 	r.Type, r.Template = "template", tb
 	return r, nil
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // errorClasses maps Meta's error codes to outbound classes (research: ob.md §1.6).
