@@ -27,14 +27,10 @@ citizen_ids only (INTAKE_CITIZEN_KEY must be the gateways' own), never a number 
 
 // blockCmd is "intake block add|remove|list" (CONTRACT §1, §8).
 func blockCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprint(stderr, blockUsage)
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			return flag.ErrHelp
-		}
-		return errors.New("block needs add, remove or list")
+	sub, err := subcommand(args, blockUsage, "block needs add, remove or list", stderr)
+	if err != nil {
+		return err
 	}
-	sub := args[0]
 	fs := flag.NewFlagSet("block "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	redisURL := fs.String("redis", envOr("INTAKE_REDIS_URL", ""), "Redis URL (development mode's embedded server when unset)")

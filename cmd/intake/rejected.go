@@ -30,14 +30,10 @@ const rejectedUsage = `Usage:
 
 // rejectedCmd is "intake rejected list|release" (CONTRACT §1, §10).
 func rejectedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprint(stderr, rejectedUsage)
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			return flag.ErrHelp
-		}
-		return errors.New("rejected needs list or release")
+	sub, err := subcommand(args, rejectedUsage, "rejected needs list or release", stderr)
+	if err != nil {
+		return err
 	}
-	sub := args[0]
 	fs := flag.NewFlagSet("rejected "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	redisURL := fs.String("redis", envOr("INTAKE_REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL (development mode's embedded server by default)")
@@ -274,4 +270,17 @@ func (r releaser) keepAttachments(c *record.Complaint) {
 			media.SetStored(a, blob, r.publicURL)
 		}
 	}
+}
+
+// subcommand returns the subcommand args start with ("list" of "intake rejected list"),
+// or prints usage: flag.ErrHelp for -h, an error saying what is needed otherwise.
+func subcommand(args []string, usage, needs string, stderr io.Writer) (string, error) {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprint(stderr, usage)
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			return "", flag.ErrHelp
+		}
+		return "", errors.New(needs)
+	}
+	return args[0], nil
 }
