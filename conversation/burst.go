@@ -86,15 +86,17 @@ type BurstFacts struct {
 // joins only its own burst while open; the script answers any other "not a part".)
 func DecideBurst(f BurstFacts, greeting bool) (a BurstAction, due int64) {
 	if f.Open && f.Now <= f.Due && f.Now < f.First+f.MaxAge {
-		return BurstJoined, burstDue(f.First, f.Now, f.Window, f.MaxAge, f.GreetingsOnly && greeting)
+		return BurstJoined, BurstDue(f.First, f.Now, f.Window, f.MaxAge, f.GreetingsOnly && greeting)
 	}
 	if f.Open && f.Now-f.Last <= f.Window {
 		return BurstFollowUp, 0
 	}
-	return BurstStarted, burstDue(f.Now, f.Now, f.Window, f.MaxAge, greeting)
+	return BurstStarted, BurstDue(f.Now, f.Now, f.Window, f.MaxAge, greeting)
 }
 
-func burstDue(first, now, window, maxAge int64, greetingsOnly bool) int64 {
+// BurstDue is when a burst whose first part came at first and latest at now is published:
+// the window after now, or the cap while it holds greetings only (all in milliseconds).
+func BurstDue(first, now, window, maxAge int64, greetingsOnly bool) int64 {
 	due := now + window
 	if greetingsOnly {
 		due = first + maxAge
@@ -125,6 +127,9 @@ type BurstAnswer struct {
 	ID, Reference, BurstID string
 	// Held: this part's answer carries no receipt (a later part, or a retry of one).
 	Held bool
+	// Spooled: Redis was unreachable; the part waits in the local spool and joins (or
+	// opens) its burst when Redis answers again.
+	Spooled bool
 }
 
 // DueBurst is a burst the runner has claimed (with a lease) to publish.
@@ -135,13 +140,16 @@ type DueBurst struct {
 
 // BurstStore keeps bursts where every replica sees them (queue.Bursts, in Redis).
 type BurstStore interface {
-	// AddPart stages p atomically: dedupe, join or open, due time. It fails while the
-	// store is unreachable (the provider is answered with a retry status and redelivers).
+	// AddPart stages p atomically: dedupe, join or open, due time. While the store is
+	// unreachable it keeps p in the local spool (BurstAnswer.Spooled) to stage it later;
+	// it fails only when neither can take it.
 	AddPart(ctx context.Context, p BurstPart) (BurstAnswer, error)
 	// ClaimDue leases up to max due bursts (and bursts whose holder's lease ran out).
 	ClaimDue(ctx context.Context, lease time.Duration, max int) ([]DueBurst, error)
 	// Done forgets published bursts.
 	Done(ctx context.Context, burstIDs ...string) error
+	// Ping reports whether the store answers (the runner's check after an outage).
+	Ping(ctx context.Context) error
 }
 
 // BurstKey names citizen's burst on channel.

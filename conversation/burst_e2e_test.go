@@ -99,16 +99,17 @@ func (w *burstWorld) sms(sid, from, body string) string {
 	return answer
 }
 
-// settled waits until no burst is open or claimed, then returns the stream's records.
+// settled waits until no burst is open or claimed and the spool is empty, then returns
+// the stream's records.
 func (w *burstWorld) settled() []*record.Complaint {
 	w.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		n, err := w.Bursts.Open(context.Background())
 		if err != nil {
-			w.t.Fatal(err)
+			n = -1 // Redis not back yet
 		}
-		if n == 0 {
+		if n == 0 && w.Queue.SpoolSize() == 0 {
 			return w.Records(w.t)
 		}
 		if time.Now().After(deadline) {
@@ -347,30 +348,24 @@ func TestBurstOffIsOneRecordPerMessage(t *testing.T) {
 
 func TestBurstSplitByARedisOutagePublishesOnceWithEveryPart(t *testing.T) {
 	rs := testenv.NewRestartableRedis(t)
-	// A 10s window: the redelivery comes within it (a real one may come later; then the
-	// part is a complaint or follow-up of its own, still never lost).
-	w := startBursts(t, 10*time.Second, gatewaytest.Options{RedisAddr: rs.Addr})
+	w := startBursts(t, 2*time.Second, gatewaytest.Options{RedisAddr: rs.Addr, BurstSettle: 100 * time.Millisecond})
 	w.text("wamid.r1", phone, "Got tersumbat")
 	rs.Stop()
-	// While Redis is down a part cannot join its burst: the provider gets a retry status
-	// (Meta and Twilio deliver again), never an acknowledgement of something not durable.
-	if s := w.post(phone, `{"id":"wamid.r2","type":"text","text":{"body":"air meluap ke jalan"}}`); s < 500 {
-		t.Fatalf("a part while Redis is down was answered %d, want a retry status", s)
-	}
+	// While Redis is down the part is spooled, acknowledged at once, to join its burst later.
+	w.text("wamid.r2", phone, "air meluap ke jalan")
+	w.text("wamid.r2", phone, "air meluap ke jalan") // Meta's redelivery: the same part
+	w.photo("wamid.r3", phone, "")
+	time.Sleep(3 * time.Second) // the burst's window ends while Redis is down
 	rs.Start()
-	deadline := time.Now().Add(10 * time.Second)
-	for w.post(phone, `{"id":"wamid.r2","type":"text","text":{"body":"air meluap ke jalan"}}`) != http.StatusOK { // Meta's redelivery
-		if time.Now().After(deadline) {
-			t.Fatal("the redelivered part was not taken after Redis came back")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 	recs := w.settled()
 	if len(recs) != 1 {
 		t.Fatalf("%d records, want 1", len(recs))
 	}
-	if got := strings.Join(partIDs(t, recs[0]), ","); got != "wamid.r1,wamid.r2" {
+	if got := strings.Join(partIDs(t, recs[0]), ","); got != "wamid.r1,wamid.r2,wamid.r3" {
 		t.Fatalf("parts %s", got)
+	}
+	if len(recs[0].Attachments) != 1 || recs[0].Body != "Got tersumbat\nair meluap ke jalan" {
+		t.Fatalf("body %q, %d attachments", recs[0].Body, len(recs[0].Attachments))
 	}
 }
 
@@ -395,22 +390,84 @@ func TestBurstReceiptCountsAgainstTheReceiptWindow(t *testing.T) {
 	}
 }
 
-func TestBurstSMSPartWhileRedisIsDownIsSpooledOnItsOwn(t *testing.T) {
+func TestBurstSMSPartsWhileRedisIsDownJoinTheirBurst(t *testing.T) {
 	rs := testenv.NewRestartableRedis(t)
-	w := startBursts(t, burstWindow, gatewaytest.Options{RedisAddr: rs.Addr})
-	w.sms("SMo1", phone, "Pipa PDAM bocor")
+	w := startBursts(t, time.Second, gatewaytest.Options{RedisAddr: rs.Addr, BurstSettle: 100 * time.Millisecond})
+	first := w.sms("SMo1", phone, "Pipa PDAM bocor")
 	rs.Stop()
-	// Twilio redelivers only where the number asks it to: the part is spooled as a
-	// complaint of its own, acknowledged with its own reference, never lost.
-	answer := w.sms("SMo2", phone, "di Jl. Anggrek")
+	// Twilio redelivers only where the number asks it to: the parts are spooled with their
+	// burst named, acknowledged without a receipt (the first part had it), never lost.
+	second := w.sms("SMo2", phone, "di Jl. Anggrek")
+	third := w.sms("SMo3", phone, "sudah dua hari")
+	retry := w.sms("SMo2", phone, "di Jl. Anggrek")
+	time.Sleep(1500 * time.Millisecond) // the window ends while Redis is down
 	rs.Start()
-	recs := w.WaitRecords(t, 2, 30*time.Second)
-	byID := map[string]*record.Complaint{}
-	for _, r := range recs {
-		byID[r.ProviderMessageID] = r
+	recs := w.settled()
+	if len(recs) != 1 {
+		t.Fatalf("%d records, want 1", len(recs))
 	}
-	if byID["SMo1"] == nil || byID["SMo2"] == nil || !strings.Contains(answer, byID["SMo2"].Reference) {
-		t.Fatalf("records %v, answer %q", byID, answer)
+	if got := strings.Join(partIDs(t, recs[0]), ","); got != "SMo1,SMo2,SMo3" {
+		t.Fatalf("parts %s", got)
+	}
+	if !strings.Contains(first, recs[0].Reference) {
+		t.Fatalf("first answer %q does not carry the burst's reference %s", first, recs[0].Reference)
+	}
+	for _, a := range []string{second, third, retry} {
+		if strings.Contains(a, "<Message>") {
+			t.Fatalf("a spooled later part got a receipt: %q", a)
+		}
+	}
+}
+
+func TestBurstOpenedWhileRedisIsDownKeepsTheReferenceItsReceiptGave(t *testing.T) {
+	rs := testenv.NewRestartableRedis(t)
+	w := startBursts(t, time.Second, gatewaytest.Options{RedisAddr: rs.Addr, BurstSettle: 100 * time.Millisecond})
+	rs.Stop()
+	first := w.sms("SMn1", phone, "Jalan berlubang besar")
+	second := w.sms("SMn2", phone, "depan SDN 3")
+	rs.Start()
+	recs := w.settled()
+	if len(recs) != 1 {
+		t.Fatalf("%d records, want 1", len(recs))
+	}
+	if got := strings.Join(partIDs(t, recs[0]), ","); got != "SMn1,SMn2" {
+		t.Fatalf("parts %s", got)
+	}
+	if !strings.Contains(first, "<Message>") || !strings.Contains(first, recs[0].Reference) {
+		t.Fatalf("the first part's receipt %q does not name the record's reference %s", first, recs[0].Reference)
+	}
+	if strings.Contains(second, "<Message>") {
+		t.Fatalf("the second part got a receipt: %q", second)
+	}
+}
+
+func TestBurstPartSpooledByAStoppedGatewayAfterItsBurstWasPublishedIsAFollowUp(t *testing.T) {
+	rs := testenv.NewRestartableRedis(t)
+	prefix := fmt.Sprintf("test:burstspool:%d:", time.Now().UnixNano())
+	spool := t.TempDir()
+	a := startBursts(t, 500*time.Millisecond, gatewaytest.Options{RedisAddr: rs.Addr, KeyPrefix: prefix, SpoolDir: spool})
+	a.sms("SMf1", phone, "Lampu lalu lintas mati")
+	rs.Stop()
+	a.sms("SMf2", phone, "di simpang lima") // spooled to join the burst
+	// Gateway a stops with the part in its spool; another publishes the burst meanwhile.
+	a.StopBursts()
+	if err := a.Queue.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rs.Start()
+	b := startBursts(t, 500*time.Millisecond, gatewaytest.Options{RedisAddr: rs.Addr, KeyPrefix: prefix, BurstSettle: time.Millisecond})
+	burst := b.WaitRecords(t, 1, 30*time.Second)[0]
+	// Gateway a comes back on its spool: the part arrives after its burst was published.
+	c := startBursts(t, 500*time.Millisecond, gatewaytest.Options{RedisAddr: rs.Addr, KeyPrefix: prefix, SpoolDir: spool})
+	recs := c.WaitRecords(t, 2, 30*time.Second)
+	late := recs[1]
+	if late.ProviderMessageID != "SMf2" || late.Kind != record.KindFollowUp || late.FollowUpOf == nil ||
+		late.FollowUpOf.ID != burst.ID || late.Reference != burst.Reference {
+		t.Fatalf("late part %s: kind %q follow_up_of %+v reference %q; burst %s %s", late.ProviderMessageID, late.Kind,
+			late.FollowUpOf, late.Reference, burst.ID, burst.Reference)
+	}
+	if got := strings.Join(partIDs(t, burst), ","); got != "SMf1" {
+		t.Fatalf("burst parts %s", got)
 	}
 }
 

@@ -31,7 +31,16 @@ type BurstRunner struct {
 	// Poll is how often due bursts are looked for (default 100ms); Lease how long a
 	// claimed burst is its holder's (default 30s).
 	Poll, Lease time.Duration
+	// Hold, when it answers true, makes the runner wait: this process's spool holds burst
+	// parts that must join their bursts before those are published (queue.Bursts.Holding).
+	Hold func() bool
+	// Settle is how long the runner waits once the store answers again after an outage,
+	// so every replica's spool can give back its parts first (default 5s).
+	Settle time.Duration
 }
+
+// DefaultBurstSettle is BurstRunner.Settle's default.
+const DefaultBurstSettle = 5 * time.Second
 
 // claimBatch is the most bursts claimed (and published together) at once.
 const claimBatch = 128
@@ -52,19 +61,39 @@ func (r *BurstRunner) Run(ctx context.Context) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	settle := r.Settle
+	if settle <= 0 {
+		settle = DefaultBurstSettle
+	}
 	t := time.NewTicker(poll)
 	defer t.Stop()
+	var failing bool      // the last claim failed: wait for the store, then settle
+	var settled time.Time // no claim before this
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
 		}
+		if r.Hold != nil && r.Hold() {
+			continue
+		}
+		if failing {
+			if r.Store.Ping(ctx) != nil {
+				continue
+			}
+			failing, settled = false, time.Now().Add(settle)
+			log.Info("bursts: the store answers again; publishing resumes once spooled parts had time to join", "after", settle)
+		}
+		if time.Now().Before(settled) {
+			continue
+		}
 		for ctx.Err() == nil {
 			due, err := r.Store.ClaimDue(ctx, lease, claimBatch)
 			if err != nil {
 				if ctx.Err() == nil {
 					log.Warn("bursts: due bursts not claimed; trying again", "err", err)
+					failing = true
 				}
 				break
 			}

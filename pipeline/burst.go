@@ -11,18 +11,19 @@ import (
 )
 
 // burstOutageRetries names the channels whose provider redelivers a message answered
-// with a retry status, reliably and for long (Meta: up to 7 days): while Redis cannot
-// stage a part, it is refused so the redelivery joins its burst. On the others (SMS:
-// Twilio retries only when the number is configured to, phone gateways not at all) the
-// part takes the ordinary path, spooled as a complaint of its own: the burst splits, but
-// nothing is lost.
+// with a retry status, reliably and for long (Meta: up to 7 days). The store keeps a part
+// in the spool while Redis is down; only when neither can take it is a WhatsApp part
+// refused, so the redelivery joins its burst. Elsewhere (SMS: Twilio retries only when
+// the number is configured to, phone gateways not at all) the part then takes the
+// ordinary path, which refuses it only if that fails too.
 var burstOutageRetries = map[string]bool{record.ChannelWhatsApp: true}
 
 // burst stages c as a part of its citizen's burst (CONTRACT §8) when its channel has
 // bursts on. done is false when c is not a burst part (bursts off, no citizen_id, a
-// follow-up of anything but the open burst) or when the store made it a follow-up of a burst that just closed: then c
-// takes the ordinary path. A part is acknowledged once staged in Redis; while Redis is
-// unreachable the spool cannot join a part to its burst (see burstOutageRetries).
+// follow-up of anything but the open burst) or when the store made it a follow-up of a
+// burst that just closed: then c takes the ordinary path. A part is acknowledged once
+// staged in Redis, or in the spool while Redis is unreachable (it joins its burst when
+// the spool is replayed).
 func (p *Pipeline) burst(ctx context.Context, c *record.Complaint) (out channels.Outcome, done bool, err error) {
 	window := p.o.BurstConfig.WindowFor(c.Channel)
 	if p.o.Bursts == nil || window <= 0 || c.CitizenID == "" {
@@ -63,11 +64,14 @@ func (p *Pipeline) burst(ctx context.Context, c *record.Complaint) (out channels
 		return channels.Outcome{}, false, nil
 	}
 	outcome := metrics.Accepted
-	if a.Action == conversation.BurstDuplicate {
+	switch {
+	case a.Action == conversation.BurstDuplicate:
 		outcome = metrics.Duplicate
+	case a.Spooled:
+		outcome = metrics.Spooled
 	}
 	p.o.Metrics.Message(c.Channel, outcome, took)
 	c.ID, c.Reference = a.ID, a.Reference
 	return channels.Outcome{ID: a.ID, Reference: a.Reference, Duplicate: a.Action == conversation.BurstDuplicate,
-		ReceiptHeld: a.Held, Complaint: c}, true, nil
+		Spooled: a.Spooled, ReceiptHeld: a.Held, Complaint: c}, true, nil
 }

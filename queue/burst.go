@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -33,14 +34,22 @@ type Bursts struct {
 	q      *Queue
 	prefix string
 	batch  *burstBatcher
+	// recent is what this process last learnt of each citizen's open burst: while Redis is
+	// down it tells a spooled part to join that burst (burstspool.go).
+	recent recentBursts
+	fetch  atomic.Pointer[map[string]bool] // SetFetchProviders
 }
 
 var _ conversation.BurstStore = (*Bursts)(nil)
 
-// Bursts returns the burst store on q's Redis.
-// It stops with q.
+// Bursts returns the burst store on q's Redis (one per queue: the spool replays its
+// parts). It stops with q.
 func (q *Queue) Bursts() *Bursts {
-	return &Bursts{q: q, prefix: q.cfg.KeyPrefix + "intake:burst:", batch: newBurstBatcher(q.rdb, q.stop)}
+	q.burstsOnce.Do(func() {
+		q.bursts = &Bursts{q: q, prefix: q.cfg.KeyPrefix + "intake:burst:", batch: newBurstBatcher(q.rdb, q.stop),
+			recent: recentBursts{m: map[string]recentBurst{}}}
+	})
+	return q.bursts
 }
 
 // burstPart is a part as the list keeps it: the record plus what JSON leaves out.
@@ -51,6 +60,9 @@ type burstPart struct {
 
 // AddPart implements conversation.BurstStore.
 func (b *Bursts) AddPart(ctx context.Context, p conversation.BurstPart) (conversation.BurstAnswer, error) {
+	if b.q.down.Load() || (b.q.spool.size() > 0 && b.q.spool.holdsBurst(p.Key)) {
+		return b.spoolPart(ctx, p)
+	}
 	body, err := segjson.Marshal(burstPart{C: p.Part, Dedupe: p.Part.DedupeKey})
 	if err != nil {
 		return conversation.BurstAnswer{}, fmt.Errorf("queue: burst part: %w", err)
@@ -76,15 +88,23 @@ func (b *Bursts) AddPart(ctx context.Context, p conversation.BurstPart) (convers
 	if p.Dedupe == "" {
 		keys[1] = b.q.seenPrefix + "burst-nodedupe:" + id
 	}
-	args := []any{body, p.Window.Milliseconds(), maxAge.Milliseconds(), bid, id, ref, b.q.argTTL, greet, b.prefix, budgetSpec, p.FollowUpOf}
+	args := []any{body, p.Window.Milliseconds(), maxAge.Milliseconds(), bid, id, ref, b.q.argTTL, greet, b.prefix, budgetSpec,
+		p.FollowUpOf, "", "0"}
 	v, err := b.batch.add(ctx, keys, args)
 	if err != nil {
 		if unreachable(err) {
+			// It may have been staged before the connection broke: replayed, it is then
+			// answered as the duplicate it is.
 			b.q.setDown(err)
+			return b.spoolPart(ctx, p)
 		}
 		return conversation.BurstAnswer{}, fmt.Errorf("queue: burst part not staged: %w", err)
 	}
-	return parseBurstAnswer(v)
+	a, err := parseBurstAnswer(v)
+	if err == nil {
+		b.recent.note(p, a, time.Now())
+	}
+	return a, err
 }
 
 // parseBurstAnswer reads "N|J|F<id> <ref>[ <burst id>]" or "D<id> <ref>[ held]".
@@ -194,52 +214,61 @@ func (b *Bursts) Open(ctx context.Context) (int64, error) {
 //	ARGV  part JSON, window ms, max age ms, new burst id, new record id, new reference,
 //	      seen TTL s, greeting "1"/"0", burst key prefix, budget "<max> <window ms>",
 //	      the record id a follow-up continues ("" for a new message: only a follow-up of
-//	      the open burst itself joins it; any other answers "X", not a part)
+//	      the open burst itself joins it; any other answers "X", not a part),
+//	      a spooled part's arrival in Redis's clock (ms; "" for a part arriving now),
+//	      "1" for a spooled part that opens its own burst under the id and reference it
+//	      was answered with (burstspool.go), else "0"
 //	returns "D<id> <ref>[ held]" (a retry), "J<id> <ref> <bid>" (joined), "F<id> <ref>[ <bid>]"
 //	(the burst just closed: a follow-up of it), "N<id> <ref> <bid>" (opened; "n": opened,
 //	the receipt budget spent, so no receipt either)
 var burstAddScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local replayed = ARGV[12] ~= ''
+if replayed then now = math.min(now, tonumber(ARGV[12])) end
 local seen = redis.call('GET', KEYS[2])
 if seen then return 'D' .. seen end
 local window, maxAge, greet = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[8] == '1'
-local bid = redis.call('GET', KEYS[1])
 local of = ARGV[11]
-if of ~= '' and not bid then return 'X' end
-if bid then
-  local h = ARGV[9] .. bid
-  local b = redis.call('HMGET', h, 'id', 'ref', 'first', 'last', 'greet')
-  local due = redis.call('ZSCORE', KEYS[3], bid)
-  if of ~= '' and b[1] ~= of then return 'X' end
-  if b[1] and due then
-    local first, last = tonumber(b[3]), tonumber(b[4])
-    if now <= tonumber(due) and now < first + maxAge then
-      local onlyGreet = b[5] == '1' and greet
-      local nd = now + window
-      if onlyGreet then nd = first + maxAge end
-      if nd > first + maxAge then nd = first + maxAge end
-      redis.call('RPUSH', h .. ':parts', ARGV[1])
-      redis.call('HSET', h, 'last', now, 'greet', onlyGreet and '1' or '0')
-      redis.call('ZADD', KEYS[3], nd, bid)
-      redis.call('SET', KEYS[2], b[1] .. ' ' .. b[2] .. ' held', 'EX', ARGV[7])
-      return 'J' .. b[1] .. ' ' .. b[2] .. ' ' .. bid
-    end
-    if now - last <= window then
-      return 'F' .. b[1] .. ' ' .. b[2] .. ' ' .. bid
+local bid = ARGV[4]
+if ARGV[13] ~= '1' then
+  local open = redis.call('GET', KEYS[1])
+  if of ~= '' and not open then return 'X' end
+  if open then
+    local h = ARGV[9] .. open
+    local b = redis.call('HMGET', h, 'id', 'ref', 'first', 'last', 'greet')
+    local due = redis.call('ZSCORE', KEYS[3], open)
+    if of ~= '' and b[1] ~= of then return 'X' end
+    if b[1] and due then
+      local first, last = tonumber(b[3]), tonumber(b[4])
+      if now <= tonumber(due) and now < first + maxAge then
+        local onlyGreet = b[5] == '1' and greet
+        local nd = now + window
+        if onlyGreet then nd = first + maxAge end
+        if nd > first + maxAge then nd = first + maxAge end
+        if nd < tonumber(due) and replayed then nd = tonumber(due) end
+        redis.call('RPUSH', h .. ':parts', ARGV[1])
+        redis.call('HSET', h, 'last', math.max(last, now), 'greet', onlyGreet and '1' or '0')
+        redis.call('ZADD', KEYS[3], nd, open)
+        redis.call('SET', KEYS[2], b[1] .. ' ' .. b[2] .. ' held', 'EX', ARGV[7])
+        return 'J' .. b[1] .. ' ' .. b[2] .. ' ' .. open
+      end
+      if now - last <= window then
+        return 'F' .. b[1] .. ' ' .. b[2] .. ' ' .. open
+      end
     end
   end
+  if of ~= '' then return 'X' end
+  local closed = redis.call('GET', KEYS[4])
+  if closed then return 'F' .. closed end
 end
-if of ~= '' then return 'X' end
-local closed = redis.call('GET', KEYS[4])
-if closed then return 'F' .. closed end
 local nd = now + window
 if greet then nd = now + maxAge end
 redis.call('HSET', KEYS[5], 'id', ARGV[5], 'ref', ARGV[6], 'first', now, 'last', now,
   'greet', greet and '1' or '0', 'key', KEYS[1], 'closed', KEYS[4], 'window', window)
 redis.call('RPUSH', KEYS[6], ARGV[1])
-redis.call('SET', KEYS[1], ARGV[4], 'PX', maxAge)
-redis.call('ZADD', KEYS[3], nd, ARGV[4])
+redis.call('SET', KEYS[1], bid, 'PX', maxAge)
+redis.call('ZADD', KEYS[3], nd, bid)
 local held, answer = '', 'N'
 if KEYS[7] ~= '' then
   local max, bw = string.match(ARGV[10], '^(%d+) (%d+)$')
@@ -248,7 +277,7 @@ if KEYS[7] ~= '' then
   if n > tonumber(max) then held, answer = ' held', 'n' end
 end
 redis.call('SET', KEYS[2], ARGV[5] .. ' ' .. ARGV[6] .. held, 'EX', ARGV[7])
-return answer .. ARGV[5] .. ' ' .. ARGV[6] .. ' ' .. ARGV[4]
+return answer .. ARGV[5] .. ' ' .. ARGV[6] .. ' ' .. bid
 `)
 
 // burstClaimScript leases due bursts (and bursts whose lease ran out: their holder died)

@@ -124,6 +124,11 @@ func (q *Queue) drainFile(p *pipeline, f *spoolFile) error {
 		for j := i; j < end; j++ {
 			ops = append(ops, lines[j].op())
 		}
+		followUps, err := q.replayBursts(ctx, ops) // burstspool.go
+		if err != nil {
+			return err
+		}
+		ops = append(ops, followUps...)
 		if err := q.execRedis(ctx, p, ops); err != nil {
 			return err
 		}

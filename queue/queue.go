@@ -205,6 +205,9 @@ type Queue struct {
 
 	claimMu     sync.Mutex
 	claimCursor string
+
+	burstsOnce sync.Once
+	bursts     *Bursts // burst.go; made on first use
 }
 
 // Open connects to Redis, creates the consumer group from id 0 and starts draining the spool.
@@ -329,11 +332,25 @@ func (q *Queue) Stage(ctx context.Context, c *record.Complaint) (Result, error) 
 }
 
 func (q *Queue) write(ctx context.Context, kind opKind, c *record.Complaint) (Result, error) {
+	o, err := q.newOp(ctx, kind, c)
+	if err != nil {
+		return Result{}, err
+	}
+	res, err := q.submit(ctx, o)
+	if err == nil {
+		c.ID, c.Reference = res.ID, res.Reference
+	}
+	return res, err
+}
+
+// newOp makes c's write: its id and reference (when it has none), dedupe key, budgets,
+// JSON and contact.
+func (q *Queue) newOp(ctx context.Context, kind opKind, c *record.Complaint) (*op, error) {
 	if c == nil {
-		return Result{}, errors.New("queue: nil complaint")
+		return nil, errors.New("queue: nil complaint")
 	}
 	if c.Channel == "" {
-		return Result{}, errors.New("queue: complaint has no channel; the channel sets the dedupe key")
+		return nil, errors.New("queue: complaint has no channel; the channel sets the dedupe key")
 	}
 	if c.ID == "" {
 		c.ID = newID()
@@ -371,15 +388,11 @@ func (q *Queue) write(ctx context.Context, kind opKind, c *record.Complaint) (Re
 	q.converse(o, c)
 	if err := o.encode(c); err != nil {
 		putOp(o)
-		return Result{}, fmt.Errorf("queue: encode complaint %s: %w", c.ID, err)
+		return nil, fmt.Errorf("queue: encode complaint %s: %w", c.ID, err)
 	}
 	o.setContact(c)
 	o.contactSet = true
-	res, err := q.submit(ctx, o)
-	if err == nil {
-		c.ID, c.Reference = res.ID, res.Reference
-	}
-	return res, err
+	return o, nil
 }
 
 // Reject appends r to the rejected stream (deduplicated per provider message). Raw is

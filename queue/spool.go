@@ -48,12 +48,14 @@ type spoolLine struct {
 	Hash      string          `json:"hash,omitempty"` // request hash (Complaint.RequestHash)
 	Complaint json.RawMessage `json:"complaint,omitempty"`
 	Reject    *rejectEntry    `json:"reject,omitempty"`
+	Burst     *burstLine      `json:"burst,omitempty"` // op burst: Complaint is the part
 }
 
 type spoolFile struct {
 	name    string
 	items   int
 	keys    []string // index keys first spooled in this file
+	bursts  []string // the burst keys of the burst parts in this file, one per part
 	damaged bool     // some lines did not parse: quarantine after delivering the rest
 }
 
@@ -74,9 +76,12 @@ type spool struct {
 	activeSize int64
 	files      []*spoolFile // closed files waiting for the drainer, oldest first
 	index      map[string]spooled
-	seq        uint64
-	buf        bytes.Buffer
-	enc        *json.Encoder
+	// bursts counts the spooled parts per burst key: a later part of the same citizen's
+	// burst is spooled behind them, so parts reach their burst in arrival order.
+	bursts map[string]int
+	seq    uint64
+	buf    bytes.Buffer
+	enc    *json.Encoder
 
 	count atomic.Int64
 	// corrupt counts the quarantined (*.corrupt) files in the directory: each holds records
@@ -96,7 +101,7 @@ func openSpool(dir string, log *slog.Logger) (*spool, error) {
 		}
 		log.Warn("spool directory was readable by others; its mode is now 0700", "spool_dir", dir, "was", fi.Mode().Perm().String())
 	}
-	s := &spool{dir: dir, log: log, index: map[string]spooled{}}
+	s := &spool{dir: dir, log: log, index: map[string]spooled{}, bursts: map[string]int{}}
 	s.enc = json.NewEncoder(&s.buf)
 	s.enc.SetEscapeHTML(false)
 	if err := s.probe(); err != nil {
@@ -152,6 +157,10 @@ func (s *spool) load() error {
 					s.index[k] = spooled{Result{ID: o.id, Reference: o.ref, Spooled: true}, o.hash}
 					f.keys = append(f.keys, k)
 				}
+			}
+			if l.Burst != nil {
+				f.bursts = append(f.bursts, l.Burst.Key)
+				s.bursts[l.Burst.Key]++
 			}
 		}
 		s.files = append(s.files, f)
@@ -211,6 +220,9 @@ func (l *spoolLine) valid() bool {
 		return l.ID != "" && l.Ref != "" && l.Channel != "" && len(l.Complaint) > 0 && l.Complaint[0] == '{'
 	case "reject":
 		return l.Reject != nil && l.Reject.Reason != "" && (l.Dedupe != "" || l.Token != "")
+	case "burst":
+		return l.ID != "" && l.Ref != "" && l.Channel != "" && l.Burst != nil && l.Burst.Key != "" &&
+			len(l.Complaint) > 0 && l.Complaint[0] == '{'
 	}
 	return false
 }
@@ -222,6 +234,8 @@ func (l *spoolLine) op() *op {
 		o.kind, o.body = opPublish, l.Complaint
 	case "stage":
 		o.kind, o.body = opStage, l.Complaint
+	case "burst":
+		o.kind, o.body, o.burst = opBurst, l.Complaint, l.Burst
 	default:
 		o.kind, o.rej = opReject, l.Reject
 	}
@@ -229,6 +243,16 @@ func (l *spoolLine) op() *op {
 }
 
 func (s *spool) size() int64 { return s.count.Load() }
+
+// holdsBurst reports whether parts of burst key wait in the spool (any key when key is "").
+func (s *spool) holdsBurst(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if key == "" {
+		return len(s.bursts) > 0
+	}
+	return s.bursts[key] > 0
+}
 
 // lookup answers the ops of batch whose provider message is already in the spool.
 func (s *spool) lookup(batch []*op) {
@@ -274,13 +298,16 @@ func (s *spool) append(batch []*op) error {
 				e.answer(o)
 				continue
 			}
-			s.index[k] = spooled{Result{ID: o.id, Reference: o.ref, Spooled: true}, o.hash}
+			s.index[k] = spooled{Result{ID: o.id, Reference: o.ref, Spooled: true, ReceiptHeld: o.held}, o.hash}
 			added = append(added, k)
 		}
 		l := spoolLine{Op: o.kind.String(), ID: o.id, Ref: o.ref, Counter: o.counter, Channel: o.channel, Dedupe: o.dedupe, Token: o.token, Hash: o.hash}
-		if o.kind == opReject {
+		switch o.kind {
+		case opReject:
 			l.Reject = o.rej
-		} else {
+		case opBurst:
+			l.Complaint, l.Burst = o.body, o.burst
+		default:
 			l.Complaint = o.body
 		}
 		if err := s.enc.Encode(&l); err != nil {
@@ -304,6 +331,10 @@ func (s *spool) append(batch []*op) error {
 	s.activeFile.keys = append(s.activeFile.keys, added...)
 	s.count.Add(int64(len(written)))
 	for _, o := range written {
+		if o.burst != nil {
+			s.activeFile.bursts = append(s.activeFile.bursts, o.burst.Key)
+			s.bursts[o.burst.Key]++
+		}
 		o.finish(Result{ID: o.id, Reference: o.ref, Spooled: true, ReceiptHeld: o.held}, nil)
 	}
 	if s.activeFile.items >= spoolMaxItems || s.activeSize >= spoolMaxBytes {
@@ -395,6 +426,11 @@ func (s *spool) forget(f *spoolFile) {
 	s.mu.Lock()
 	for _, k := range f.keys {
 		delete(s.index, k)
+	}
+	for _, k := range f.bursts {
+		if s.bursts[k]--; s.bursts[k] <= 0 {
+			delete(s.bursts, k)
+		}
 	}
 	if len(s.files) > 0 && s.files[0] == f {
 		s.files = s.files[1:]

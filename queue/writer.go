@@ -20,6 +20,7 @@ const (
 	opPublish opKind = iota // complaint stream
 	opStage                 // pending stream
 	opReject                // rejected stream
+	opBurst                 // a burst part kept in the spool while Redis is down (burstspool.go)
 )
 
 func (k opKind) String() string {
@@ -28,6 +29,8 @@ func (k opKind) String() string {
 		return "publish"
 	case opStage:
 		return "stage"
+	case opBurst:
+		return "burst"
 	default:
 		return "reject"
 	}
@@ -66,6 +69,7 @@ type op struct {
 	token string
 	body  []byte // complaint JSON
 	rej   *rejectEntry
+	burst *burstLine // op burst: what the part needs to find its burst again
 
 	state    opState
 	res      Result
@@ -156,8 +160,11 @@ func (o *op) indexKey() string {
 	if o.dedupe == "" {
 		return ""
 	}
-	if o.kind == opReject {
+	switch o.kind {
+	case opReject:
 		return "r|" + o.dedupe
+	case opBurst: // a part, not a record: a record of the same message is not its repeat
+		return "b|" + o.dedupe
 	}
 	return "c|" + o.dedupe
 }

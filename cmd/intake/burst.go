@@ -19,9 +19,11 @@ func burstWiring(cfg *config.Config, conv *conversation.Layer, q *queue.Queue, f
 		return nil, nil
 	}
 	store := q.Bursts()
+	store.SetFetchProviders(fetch) // for spooled parts that come back as follow-ups
 	// The runner runs even with bursts off: bursts staged before the windows were turned
 	// off (by this or another replica) are still published.
-	runner := &conversation.BurstRunner{Store: store, Publisher: q, FetchProviders: fetch, Layer: conv, Log: log}
+	runner := &conversation.BurstRunner{Store: store, Publisher: q, FetchProviders: fetch, Layer: conv, Log: log,
+		Hold: store.Holding}
 	if !cfg.Bursts.On() {
 		return nil, runner
 	}

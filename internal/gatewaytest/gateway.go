@@ -47,6 +47,11 @@ type Options struct {
 	Bursts      conversation.BurstConfig
 	BurstMaxAge time.Duration
 	BurstLease  time.Duration
+	// BurstSettle is the runner's wait after an outage (5s when 0).
+	BurstSettle time.Duration
+	// SpoolDir is the queue's spool (a temporary directory when ""): a gateway started
+	// again on the same one replays what a killed one left.
+	SpoolDir string
 	// KeyPrefix, when set, replaces the test's own Redis key prefix: two gateways given the
 	// same prefix share their streams and state, as replicas do.
 	KeyPrefix string
@@ -91,8 +96,11 @@ func Start(t testing.TB, o Options) *Gateway {
 	qc := queue.Config{
 		URL:           "redis://" + addr + "/0",
 		ConsumerGroup: "core",
-		SpoolDir:      t.TempDir(),
+		SpoolDir:      o.SpoolDir,
 		KeyPrefix:     prefix,
+	}
+	if qc.SpoolDir == "" {
+		qc.SpoolDir = t.TempDir()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -138,8 +146,9 @@ func Start(t testing.TB, o Options) *Gateway {
 	if o.Bursts.On() && layer != nil {
 		g.Bursts = q.Bursts()
 		po.Bursts, po.BurstConfig, po.BurstMaxAge = g.Bursts, o.Bursts, o.BurstMaxAge
+		g.Bursts.SetFetchProviders(o.FetchProviders)
 		runner := &conversation.BurstRunner{Store: g.Bursts, Publisher: q, FetchProviders: o.FetchProviders, Layer: layer,
-			Poll: 20 * time.Millisecond, Lease: o.BurstLease}
+			Poll: 20 * time.Millisecond, Lease: o.BurstLease, Hold: g.Bursts.Holding, Settle: o.BurstSettle}
 		rctx, stop := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() { defer close(done); _ = runner.Run(rctx) }()
