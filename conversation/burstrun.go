@@ -37,6 +37,8 @@ type BurstRunner struct {
 	// Settle is how long the runner waits once the store answers again after an outage,
 	// so every replica's spool can give back its parts first (default 5s).
 	Settle time.Duration
+	// Published, when set, is called for each burst published (a metric).
+	Published func()
 }
 
 // DefaultBurstSettle is BurstRunner.Settle's default.
@@ -112,6 +114,9 @@ func (r *BurstRunner) Run(ctx context.Context) error {
 						return
 					}
 					published[i] = true
+					if r.Published != nil {
+						r.Published()
+					}
 				}()
 			}
 			wg.Wait()

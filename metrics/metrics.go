@@ -37,6 +37,7 @@ type Metrics struct {
 	// every call, and these are counted on every message.
 	counts    map[[2]string]prometheus.Counter
 	latencies map[string]prometheus.Observer
+	bursts    burstMetrics // bursts.go
 }
 
 // New registers the collectors on a fresh registry. spoolSize, when not nil, is read at

@@ -54,6 +54,7 @@ func (p *Pipeline) burst(ctx context.Context, c *record.Complaint) (out channels
 	if a.Action == conversation.BurstNotPart {
 		return channels.Outcome{}, false, nil
 	}
+	p.o.Metrics.BurstPart(c.Channel, burstAction(a))
 	if a.Action == conversation.BurstJoined {
 		c.Kind, c.FollowUpOf = record.KindComplaint, nil
 	}
@@ -64,7 +65,7 @@ func (p *Pipeline) burst(ctx context.Context, c *record.Complaint) (out channels
 		return channels.Outcome{}, false, nil
 	}
 	outcome := metrics.Accepted
-	switch {
+	switch { // as for records: a part staged (or spooled) is a message taken in
 	case a.Action == conversation.BurstDuplicate:
 		outcome = metrics.Duplicate
 	case a.Spooled:
@@ -74,4 +75,19 @@ func (p *Pipeline) burst(ctx context.Context, c *record.Complaint) (out channels
 	c.ID, c.Reference = a.ID, a.Reference
 	return channels.Outcome{ID: a.ID, Reference: a.Reference, Duplicate: a.Action == conversation.BurstDuplicate,
 		Spooled: a.Spooled, ReceiptHeld: a.Held, Complaint: c}, true, nil
+}
+
+// burstAction names a part's fate for intake_burst_parts_total.
+func burstAction(a conversation.BurstAnswer) string {
+	switch {
+	case a.Action == conversation.BurstDuplicate:
+		return "duplicate"
+	case a.Spooled:
+		return "spooled"
+	case a.Action == conversation.BurstStarted:
+		return "started"
+	case a.Action == conversation.BurstJoined:
+		return "joined"
+	}
+	return "follow_up"
 }

@@ -1,17 +1,20 @@
 package main
 
 import (
+	"context"
 	"log/slog"
+	"time"
 
 	"github.com/lapor/intake/config"
 	"github.com/lapor/intake/conversation"
+	"github.com/lapor/intake/metrics"
 	"github.com/lapor/intake/queue"
 )
 
 // burstWiring wires CONTRACT §8's bursts: the store in Redis (shared by every replica)
 // and the runner that publishes due bursts. Bursts need the citizen_id (a burst is one
 // citizen's); without INTAKE_CITIZEN_KEY they are off, with a warning.
-func burstWiring(cfg *config.Config, conv *conversation.Layer, q *queue.Queue, fetch map[string]bool, log *slog.Logger) (conversation.BurstStore, *conversation.BurstRunner) {
+func burstWiring(cfg *config.Config, conv *conversation.Layer, q *queue.Queue, fetch map[string]bool, m *metrics.Metrics, log *slog.Logger) (conversation.BurstStore, *conversation.BurstRunner) {
 	if conv == nil || conv.Identity == nil {
 		if cfg.Bursts.On() {
 			log.Warn("INTAKE_BURST_WINDOW / INTAKE_SMS_BURST_WINDOW have no effect without INTAKE_CITIZEN_KEY: each message is its own complaint")
@@ -22,8 +25,17 @@ func burstWiring(cfg *config.Config, conv *conversation.Layer, q *queue.Queue, f
 	store.SetFetchProviders(fetch) // for spooled parts that come back as follow-ups
 	// The runner runs even with bursts off: bursts staged before the windows were turned
 	// off (by this or another replica) are still published.
+	m.EnableBursts(func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		n, err := store.Open(ctx)
+		if err != nil {
+			return -1
+		}
+		return float64(n)
+	})
 	runner := &conversation.BurstRunner{Store: store, Publisher: q, FetchProviders: fetch, Layer: conv, Log: log,
-		Hold: store.Holding}
+		Hold: store.Holding, Published: m.BurstPublished}
 	if !cfg.Bursts.On() {
 		return nil, runner
 	}

@@ -313,7 +313,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 		g.runners = append(g.runners, worker)
 	}
 	// Bursts (CONTRACT §8): parts staged in Redis, published by a runner on every replica.
-	bursts, burstRunner := burstWiring(cfg, conv, g.queue, worker.Providers(), log)
+	bursts, burstRunner := burstWiring(cfg, conv, g.queue, worker.Providers(), m, log)
 	if burstRunner != nil {
 		g.runners = append(g.runners, burstRunner)
 	}
