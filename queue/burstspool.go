@@ -56,7 +56,8 @@ func (b *Bursts) spoolPart(ctx context.Context, p conversation.BurstPart) (conve
 	}
 	bl := &burstLine{Key: p.Key, WindowMs: p.Window.Milliseconds(), MaxAgeMs: maxAge.Milliseconds(),
 		Greeting: p.Greeting, At: now.UnixMilli()}
-	o := &op{kind: opBurst, id: newID(), channel: p.Part.Channel, dedupe: p.Dedupe, body: body, burst: bl, replay: true}
+	o := getOp()
+	o.kind, o.id, o.channel, o.dedupe, o.body, o.burst = opBurst, newID(), p.Part.Channel, p.Dedupe, body, bl
 	a := conversation.BurstAnswer{Action: conversation.BurstJoined, Held: true, Spooled: true}
 	switch r, open := b.recent.openAt(p.Key, now, p.Greeting); {
 	case p.FollowUpOf != "" && p.Part.FollowUpOf != nil: // a reply to the receipt of a burst
@@ -70,13 +71,14 @@ func (b *Bursts) spoolPart(ctx context.Context, p conversation.BurstPart) (conve
 		a = conversation.BurstAnswer{Action: conversation.BurstStarted, ID: o.id, Reference: o.ref, Spooled: true}
 	}
 	o.held = a.Held
-	if err := b.q.spool.append([]*op{o}); err != nil {
-		return conversation.BurstAnswer{}, fmt.Errorf("%w: redis is unreachable and the spool write failed (%v); free disk space or fix permissions on INTAKE_SPOOL_DIR", ErrUnavailable, err)
+	// Through the writer, so the parts spooled at each moment share one fsync.
+	res, err := b.q.submit(ctx, o)
+	if err != nil {
+		return conversation.BurstAnswer{}, err
 	}
-	b.q.kickDrainer()
-	if o.res.Duplicate { // a retry of a part spooled before
-		return conversation.BurstAnswer{Action: conversation.BurstDuplicate, ID: o.res.ID, Reference: o.res.Reference,
-			Held: o.res.ReceiptHeld, Spooled: true}, nil
+	if res.Duplicate { // a retry of a part spooled before
+		return conversation.BurstAnswer{Action: conversation.BurstDuplicate, ID: res.ID, Reference: res.Reference,
+			Held: res.ReceiptHeld, Spooled: true}, nil
 	}
 	b.recent.note(p, a, now)
 	return a, nil

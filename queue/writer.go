@@ -363,7 +363,7 @@ func (q *Queue) execRedis(ctx context.Context, p *pipeline, ops []*op) error {
 		}
 		p.round = p.round[:0]
 		for _, o := range ops {
-			if o.state != stateTodo {
+			if o.state != stateTodo || o.kind == opBurst { // a burst part's way is the spool (burstspool.go)
 				continue
 			}
 			n++
