@@ -65,6 +65,7 @@ const (
 	BurstFollowUp                         // the burst closed a moment ago: the part is a follow-up of it
 	BurstDuplicate                        // a provider's retry of a part already staged
 	BurstNotPart                          // a follow-up of another complaint: the ordinary path
+	BurstRateLimited                      // the citizen is over INTAKE_RATE_LIMIT: nothing staged
 )
 
 // BurstFacts are what the store knows of the citizen's open burst, in the store's clock

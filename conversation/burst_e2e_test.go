@@ -515,3 +515,29 @@ func TestBurstAcrossReplicasWithSkewedClocksIsOneBurst(t *testing.T) {
 		t.Fatalf("parts %s, want arrival order whatever the replicas' clocks say", got)
 	}
 }
+
+func TestBurstPartsCountAgainstTheRateLimit(t *testing.T) {
+	w := startBursts(t, time.Second, gatewaytest.Options{RateLimit: conversation.RateLimit{Max: 3, Window: time.Hour}})
+	w.text("wamid.f1", phone, "Banjir")
+	w.text("wamid.f2", phone, "banjir")
+	w.text("wamid.f1", phone, "Banjir") // Meta's repeat of a staged part: not counted
+	w.text("wamid.f3", phone, "BANJIR")
+	w.text("wamid.f4", phone, "banjir!!!") // the fourth message: over the limit
+	w.text("wamid.f5", phone, "banjir!!!!")
+	recs := w.settled()
+	if len(recs) != 1 {
+		t.Fatalf("%d records, want 1", len(recs))
+	}
+	if got := strings.Join(partIDs(t, recs[0]), ","); got != "wamid.f1,wamid.f2,wamid.f3" {
+		t.Fatalf("parts %s, want the three within the limit", got)
+	}
+	var limited []string
+	for _, r := range w.Rejections(t) {
+		if r["reason"] == record.ReasonRateLimited {
+			limited = append(limited, r["provider_message_id"].(string))
+		}
+	}
+	if strings.Join(limited, ",") != "wamid.f4,wamid.f5" {
+		t.Fatalf("rate_limited entries %v, want the parts over the limit", limited)
+	}
+}

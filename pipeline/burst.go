@@ -24,7 +24,7 @@ var burstOutageRetries = map[string]bool{record.ChannelWhatsApp: true}
 // burst that just closed: then c takes the ordinary path. A part is acknowledged once
 // staged in Redis, or in the spool while Redis is unreachable (it joins its burst when
 // the spool is replayed).
-func (p *Pipeline) burst(ctx context.Context, c *record.Complaint) (out channels.Outcome, done bool, err error) {
+func (p *Pipeline) burst(ctx context.Context, m *record.Message, c *record.Complaint) (out channels.Outcome, done bool, err error) {
 	window := p.o.BurstConfig.WindowFor(c.Channel)
 	if p.o.Bursts == nil || window <= 0 || c.CitizenID == "" {
 		return channels.Outcome{}, false, nil
@@ -51,8 +51,12 @@ func (p *Pipeline) burst(ctx context.Context, c *record.Complaint) (out channels
 		p.o.Logger.Error("burst part not staged; the provider is asked to retry", "channel", c.Channel, "err", err)
 		return channels.Outcome{}, true, fmt.Errorf("%w: %v", channels.ErrUnavailable, err)
 	}
-	if a.Action == conversation.BurstNotPart {
+	switch a.Action {
+	case conversation.BurstNotPart:
 		return channels.Outcome{}, false, nil
+	case conversation.BurstRateLimited: // nothing staged: kept as a rejected input instead
+		out, err := p.refuse(ctx, m, c, conversation.RateLimited)
+		return out, true, err
 	}
 	p.o.Metrics.BurstPart(c.Channel, burstAction(a))
 	if a.Action == conversation.BurstJoined {

@@ -96,7 +96,7 @@ func (p *Pipeline) Accept(ctx context.Context, m *record.Message) (channels.Outc
 		return p.refuse(ctx, m, c, v)
 	}
 	p.budget(c)
-	if out, done, err := p.burst(ctx, c); done {
+	if out, done, err := p.burst(ctx, m, c); done {
 		return out, err
 	}
 	stage := false

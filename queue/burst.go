@@ -83,13 +83,20 @@ func (b *Bursts) AddPart(ctx context.Context, p conversation.BurstPart) (convers
 		budgetKey = receiptKey(b.q.cfg.KeyPrefix, rb.Key)
 		budgetSpec = strconv.Itoa(rb.Max) + " " + strconv.FormatInt(rb.Window.Milliseconds(), 10)
 	}
+	// A part staged counts against the citizen's rate limit, as a record does (a retry, or a
+	// part that becomes a follow-up and takes the ordinary path, is not counted here).
+	rateKey, rateSpec := "", ""
+	if rb := p.Part.RateBudget; rb.Key != "" && rb.Max > 0 && rb.Window > 0 {
+		rateKey = b.q.ratePrefix + rb.Key
+		rateSpec = strconv.Itoa(rb.Max) + " " + strconv.FormatInt(rb.Window.Milliseconds(), 10)
+	}
 	keys := []string{b.prefix + "open:" + p.Key, b.q.seenPrefix + p.Dedupe, b.prefix + "due",
-		b.prefix + "closed:" + p.Key, b.prefix + bid, b.prefix + bid + ":parts", budgetKey}
+		b.prefix + "closed:" + p.Key, b.prefix + bid, b.prefix + bid + ":parts", budgetKey, rateKey}
 	if p.Dedupe == "" {
 		keys[1] = b.q.seenPrefix + "burst-nodedupe:" + id
 	}
 	args := []any{body, p.Window.Milliseconds(), maxAge.Milliseconds(), bid, id, ref, b.q.argTTL, greet, b.prefix, budgetSpec,
-		p.FollowUpOf, "", "0"}
+		p.FollowUpOf, "", "0", rateSpec}
 	v, err := b.batch.add(ctx, keys, args)
 	if err != nil {
 		if unreachable(err) {
@@ -107,10 +114,13 @@ func (b *Bursts) AddPart(ctx context.Context, p conversation.BurstPart) (convers
 	return a, err
 }
 
-// parseBurstAnswer reads "N|J|F<id> <ref>[ <burst id>]" or "D<id> <ref>[ held]".
+// parseBurstAnswer reads "N|J|F<id> <ref>[ <burst id>]", "D<id> <ref>[ held]", "X" or "L".
 func parseBurstAnswer(v string) (conversation.BurstAnswer, error) {
-	if v == "X" {
+	switch v {
+	case "X":
 		return conversation.BurstAnswer{Action: conversation.BurstNotPart}, nil
+	case "L":
+		return conversation.BurstAnswer{Action: conversation.BurstRateLimited}, nil
 	}
 	if len(v) < 2 {
 		return conversation.BurstAnswer{}, fmt.Errorf("queue: burst script answered %q", v)
@@ -210,15 +220,16 @@ func (b *Bursts) Open(ctx context.Context) (int64, error) {
 
 // burstAddScript stages one part (conversation.DecideBurst, in Redis's clock):
 //
-//	KEYS  open, seen, due, closed, new burst hash, new burst parts, receipt budget ("" none)
+//	KEYS  open, seen, due, closed, new burst hash, new burst parts, receipt budget ("" none),
+//	      the citizen's rate window ("" none)
 //	ARGV  part JSON, window ms, max age ms, new burst id, new record id, new reference,
 //	      seen TTL s, greeting "1"/"0", burst key prefix, budget "<max> <window ms>",
 //	      the record id a follow-up continues ("" for a new message: only a follow-up of
 //	      the open burst itself joins it; any other answers "X", not a part),
 //	      a spooled part's arrival in Redis's clock (ms; "" for a part arriving now),
 //	      "1" for a spooled part that opens its own burst under the id and reference it
-//	      was answered with (burstspool.go), else "0"
-//	returns "D<id> <ref>[ held]" (a retry), "J<id> <ref> <bid>" (joined), "F<id> <ref>[ <bid>]"
+//	      was answered with (burstspool.go), else "0", rate limit "<max> <window ms>"
+//	returns "L" (over the rate limit: nothing staged), "D<id> <ref>[ held]" (a retry), "J<id> <ref> <bid>" (joined), "F<id> <ref>[ <bid>]"
 //	(the burst just closed: a follow-up of it), "N<id> <ref> <bid>" (opened; "n": opened,
 //	the receipt budget spent, so no receipt either)
 var burstAddScript = redis.NewScript(`
@@ -230,6 +241,14 @@ local seen = redis.call('GET', KEYS[2])
 if seen then return 'D' .. seen end
 local window, maxAge, greet = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[8] == '1'
 local of = ARGV[11]
+-- over adds one to a fixed-window counter (as in the publish script); a staged part counts.
+local function over(key, spec)
+  if key == '' then return false end
+  local max, w = string.match(spec, '^(%d+) (%d+)$')
+  local n = 1
+  if not redis.call('SET', key, 1, 'PX', w, 'NX') then n = redis.call('INCR', key) end
+  return n > tonumber(max)
+end
 local bid = ARGV[4]
 if ARGV[13] ~= '1' then
   local open = redis.call('GET', KEYS[1])
@@ -247,6 +266,7 @@ if ARGV[13] ~= '1' then
         if onlyGreet then nd = first + maxAge end
         if nd > first + maxAge then nd = first + maxAge end
         if nd < tonumber(due) and replayed then nd = tonumber(due) end
+        if over(KEYS[8], ARGV[14]) then return 'L' end
         redis.call('RPUSH', h .. ':parts', ARGV[1])
         redis.call('HSET', h, 'last', math.max(last, now), 'greet', onlyGreet and '1' or '0')
         redis.call('ZADD', KEYS[3], nd, open)
@@ -262,6 +282,7 @@ if ARGV[13] ~= '1' then
   local closed = redis.call('GET', KEYS[4])
   if closed then return 'F' .. closed end
 end
+if over(KEYS[8], ARGV[14]) then return 'L' end
 local nd = now + window
 if greet then nd = now + maxAge end
 redis.call('HSET', KEYS[5], 'id', ARGV[5], 'ref', ARGV[6], 'first', now, 'last', now,

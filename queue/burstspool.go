@@ -164,7 +164,7 @@ func (b *Bursts) replayKeys(o *op, bid string) []string {
 		seen = b.q.seenPrefix + "burst-nodedupe:" + o.id
 	}
 	return []string{b.prefix + "open:" + bl.Key, seen, b.prefix + "due", b.prefix + "closed:" + bl.Key,
-		b.prefix + bid, b.prefix + bid + ":parts", ""}
+		b.prefix + bid, b.prefix + bid + ":parts", "", ""}
 }
 
 // replayArgs are the add script's arguments for a spooled part: its arrival in Redis's
@@ -180,7 +180,7 @@ func (b *Bursts) replayArgs(o *op, bid string, offset int64) []any {
 		own = "1"
 	}
 	return []any{o.body, bl.WindowMs, bl.MaxAgeMs, bid, o.id, o.ref, b.q.argTTL, greet, b.prefix, "", bl.Of,
-		bl.At + offset, own}
+		bl.At + offset, own, ""}
 }
 
 // followUpOp makes the record of a spooled part whose burst was published before it came
