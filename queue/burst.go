@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -46,7 +47,7 @@ var _ conversation.BurstStore = (*Bursts)(nil)
 // parts). It stops with q.
 func (q *Queue) Bursts() *Bursts {
 	q.burstsOnce.Do(func() {
-		q.bursts = &Bursts{q: q, prefix: q.cfg.KeyPrefix + "intake:burst:", batch: newBurstBatcher(q.rdb, q.stop),
+		q.bursts = &Bursts{q: q, prefix: q.cfg.KeyPrefix + "intake:burst:", batch: newBurstBatcher(q),
 			recent: recentBursts{m: map[string]recentBurst{}}}
 	})
 	return q.bursts
@@ -61,7 +62,7 @@ type burstPart struct {
 // AddPart implements conversation.BurstStore.
 func (b *Bursts) AddPart(ctx context.Context, p conversation.BurstPart) (conversation.BurstAnswer, error) {
 	if b.q.down.Load() || (b.q.spool.size() > 0 && b.q.spool.holdsBurst(p.Key)) {
-		return b.spoolPart(ctx, p)
+		return b.spoolPart(ctx, p, nil)
 	}
 	body, err := segjson.Marshal(burstPart{C: p.Part, Dedupe: p.Part.DedupeKey})
 	if err != nil {
@@ -101,9 +102,15 @@ func (b *Bursts) AddPart(ctx context.Context, p conversation.BurstPart) (convers
 	if err != nil {
 		if unreachable(err) {
 			// It may have been staged before the connection broke: replayed, it is then
-			// answered as the duplicate it is.
+			// answered as the duplicate it is. Staged but not confirmed by enough replicas,
+			// it is spooled as what the script decided, so the answer stays true whether
+			// or not the primary keeps it.
 			b.q.setDown(err)
-			return b.spoolPart(ctx, p)
+			var decided *conversation.BurstAnswer
+			if a, perr := parseBurstAnswer(v); perr == nil && errors.Is(err, errNotReplicated) {
+				decided = &a
+			}
+			return b.spoolPart(ctx, p, decided)
 		}
 		return conversation.BurstAnswer{}, fmt.Errorf("queue: burst part not staged: %w", err)
 	}

@@ -23,6 +23,7 @@ type burstReq struct {
 }
 
 type burstBatcher struct {
+	q    *Queue // its WAIT for INTAKE_REDIS_MIN_REPLICAS (replicas.go)
 	rdb  *redis.Client
 	in   chan *burstReq
 	once sync.Once
@@ -31,11 +32,13 @@ type burstBatcher struct {
 
 const maxBurstBatch = 128
 
-func newBurstBatcher(rdb *redis.Client, stop chan struct{}) *burstBatcher {
-	return &burstBatcher{rdb: rdb, in: make(chan *burstReq, maxBurstBatch), stop: stop}
+func newBurstBatcher(q *Queue) *burstBatcher {
+	return &burstBatcher{q: q, rdb: q.rdb, in: make(chan *burstReq, maxBurstBatch), stop: q.stop}
 }
 
 // add runs the add script for keys and args in the next pipeline and returns its answer.
+// When too few replicas confirmed the pipeline, it returns the script's answer with an
+// errNotReplicated: the part is in Redis, but not yet safe there.
 func (b *burstBatcher) add(ctx context.Context, keys []string, args []any) (string, error) {
 	b.once.Do(func() { go b.loop() })
 	r := &burstReq{keys: keys, args: args, done: make(chan struct{})}
@@ -52,6 +55,10 @@ func (b *burstBatcher) add(ctx context.Context, keys []string, args []any) (stri
 		return "", ctx.Err() // the part may be staged; a retry is answered as a duplicate
 	}
 	if r.err != nil {
+		if r.cmd != nil && errors.Is(r.err, errNotReplicated) {
+			v, _ := r.cmd.Text()
+			return v, r.err
+		}
 		return "", r.err
 	}
 	return r.cmd.Text()
@@ -67,16 +74,21 @@ func (b *burstBatcher) run(batch []*burstReq) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for attempt := 0; ; attempt++ {
+		var wait *redis.Cmd
 		_, err := b.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for _, r := range batch {
 				r.cmd = burstAddScript.EvalSha(ctx, p, r.keys, r.args...)
 			}
+			wait = b.q.queueWait(ctx, p)
 			return nil
 		})
 		if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") && attempt == 0 {
 			if lerr := burstAddScript.Load(ctx, b.rdb).Err(); lerr == nil {
 				continue
 			}
+		}
+		if err == nil || isRedisReply(err) {
+			err = b.q.checkWait(wait)
 		}
 		if err != nil && !isRedisReply(err) {
 			for _, r := range batch {

@@ -43,8 +43,16 @@ type burstLine struct {
 }
 
 // spoolPart keeps p in the spool (Redis is unreachable, or earlier parts of its burst wait
-// there) and answers it as the store will decide once it is replayed.
-func (b *Bursts) spoolPart(ctx context.Context, p conversation.BurstPart) (conversation.BurstAnswer, error) {
+// there) and answers it as the store will decide once it is replayed. decided, when not
+// nil, is what Redis already decided for p without enough replicas confirming it: the
+// spooled part keeps that decision.
+func (b *Bursts) spoolPart(ctx context.Context, p conversation.BurstPart, decided *conversation.BurstAnswer) (conversation.BurstAnswer, error) {
+	if decided != nil {
+		switch decided.Action {
+		case conversation.BurstDuplicate, conversation.BurstFollowUp, conversation.BurstNotPart, conversation.BurstRateLimited:
+			return *decided, nil // nothing of p was staged now: its own path makes it durable
+		}
+	}
 	body, err := segjson.Marshal(burstPart{C: p.Part, Dedupe: p.Part.DedupeKey})
 	if err != nil {
 		return conversation.BurstAnswer{}, fmt.Errorf("queue: burst part: %w", err)
@@ -60,6 +68,12 @@ func (b *Bursts) spoolPart(ctx context.Context, p conversation.BurstPart) (conve
 	o.kind, o.id, o.channel, o.dedupe, o.body, o.burst = opBurst, newID(), p.Part.Channel, p.Dedupe, body, bl
 	a := conversation.BurstAnswer{Action: conversation.BurstJoined, Held: true, Spooled: true}
 	switch r, open := b.recent.openAt(p.Key, now, p.Greeting); {
+	case decided != nil && decided.Action == conversation.BurstStarted:
+		o.id, o.ref = decided.ID, decided.Reference
+		a = conversation.BurstAnswer{Action: conversation.BurstStarted, ID: o.id, Reference: o.ref, Held: decided.Held, Spooled: true}
+	case decided != nil: // joined
+		bl.Of, o.ref = decided.ID, decided.Reference
+		a.ID, a.Reference = decided.ID, decided.Reference
 	case p.FollowUpOf != "" && p.Part.FollowUpOf != nil: // a reply to the receipt of a burst
 		bl.Of, o.ref = p.FollowUpOf, p.Part.FollowUpOf.Reference
 		a.ID, a.Reference = bl.Of, o.ref

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lapor/intake/conversation"
 	"github.com/lapor/intake/internal/testenv"
 )
 
@@ -119,5 +120,43 @@ func TestReadOnlyReplicaIsSpooled(t *testing.T) {
 	res, err := q.Publish(context.Background(), complaint(sid(1)))
 	if err != nil || !res.Spooled {
 		t.Fatalf("Publish to a replica: %+v, %v; want it spooled", res, err)
+	}
+}
+
+// A burst part Redis took while its replica was frozen is spooled as what the script
+// decided: the first opened the burst under the id and reference its answer gave, so
+// once replayed (a repeat on the primary, which kept it) the burst keeps them, with both
+// parts, once.
+func TestUnconfirmedBurstPartIsSpooledAsDecided(t *testing.T) {
+	lab, e := replicaPair(t, 0)
+	e.cfg.ReplicaWait = 100 * time.Millisecond
+	q := e.open()
+	b := q.Bursts()
+	ctx := context.Background()
+	part := func(i int) conversation.BurstPart {
+		c := complaint(sid(i))
+		return conversation.BurstPart{Key: "sms:c_1", Dedupe: "sms:" + sid(i), Part: c, Window: 300 * time.Millisecond, MaxAge: time.Minute}
+	}
+	lab.Redis[1].Freeze()
+	first, err := b.AddPart(ctx, part(1))
+	if err != nil || first.Action != conversation.BurstStarted || !first.Spooled || first.Held {
+		lab.Redis[1].Thaw()
+		t.Fatalf("first part with a frozen replica: %+v, %v; want a burst opened, spooled, with its receipt", first, err)
+	}
+	second, err := b.AddPart(ctx, part(2))
+	if err != nil || second.Action != conversation.BurstJoined || second.ID != first.ID || !second.Held {
+		lab.Redis[1].Thaw()
+		t.Fatalf("second part: %+v, %v; want it joined to %s without a receipt", second, err, first.ID)
+	}
+	lab.Redis[1].Thaw()
+	eventually(t, 15*time.Second, "spool drained", func() bool { return q.SpoolSize() == 0 })
+	var due []conversation.DueBurst
+	eventually(t, 15*time.Second, "burst due", func() bool {
+		d, err := b.ClaimDue(ctx, time.Minute, 10)
+		due = append(due, d...)
+		return err == nil && len(due) > 0
+	})
+	if len(due) != 1 || due[0].ID != first.ID || due[0].Reference != first.Reference || len(due[0].Parts) != 2 {
+		t.Fatalf("due bursts %+v; want one, %s %s, with both parts", due, first.ID, first.Reference)
 	}
 }
