@@ -60,12 +60,12 @@ func (c BurstConfig) Validate() []error {
 type BurstAction uint8
 
 const (
-	BurstStarted   BurstAction = iota + 1 // the part opened a burst: its answer carries the receipt
-	BurstJoined                           // the part joined the open burst: no receipt
-	BurstFollowUp                         // the burst closed a moment ago: the part is a follow-up of it
-	BurstDuplicate                        // a provider's retry of a part already staged
-	BurstNotPart                          // a follow-up of another complaint: the ordinary path
-	BurstRateLimited                      // the citizen is over INTAKE_RATE_LIMIT: nothing staged
+	BurstStarted     BurstAction = iota + 1 // the part opened a burst: its answer carries the receipt
+	BurstJoined                             // the part joined the open burst: no receipt
+	BurstFollowUp                           // the burst closed a moment ago: the part is a follow-up of it
+	BurstDuplicate                          // a provider's retry of a part already staged
+	BurstNotPart                            // a follow-up of another complaint: the ordinary path
+	BurstRateLimited                        // the citizen is over INTAKE_RATE_LIMIT: nothing staged
 )
 
 // BurstFacts are what the store knows of the citizen's open burst, in the store's clock
