@@ -25,8 +25,6 @@ type BurstRunner struct {
 	Publisher BurstPublisher
 	// FetchProviders: a record with pending remote media of these providers is staged.
 	FetchProviders map[string]bool
-	// Layer notes each published complaint's owner (a later mention links); may be nil.
-	Layer *Layer
 	Log   *slog.Logger
 	// Poll is how often due bursts are looked for (default 100ms); Lease how long a
 	// claimed burst is its holder's (default 30s).

@@ -13,18 +13,13 @@ import (
 
 // burstWiring wires CONTRACT §8's bursts: the store in Redis (shared by every replica)
 // and the runner that publishes due bursts. Bursts need the citizen_id (a burst is one
-// citizen's); without INTAKE_CITIZEN_KEY they are off, with a warning.
+// citizen's); without INTAKE_CITIZEN_KEY no part is staged, with a warning. The runner
+// runs whatever the settings: bursts staged before the windows were turned off, or the
+// key removed (by this or another replica, or replayed from this spool), are still
+// published.
 func burstWiring(cfg *config.Config, conv *conversation.Layer, q *queue.Queue, fetch map[string]bool, m *metrics.Metrics, log *slog.Logger) (conversation.BurstStore, *conversation.BurstRunner) {
-	if conv == nil || conv.Identity == nil {
-		if cfg.Bursts.On() {
-			log.Warn("INTAKE_BURST_WINDOW / INTAKE_SMS_BURST_WINDOW have no effect without INTAKE_CITIZEN_KEY: each message is its own complaint")
-		}
-		return nil, nil
-	}
 	store := q.Bursts()
 	store.SetFetchProviders(fetch) // for spooled parts that come back as follow-ups
-	// The runner runs even with bursts off: bursts staged before the windows were turned
-	// off (by this or another replica) are still published.
 	m.EnableBursts(func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
@@ -34,9 +29,13 @@ func burstWiring(cfg *config.Config, conv *conversation.Layer, q *queue.Queue, f
 		}
 		return float64(n)
 	})
-	runner := &conversation.BurstRunner{Store: store, Publisher: q, FetchProviders: fetch, Layer: conv, Log: log,
+	runner := &conversation.BurstRunner{Store: store, Publisher: q, FetchProviders: fetch, Log: log,
 		Hold: store.Holding, Published: m.BurstPublished}
-	if !cfg.Bursts.On() {
+	switch {
+	case !cfg.Bursts.On():
+		return nil, runner
+	case conv == nil || conv.Identity == nil:
+		log.Warn("INTAKE_BURST_WINDOW / INTAKE_SMS_BURST_WINDOW have no effect without INTAKE_CITIZEN_KEY: each message is its own complaint")
 		return nil, runner
 	}
 	return store, runner

@@ -147,7 +147,7 @@ func Start(t testing.TB, o Options) *Gateway {
 		g.Bursts = q.Bursts()
 		po.Bursts, po.BurstConfig, po.BurstMaxAge = g.Bursts, o.Bursts, o.BurstMaxAge
 		g.Bursts.SetFetchProviders(o.FetchProviders)
-		runner := &conversation.BurstRunner{Store: g.Bursts, Publisher: q, FetchProviders: o.FetchProviders, Layer: layer,
+		runner := &conversation.BurstRunner{Store: g.Bursts, Publisher: q, FetchProviders: o.FetchProviders,
 			Poll: 20 * time.Millisecond, Lease: o.BurstLease, Hold: g.Bursts.Holding, Settle: o.BurstSettle}
 		rctx, stop := context.WithCancel(ctx)
 		done := make(chan struct{})
