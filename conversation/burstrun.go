@@ -25,7 +25,7 @@ type BurstRunner struct {
 	Publisher BurstPublisher
 	// FetchProviders: a record with pending remote media of these providers is staged.
 	FetchProviders map[string]bool
-	Log   *slog.Logger
+	Log            *slog.Logger
 	// Poll is how often due bursts are looked for (default 100ms); Lease how long a
 	// claimed burst is its holder's (default 30s).
 	Poll, Lease time.Duration

@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -20,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/lapor/intake/channels/twilio"
+	"github.com/lapor/intake/internal/gatewaytest"
 	"github.com/lapor/intake/internal/testenv"
 	"github.com/lapor/intake/record"
 )
@@ -115,15 +115,7 @@ func settledRecords(t *testing.T, redisAddr string) []*record.Complaint {
 		entries, err := rdb.XRange(ctx, "intake:complaints", "-", "+").Result()
 		open := rdb.ZCard(ctx, "intake:burst:due").Val() + rdb.ZCard(ctx, "intake:burst:lease").Val()
 		if err == nil && len(entries) > 0 && open == 0 {
-			var out []*record.Complaint
-			for _, e := range entries {
-				var c record.Complaint
-				if err := json.Unmarshal([]byte(e.Values["complaint"].(string)), &c); err != nil {
-					t.Fatal(err)
-				}
-				out = append(out, &c)
-			}
-			return out
+			return gatewaytest.Complaints(t, entries)
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("no settled record after 60s (%d entries, %d bursts open, err %v)", len(entries), open, err)

@@ -171,6 +171,13 @@ func (g *Gateway) Records(t testing.TB) []*record.Complaint {
 	if err != nil {
 		t.Fatalf("read stream: %v", err)
 	}
+	return Complaints(t, entries)
+}
+
+// Complaints decodes complaint-stream entries, checking each record against the JSON
+// Schema and the entry's id and channel fields.
+func Complaints(t testing.TB, entries []redis.XMessage) []*record.Complaint {
+	t.Helper()
 	out := make([]*record.Complaint, 0, len(entries))
 	for _, e := range entries {
 		var c record.Complaint

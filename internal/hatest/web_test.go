@@ -2,7 +2,6 @@ package hatest
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,6 +18,7 @@ import (
 	"github.com/lapor/intake/channels"
 	"github.com/lapor/intake/channels/twilio"
 	"github.com/lapor/intake/httpapi"
+	"github.com/lapor/intake/internal/gatewaytest"
 	"github.com/lapor/intake/media"
 	"github.com/lapor/intake/metrics"
 	"github.com/lapor/intake/normalizer"
@@ -156,15 +156,7 @@ func streamRecords(t testing.TB, redisURL, stream string) []*record.Complaint {
 	if err != nil {
 		t.Fatalf("read the stream: %v", err)
 	}
-	out := make([]*record.Complaint, 0, len(entries))
-	for _, e := range entries {
-		var c record.Complaint
-		if err := json.Unmarshal([]byte(e.Values["complaint"].(string)), &c); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, &c)
-	}
-	return out
+	return gatewaytest.Complaints(t, entries)
 }
 
 // checkNothingLost asserts that every acknowledged message is in the stream exactly once,
