@@ -18,6 +18,11 @@ import (
 // BurstMax is the longest a burst stays open after its first part.
 const BurstMax = 10 * time.Minute
 
+// BurstMaxParts is the most parts one burst holds: a full burst is published at once and
+// the next part opens another, so a flood (with INTAKE_RATE_LIMIT off) cannot grow one
+// record without bound.
+const BurstMaxParts = 100
+
 // DefaultBurstWindow is INTAKE_BURST_WINDOW's default (WhatsApp); SMS bursts are off by
 // default.
 const DefaultBurstWindow = 60 * time.Second

@@ -541,3 +541,19 @@ func TestBurstPartsCountAgainstTheRateLimit(t *testing.T) {
 		t.Fatalf("rate_limited entries %v, want the parts over the limit", limited)
 	}
 }
+
+func TestBurstFullIsPublishedAndTheNextPartOpensAnother(t *testing.T) {
+	w := startBursts(t, time.Minute, gatewaytest.Options{RateLimit: conversation.RateLimit{}})
+	for i := 1; i <= conversation.BurstMaxParts+2; i++ {
+		w.sms(fmt.Sprintf("SMfull%03d", i), phone, fmt.Sprintf("bagian %d", i))
+	}
+	// The full burst is published at once, within the minute's window; the rest waits.
+	recs := w.WaitRecords(t, 1, 30*time.Second)
+	if n := len(partIDs(t, recs[0])); n != conversation.BurstMaxParts || recs[0].Kind != record.KindComplaint {
+		t.Fatalf("first record: %d parts, kind %q; want a complaint of %d parts", n, recs[0].Kind, conversation.BurstMaxParts)
+	}
+	open, err := w.Bursts.Open(context.Background())
+	if err != nil || open != 1 {
+		t.Fatalf("%d bursts waiting (%v); want the one the next parts opened", open, err)
+	}
+}

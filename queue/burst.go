@@ -21,7 +21,8 @@ import (
 //
 //	intake:burst:open:<channel>:<citizen_id>   the citizen's open burst id
 //	intake:burst:<burst id>                    hash: id, ref (the record's, allocated at open),
-//	                                           first, last (Redis TIME, ms), greet, key, closed, window
+//	                                           first, last (Redis TIME, ms), greet, key, closed, window,
+//	                                           full (set when it holds conversation.BurstMaxParts)
 //	intake:burst:<burst id>:parts              list of the parts' normalised records, in arrival order
 //	intake:burst:due                           sorted set: open burst ids by due time (ms)
 //	intake:burst:lease                         sorted set: claimed burst ids by lease deadline (ms)
@@ -97,7 +98,7 @@ func (b *Bursts) AddPart(ctx context.Context, p conversation.BurstPart) (convers
 		keys[1] = b.q.seenPrefix + "burst-nodedupe:" + id
 	}
 	args := []any{body, p.Window.Milliseconds(), maxAge.Milliseconds(), bid, id, ref, b.q.argTTL, greet, b.prefix, budgetSpec,
-		p.FollowUpOf, "", "0", rateSpec}
+		p.FollowUpOf, "", "0", rateSpec, conversation.BurstMaxParts}
 	v, err := b.batch.add(ctx, keys, args)
 	if err != nil {
 		if unreachable(err) {
@@ -235,7 +236,8 @@ func (b *Bursts) Open(ctx context.Context) (int64, error) {
 //	      the open burst itself joins it; any other answers "X", not a part),
 //	      a spooled part's arrival in Redis's clock (ms; "" for a part arriving now),
 //	      "1" for a spooled part that opens its own burst under the id and reference it
-//	      was answered with (burstspool.go), else "0", rate limit "<max> <window ms>"
+//	      was answered with (burstspool.go), else "0", rate limit "<max> <window ms>",
+//	      the most parts a burst holds (conversation.BurstMaxParts)
 //	returns "L" (over the rate limit: nothing staged), "D<id> <ref>[ held]" (a retry), "J<id> <ref> <bid>" (joined), "F<id> <ref>[ <bid>]"
 //	(the burst just closed: a follow-up of it), "N<id> <ref> <bid>" (opened; "n": opened,
 //	the receipt budget spent, so no receipt either)
@@ -274,8 +276,15 @@ if ARGV[13] ~= '1' then
         if nd > first + maxAge then nd = first + maxAge end
         if nd < tonumber(due) and replayed then nd = tonumber(due) end
         if over(KEYS[8], ARGV[14]) then return 'L' end
-        redis.call('RPUSH', h .. ':parts', ARGV[1])
+        local n = redis.call('RPUSH', h .. ':parts', ARGV[1])
         redis.call('HSET', h, 'last', math.max(last, now), 'greet', onlyGreet and '1' or '0')
+        if n >= tonumber(ARGV[15]) then
+          -- Full: published at once, and the next part opens a burst of its own (not a
+          -- follow-up: the claim sets no closed key for it).
+          nd = now
+          redis.call('DEL', KEYS[1])
+          redis.call('HSET', h, 'full', '1')
+        end
         redis.call('ZADD', KEYS[3], nd, open)
         redis.call('SET', KEYS[2], b[1] .. ' ' .. b[2] .. ' held', 'EX', ARGV[7])
         return 'J' .. b[1] .. ' ' .. b[2] .. ' ' .. open
@@ -321,7 +330,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local out = {}
 local function take(bid)
   local h = ARGV[3] .. bid
-  local b = redis.call('HMGET', h, 'id', 'ref', 'key', 'closed', 'last', 'window')
+  local b = redis.call('HMGET', h, 'id', 'ref', 'key', 'closed', 'last', 'window', 'full')
   if not b[1] then
     redis.call('ZREM', KEYS[2], bid)
     return
@@ -329,7 +338,7 @@ local function take(bid)
   redis.call('ZADD', KEYS[2], now + tonumber(ARGV[1]), bid)
   if redis.call('GET', b[3]) == bid then redis.call('DEL', b[3]) end
   local ttl = tonumber(b[5]) + tonumber(b[6]) - now
-  if ttl > 0 then redis.call('SET', b[4], b[1] .. ' ' .. b[2], 'PX', ttl) end
+  if ttl > 0 and not b[7] then redis.call('SET', b[4], b[1] .. ' ' .. b[2], 'PX', ttl) end
   out[#out + 1] = {bid, b[1], b[2], redis.call('LRANGE', h .. ':parts', 0, -1)}
 end
 local max = tonumber(ARGV[2])

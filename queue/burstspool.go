@@ -194,7 +194,7 @@ func (b *Bursts) replayArgs(o *op, bid string, offset int64) []any {
 		own = "1"
 	}
 	return []any{o.body, bl.WindowMs, bl.MaxAgeMs, bid, o.id, o.ref, b.q.argTTL, greet, b.prefix, "", bl.Of,
-		bl.At + offset, own, ""}
+		bl.At + offset, own, "", conversation.BurstMaxParts}
 }
 
 // followUpOp makes the record of a spooled part whose burst was published before it came
