@@ -92,7 +92,11 @@ func (o *op) setContact(c *record.Complaint) {
 	if last == "" {
 		last = c.ReceivedAt
 	}
-	t.LastMessageAt = last
+	if c.Channel == record.ChannelWhatsApp {
+		// Only WhatsApp's answer depends on it (the 24-hour window); elsewhere it would be a
+		// sixth of every contact's bytes in Redis, for nothing.
+		t.LastMessageAt = last
+	}
 	if c.Channel == record.ChannelEmail {
 		t.MessageID = c.ProviderMessageID
 		if c.Thread != nil {
