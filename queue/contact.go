@@ -25,6 +25,7 @@ import (
 //	intake:window:<provider>:<recipient>:<addr> WhatsApp only: the provider's timestamp (unix ms)
 //	                                            of the citizen's latest message, never moved back, kept 48 hours
 //
+// The gateway sends the contact's JSON whole, so the script does no string work on it.
 // One HSET per record (and one EXPIRE per day and batch) keeps the publish cost small: two
 // keys of their own, each with a TTL, cost the publish script about twice as much.
 // Finding a contact by reference reads the day hashes newest first, in one pipeline.
@@ -36,10 +37,12 @@ import (
 // DefaultContactTTL is how long a complaint can be answered after it came in.
 const DefaultContactTTL = 8760 * time.Hour
 
-// contactTail is a record's contact as JSON without its first two fields (complaint id
-// and reference): the script puts them in front, because the reference may still change
-// while the record is written (a taken reference).
-type contactTail struct {
+// contactJSON is a record's contact as the publish script keeps it (record.Contact's
+// JSON). The gateway writes it whole, so the script only stores it: should the reference
+// change while the record is written (a taken one), contactKeys writes it anew.
+type contactJSON struct {
+	ComplaintID   string   `json:"complaint_id"`
+	Reference     string   `json:"reference"`
 	Channel       string   `json:"channel"`
 	Provider      string   `json:"provider"`
 	Address       string   `json:"address"`
@@ -81,7 +84,7 @@ func (o *op) setContact(c *record.Complaint) {
 	if addr == "" {
 		return
 	}
-	t := contactTail{Channel: c.Channel, Provider: c.Provider, Address: addr, Subject: c.Subject}
+	t := contactJSON{ComplaintID: c.ID, Reference: c.Reference, Channel: c.Channel, Provider: c.Provider, Address: addr, Subject: c.Subject}
 	if c.Recipient != nil {
 		t.Recipient = c.Recipient.Address
 	}
@@ -89,7 +92,11 @@ func (o *op) setContact(c *record.Complaint) {
 	if last == "" {
 		last = c.ReceivedAt
 	}
-	t.LastMessageAt = last
+	if c.Channel == record.ChannelWhatsApp {
+		// Only WhatsApp's answer depends on it (the 24-hour window); elsewhere it would be a
+		// sixth of every contact's bytes in Redis, for nothing.
+		t.LastMessageAt = last
+	}
 	if c.Channel == record.ChannelEmail {
 		t.MessageID = c.ProviderMessageID
 		if c.Thread != nil {
@@ -97,11 +104,10 @@ func (o *op) setContact(c *record.Complaint) {
 		}
 	}
 	b, err := segjson.Append(o.contactBuf[:0], &t, 0)
-	if err != nil || len(b) < 2 {
+	if err != nil {
 		return
 	}
-	o.contactBuf = b
-	o.contact = b[1:] // without "{": the script writes the first fields
+	o.contactBuf, o.contact = b, b
 	if c.Channel == record.ChannelWhatsApp {
 		if ts, err := time.Parse(time.RFC3339, last); err == nil {
 			o.windowTail = windowKeyTail(c.Provider, t.Recipient, addr)
@@ -111,9 +117,10 @@ func (o *op) setContact(c *record.Complaint) {
 }
 
 // ensureContact derives a replayed record's contact from its JSON (the spool keeps only
-// the record).
+// the record), and derives it again when the record's reference changed since (a taken
+// reference: settle gave the record, and its JSON, another one).
 func (o *op) ensureContact() {
-	if o.contactSet || o.kind == opReject {
+	if o.kind == opReject || o.contactSet && (len(o.contact) == 0 || contactHasReference(o.contact, o.id, o.ref)) {
 		return
 	}
 	o.contactSet = true
@@ -123,18 +130,27 @@ func (o *op) ensureContact() {
 	}
 }
 
+// contactHasReference reports whether contact, as setContact wrote it, names record id
+// and reference ref (without allocating: it runs for every record).
+func contactHasReference(contact []byte, id, ref string) bool {
+	const before, between = `{"complaint_id":"`, `","reference":"`
+	n := len(before) + len(id) + len(between)
+	return len(contact) > n+len(ref) && string(contact[len(before):len(before)+len(id)]) == id &&
+		string(contact[n:n+len(ref)]) == ref && contact[n+len(ref)] == '"'
+}
+
 func windowKeyTail(provider, recipient, addr string) string {
 	return provider + ":" + recipient + ":" + addr
 }
 
-// contactKeys sets o's contact keys for this round.
-func (q *Queue) contactKeys(o *op) {
+// contactKeys sets o's contact keys for this round; day is the caller's last bucket.
+func (q *Queue) contactKeys(o *op, day *dayBucket) {
 	o.ensureContact()
 	o.contactKey, o.windowKey = "", ""
 	if len(o.contact) == 0 {
 		return
 	}
-	o.contactKey = contactBucket(q.cfg.KeyPrefix, o.id)
+	o.contactKey = day.key(q.cfg.KeyPrefix, o.id)
 	if o.windowTail != "" {
 		o.windowKey = q.cfg.KeyPrefix + "intake:window:" + o.windowTail
 	}
@@ -143,11 +159,35 @@ func (q *Queue) contactKeys(o *op) {
 // contactBucket is the day hash holding the contact of record id: the day of the id's
 // ULID time (today for an id that is not a ULID).
 func contactBucket(prefix, id string) string {
-	t := time.Now()
+	return bucketOfDay(prefix, idDay(id))
+}
+
+// idDay is the UTC day (days since 1970) of record id's ULID time; today for an id that is
+// not a ULID.
+func idDay(id string) int64 {
+	ms := time.Now().UnixMilli()
 	if u, err := ulid.ParseStrict(id); err == nil {
-		t = ulid.Time(u.Time())
+		ms = int64(u.Time())
 	}
-	return prefix + "intake:contacts:" + t.UTC().Format("20060102")
+	return ms / (24 * 60 * 60 * 1000)
+}
+
+func bucketOfDay(prefix string, day int64) string {
+	return prefix + "intake:contacts:" + time.UnixMilli(day*24*60*60*1000).UTC().Format("20060102")
+}
+
+// dayBucket remembers the last day's hash name: a batch's records are nearly all of one
+// day, so the name is written once a day instead of once a record.
+type dayBucket struct {
+	day  int64
+	name string
+}
+
+func (d *dayBucket) key(prefix, id string) string {
+	if day := idDay(id); day != d.day || d.name == "" {
+		d.day, d.name = day, bucketOfDay(prefix, day)
+	}
+	return d.name
 }
 
 // contactArg hands an op's contact JSON to go-redis without boxing the slice.

@@ -53,8 +53,8 @@ import "github.com/redis/go-redis/v9"
 //	ARGV[11i-7 .. 11i+3]   id, reference, channel, complaint JSON, flags ("d" to dedupe, "c"
 //	                       to claim the reference, one the counter did not issue), request
 //	                       hash ("" when the caller gave none), budget "<max> <window ms>",
-//	                       rate limit "<max> <window ms>", citizen_id, contact JSON after its
-//	                       "{" ("" for none), window timestamp (unix ms)
+//	                       rate limit "<max> <window ms>", citizen_id, contact JSON ("" for
+//	                       none), window timestamp (unix ms)
 var publishScript = redis.NewScript(`
 local stream, ttl = KEYS[1], ARGV[1]
 if redis.call('EXISTS', stream) == 0 then
@@ -100,7 +100,7 @@ for i = 1, (#KEYS - 1) / 7 do
       if ownerKey ~= '' then redis.call('SET', ownerKey, id .. ' ' .. ARGV[a + 8], 'EX', 34560000) end
       -- Return path: how to answer this record (contact.go), written with it.
       if contactKey ~= '' then
-        redis.call('HSET', contactKey, id, '{"complaint_id":"' .. id .. '","reference":"' .. ref .. '",' .. ARGV[a + 9], 'r:' .. ref, id)
+        redis.call('HSET', contactKey, id, ARGV[a + 9], 'r:' .. ref, id)
         if not buckets[contactKey] then
           buckets[contactKey] = true
           redis.call('EXPIRE', contactKey, ARGV[3])

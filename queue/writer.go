@@ -93,8 +93,8 @@ type op struct {
 	// seenKey and refKey are the publish script's keys for this record ("" when unused).
 	seenKey, refKey string
 
-	// The contact kept with the record for answering it (contact.go): its JSON without
-	// the first fields, the WhatsApp window's key tail and timestamp, and this round's keys.
+	// The contact kept with the record for answering it (contact.go): its JSON, the
+	// WhatsApp window's key tail and timestamp, and this round's keys.
 	contact, contactBuf   []byte
 	contactSet            bool
 	windowTail, windowMs  string
@@ -213,6 +213,8 @@ type group struct {
 	ops    []*op
 	args   []any
 	cmd    *redis.Cmd
+	// day is the contact hash last named (contact.go).
+	day dayBucket
 }
 
 // pipeline is one goroutine's reusable scratch for talking to Redis.
@@ -253,7 +255,7 @@ func (q *Queue) queueGroup(ctx context.Context, pipe redis.Pipeliner, g *group) 
 		if o.citizen != "" { // the reference may have changed since write (a taken one)
 			o.ownerKey = q.ownerPrefix + o.ref
 		}
-		q.contactKeys(o) // return path (contact.go)
+		q.contactKeys(o, &g.day) // return path (contact.go)
 		a = append(a, &o.seenKey, &o.refKey, &o.budgetKey, &o.rateKey, &o.ownerKey, &o.contactKey, &o.windowKey)
 	}
 	a = append(a, q.argTTL, g.cgroup, q.argContactTTL)
