@@ -67,7 +67,10 @@ func TestStalledRedisWritesARecordWithoutProviderIDOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	stalled := make(chan error, 1)
-	go func() { stalled <- e.rdb.Do(ctx, "DEBUG", "SLEEP", "5").Err() }()
+	// Its own client, which waits out the sleep (the default read timeout is 3 s).
+	sleeper := redis.NewClient(&redis.Options{Addr: e.addr, ReadTimeout: 30 * time.Second})
+	defer sleeper.Close()
+	go func() { stalled <- sleeper.Do(ctx, "DEBUG", "SLEEP", "5").Err() }()
 	// Let the DEBUG command reach the server first (ordering, not an assertion).
 	time.Sleep(200 * time.Millisecond)
 	res, err := q.Publish(ctx, apiComplaint())
