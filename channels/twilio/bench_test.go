@@ -98,7 +98,11 @@ func BenchmarkServe(b *testing.B) {
 		b.Fatal(err)
 	}
 	var handler http.Handler
-	ch.Routes(routerFunc(func(_, _ string, h http.Handler) { handler = h }))
+	ch.Routes(routerFunc(func(_, path string, h http.Handler) { // the inbound route, not the status callback's
+		if path == twilio.Path {
+			handler = h
+		}
+	}))
 	form := url.Values{"MessageSid": {"SMbench0123456789abcdef0123456789"}, "SmsSid": {"SMbench0123456789abcdef0123456789"},
 		"AccountSid": {"AC0123456789abcdef0123456789abcdef"}, "From": {"+6281234567801"},
 		"To": {"+6281190001708"}, "NumMedia": {"0"}, "NumSegments": {"1"},
