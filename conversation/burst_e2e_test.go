@@ -119,6 +119,20 @@ func (w *burstWorld) settled() []*record.Complaint {
 	}
 }
 
+// oneRecord waits until the bursts settled and checks that the stream holds one record,
+// whose parts are want (provider ids, comma-joined, in order); it returns the records.
+func (w *burstWorld) oneRecord(want string) []*record.Complaint {
+	w.t.Helper()
+	recs := w.settled()
+	if len(recs) != 1 {
+		w.t.Fatalf("%d records, want 1", len(recs))
+	}
+	if got := strings.Join(partIDs(w.t, recs[0]), ","); got != want {
+		w.t.Fatalf("parts %s, want %s", got, want)
+	}
+	return recs
+}
+
 func partIDs(t *testing.T, c *record.Complaint) []string {
 	t.Helper()
 	parts, ok := c.ChannelData["parts"].([]any)
@@ -198,19 +212,12 @@ func TestBurstSMSOneReceiptWithTheReference(t *testing.T) {
 	a1 := w.sms("SMb1", phone, "Lampu jalan mati")
 	a2 := w.sms("SMb2", phone, "di Jl. Melati")
 	a1again := w.sms("SMb1", phone, "Lampu jalan mati") // Twilio's retry: the first answer
-	recs := w.settled()
-	if len(recs) != 1 {
-		t.Fatalf("%d records, want 1", len(recs))
-	}
-	ref := recs[0].Reference
+	ref := w.oneRecord("SMb1,SMb2")[0].Reference
 	if !strings.Contains(a1, ref) || !strings.Contains(a1again, ref) {
 		t.Fatalf("the first part's answer %q (retry %q) does not carry the reference %s", a1, a1again, ref)
 	}
 	if strings.Contains(a2, "<Message>") {
 		t.Fatalf("a later part got a receipt: %s", a2)
-	}
-	if got := strings.Join(partIDs(t, recs[0]), ","); got != "SMb1,SMb2" {
-		t.Fatalf("parts %s", got)
 	}
 }
 
@@ -274,13 +281,7 @@ func TestBurstRunnerKilledMidBurstAnotherPublishesOnce(t *testing.T) {
 	a.text("wamid.k2", phone, "di RT 05")
 	b := startBursts(t, burstWindow, gatewaytest.Options{KeyPrefix: prefix})
 	b.text("wamid.k3", phone, "warga butuh perahu")
-	recs := b.settled()
-	if len(recs) != 1 {
-		t.Fatalf("%d records, want 1", len(recs))
-	}
-	if got := strings.Join(partIDs(t, recs[0]), ","); got != "wamid.k1,wamid.k2,wamid.k3" {
-		t.Fatalf("parts %s", got)
-	}
+	b.oneRecord("wamid.k1,wamid.k2,wamid.k3")
 }
 
 func TestBurstClaimedByADeadHolderIsPublishedOnceAfterItsLease(t *testing.T) {
@@ -327,13 +328,7 @@ func TestBurstTwoGatewaysShareOneBurst(t *testing.T) {
 	b.text("wamid.s2", phone, "di depan kantor camat")
 	a.text("wamid.s3", phone, "bahaya untuk pejalan kaki")
 	b.text("wamid.s2", phone, "di depan kantor camat") // a retry on the other replica
-	recs := a.settled()
-	if len(recs) != 1 {
-		t.Fatalf("%d records, want 1", len(recs))
-	}
-	if got := strings.Join(partIDs(t, recs[0]), ","); got != "wamid.s1,wamid.s2,wamid.s3" {
-		t.Fatalf("parts %s", got)
-	}
+	a.oneRecord("wamid.s1,wamid.s2,wamid.s3")
 }
 
 func TestBurstOffIsOneRecordPerMessage(t *testing.T) {
@@ -357,13 +352,7 @@ func TestBurstSplitByARedisOutagePublishesOnceWithEveryPart(t *testing.T) {
 	w.photo("wamid.r3", phone, "")
 	time.Sleep(3 * time.Second) // the burst's window ends while Redis is down
 	rs.Start()
-	recs := w.settled()
-	if len(recs) != 1 {
-		t.Fatalf("%d records, want 1", len(recs))
-	}
-	if got := strings.Join(partIDs(t, recs[0]), ","); got != "wamid.r1,wamid.r2,wamid.r3" {
-		t.Fatalf("parts %s", got)
-	}
+	recs := w.oneRecord("wamid.r1,wamid.r2,wamid.r3")
 	if len(recs[0].Attachments) != 1 || recs[0].Body != "Got tersumbat\nair meluap ke jalan" {
 		t.Fatalf("body %q, %d attachments", recs[0].Body, len(recs[0].Attachments))
 	}
@@ -402,13 +391,7 @@ func TestBurstSMSPartsWhileRedisIsDownJoinTheirBurst(t *testing.T) {
 	retry := w.sms("SMo2", phone, "di Jl. Anggrek")
 	time.Sleep(1500 * time.Millisecond) // the window ends while Redis is down
 	rs.Start()
-	recs := w.settled()
-	if len(recs) != 1 {
-		t.Fatalf("%d records, want 1", len(recs))
-	}
-	if got := strings.Join(partIDs(t, recs[0]), ","); got != "SMo1,SMo2,SMo3" {
-		t.Fatalf("parts %s", got)
-	}
+	recs := w.oneRecord("SMo1,SMo2,SMo3")
 	if !strings.Contains(first, recs[0].Reference) {
 		t.Fatalf("first answer %q does not carry the burst's reference %s", first, recs[0].Reference)
 	}
@@ -426,13 +409,7 @@ func TestBurstOpenedWhileRedisIsDownKeepsTheReferenceItsReceiptGave(t *testing.T
 	first := w.sms("SMn1", phone, "Jalan berlubang besar")
 	second := w.sms("SMn2", phone, "depan SDN 3")
 	rs.Start()
-	recs := w.settled()
-	if len(recs) != 1 {
-		t.Fatalf("%d records, want 1", len(recs))
-	}
-	if got := strings.Join(partIDs(t, recs[0]), ","); got != "SMn1,SMn2" {
-		t.Fatalf("parts %s", got)
-	}
+	recs := w.oneRecord("SMn1,SMn2")
 	if !strings.Contains(first, "<Message>") || !strings.Contains(first, recs[0].Reference) {
 		t.Fatalf("the first part's receipt %q does not name the record's reference %s", first, recs[0].Reference)
 	}
@@ -488,12 +465,8 @@ func TestBurstReplyToItsReceiptWhileOpenJoinsIt(t *testing.T) {
 	if s := w.post(phone, m); s != http.StatusOK {
 		t.Fatalf("whatsapp answered %d", s)
 	}
-	recs := w.settled()
-	if len(recs) != 1 || recs[0].Kind != record.KindComplaint {
-		t.Fatalf("%d records, want the burst alone", len(recs))
-	}
-	if got := strings.Join(partIDs(t, recs[0]), ","); got != "wamid.q1,wamid.q2" {
-		t.Fatalf("parts %s", got)
+	if c := w.oneRecord("wamid.q1,wamid.q2")[0]; c.Kind != record.KindComplaint {
+		t.Fatalf("kind %q, want the burst's complaint", c.Kind)
 	}
 }
 
@@ -507,13 +480,7 @@ func TestBurstAcrossReplicasWithSkewedClocksIsOneBurst(t *testing.T) {
 	a.text("wamid.c1", phone, "Jembatan retak")
 	b.text("wamid.c2", phone, "di Desa Sukamaju")
 	a.text("wamid.c3", phone, "mohon dicek")
-	recs := b.settled()
-	if len(recs) != 1 {
-		t.Fatalf("%d records, want 1", len(recs))
-	}
-	if got := strings.Join(partIDs(t, recs[0]), ","); got != "wamid.c1,wamid.c2,wamid.c3" {
-		t.Fatalf("parts %s, want arrival order whatever the replicas' clocks say", got)
-	}
+	b.oneRecord("wamid.c1,wamid.c2,wamid.c3") // arrival order, whatever the replicas' clocks say
 }
 
 func TestBurstPartsCountAgainstTheRateLimit(t *testing.T) {
@@ -524,13 +491,7 @@ func TestBurstPartsCountAgainstTheRateLimit(t *testing.T) {
 	w.text("wamid.f3", phone, "BANJIR")
 	w.text("wamid.f4", phone, "banjir!!!") // the fourth message: over the limit
 	w.text("wamid.f5", phone, "banjir!!!!")
-	recs := w.settled()
-	if len(recs) != 1 {
-		t.Fatalf("%d records, want 1", len(recs))
-	}
-	if got := strings.Join(partIDs(t, recs[0]), ","); got != "wamid.f1,wamid.f2,wamid.f3" {
-		t.Fatalf("parts %s, want the three within the limit", got)
-	}
+	w.oneRecord("wamid.f1,wamid.f2,wamid.f3") // the three within the limit
 	var limited []string
 	for _, r := range w.Rejections(t) {
 		if r["reason"] == record.ReasonRateLimited {

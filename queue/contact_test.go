@@ -15,14 +15,21 @@ import (
 	"github.com/lapor/intake/record"
 )
 
-func TestContactKeptWithTheRecord(t *testing.T) {
+// contactEnv opens a queue and the contact store on the test's Redis.
+func contactEnv(t *testing.T) (*env, *Queue, *ContactStore) {
+	t.Helper()
 	e := newEnv(t, testenv.RedisAddr(t))
 	q := e.open()
 	cs, err := OpenContacts(e.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cs.Close()
+	t.Cleanup(func() { _ = cs.Close() })
+	return e, q, cs
+}
+
+func TestContactKeptWithTheRecord(t *testing.T) {
+	e, q, cs := contactEnv(t)
 	ctx := context.Background()
 
 	mail := &record.Complaint{Channel: record.ChannelEmail, Provider: record.ProviderIMAP, ProviderMessageID: "abc@citizen.example",
@@ -74,10 +81,7 @@ func TestContactKeptWithTheRecord(t *testing.T) {
 // The window runs from the citizen's latest message to that business number, whatever
 // complaint is answered, and a late or repeated message never moves it back.
 func TestWhatsAppWindowFollowsTheLatestMessage(t *testing.T) {
-	e := newEnv(t, testenv.RedisAddr(t))
-	q := e.open()
-	cs, _ := OpenContacts(e.cfg)
-	defer cs.Close()
+	e, q, cs := contactEnv(t)
 	ctx := context.Background()
 	msg := func(id string, at time.Time) *record.Complaint {
 		return &record.Complaint{Channel: record.ChannelWhatsApp, Provider: record.ProviderMeta, ProviderMessageID: id,
@@ -116,13 +120,7 @@ func TestWhatsAppWindowFollowsTheLatestMessage(t *testing.T) {
 // field), so their contacts stay readable; one written by hand in that form (with its
 // last_message_at) is found too.
 func TestContactFollowsATakenReference(t *testing.T) {
-	e := newEnv(t, testenv.RedisAddr(t))
-	q := e.open()
-	cs, err := OpenContacts(e.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cs.Close()
+	e, q, cs := contactEnv(t)
 	ctx := context.Background()
 	const taken = "7KQ2-9XMB"
 	if err := e.rdb.Set(ctx, e.key("intake:ref:"+taken), "01HOLDER", 0).Err(); err != nil {
