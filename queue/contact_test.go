@@ -81,7 +81,7 @@ func TestContactKeptWithTheRecord(t *testing.T) {
 // The window runs from the citizen's latest message to that business number, whatever
 // complaint is answered, and a late or repeated message never moves it back.
 func TestWhatsAppWindowFollowsTheLatestMessage(t *testing.T) {
-	e, q, cs := contactEnv(t)
+	_, q, cs := contactEnv(t)
 	ctx := context.Background()
 	msg := func(id string, at time.Time) *record.Complaint {
 		return &record.Complaint{Channel: record.ChannelWhatsApp, Provider: record.ProviderMeta, ProviderMessageID: id,
