@@ -238,9 +238,10 @@ func (b *Bursts) Open(ctx context.Context) (int64, error) {
 //	      "1" for a spooled part that opens its own burst under the id and reference it
 //	      was answered with (burstspool.go), else "0", rate limit "<max> <window ms>",
 //	      the most parts a burst holds (conversation.BurstMaxParts)
-//	returns "L" (over the rate limit: nothing staged), "D<id> <ref>[ held]" (a retry), "J<id> <ref> <bid>" (joined), "F<id> <ref>[ <bid>]"
-//	(the burst just closed: a follow-up of it), "N<id> <ref> <bid>" (opened; "n": opened,
-//	the receipt budget spent, so no receipt either)
+//	returns "L" (over the rate limit: nothing staged), "D<id> <ref>[ held]" (a retry),
+//	"J<id> <ref> <bid>" (joined), "F<id> <ref>[ <bid>]" (the burst just closed: a follow-up
+//	of it), "X" (not a part), "N<id> <ref> <bid>" (opened; "n": opened, the receipt budget
+//	spent, so no receipt either)
 var burstAddScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
