@@ -26,7 +26,7 @@ func (m *Metrics) EnableOutbound(senders [][2]string) {
 		}, []string{"channel", "provider", "state"}),
 		ignored: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "intake_outbound_ignored_total",
-			Help: "Provider status reports that changed nothing, by provider and reason (unmatched, stale).",
+			Help: "Provider status reports that changed nothing, by provider and reason (unmatched, stale; parked: kept until the worker has recorded the send, then applied).",
 		}, []string{"provider", "reason"}),
 	}
 	m.Registry.MustRegister(o.states, o.ignored)

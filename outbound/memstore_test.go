@@ -20,11 +20,12 @@ type memStore struct {
 	pauses     map[string]time.Duration
 	optOut     map[string]bool
 	contacts   map[string]record.Contact
+	parked     map[string][]outbound.Update
 }
 
 func newMemStore() *memStore {
 	return &memStore{recs: map[string]outbound.Record{}, pmids: map[string]string{}, pauses: map[string]time.Duration{},
-		optOut: map[string]bool{}, contacts: map[string]record.Contact{}}
+		optOut: map[string]bool{}, contacts: map[string]record.Contact{}, parked: map[string][]outbound.Update{}}
 }
 
 func (m *memStore) Transition(_ context.Context, rec outbound.Record, from []outbound.State, to outbound.State, d *outbound.Delivery) (outbound.State, bool, error) {
@@ -142,4 +143,24 @@ func (m *memStore) last(id string) outbound.Delivery {
 		}
 	}
 	return out
+}
+
+func (m *memStore) Park(_ context.Context, u outbound.Update) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := u.Provider + "|" + u.ProviderMessageID
+	if m.pmids[k] != "" {
+		return true, nil
+	}
+	m.parked[k] = append(m.parked[k], u)
+	return false, nil
+}
+
+func (m *memStore) Unpark(_ context.Context, provider, pmid string) ([]outbound.Update, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := provider + "|" + pmid
+	ups := m.parked[k]
+	delete(m.parked, k)
+	return ups, nil
 }

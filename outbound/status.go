@@ -51,6 +51,9 @@ type Tracker struct {
 	// ("unmatched", "stale"). Either may be nil.
 	Observe func(channel, provider string, s State)
 	Ignored func(provider, reason string)
+	// Parking, when set, keeps a report on a provider message id not known yet, for the
+	// worker to apply once it has recorded the send (early.go); counted as "parked".
+	Parking Parking
 }
 
 // Update implements StatusSink. It fails only when the store cannot be reached, so the
@@ -60,16 +63,9 @@ func (t *Tracker) Update(ctx context.Context, u Update) error {
 		t.ignore(u.Provider, "unmatched")
 		return nil
 	}
-	id := u.OutboundID
-	if id == "" && u.ProviderMessageID != "" {
-		var err error
-		if id, err = t.Store.Lookup(ctx, u.Provider, u.ProviderMessageID); err != nil {
-			return fmt.Errorf("outbound: find the message of a %s status: %w", u.Provider, err)
-		}
-	}
-	if id == "" {
-		t.ignore(u.Provider, "unmatched")
-		return nil
+	id, err := t.find(ctx, u)
+	if err != nil || id == "" {
+		return err
 	}
 	rec, found, err := t.Store.Get(ctx, id)
 	if err != nil {
@@ -106,4 +102,38 @@ func (t *Tracker) ignore(provider, reason string) {
 	if t.Ignored != nil {
 		t.Ignored(provider, reason)
 	}
+}
+
+// find returns the outbound id u is about, "" when it has none (counted, or parked for
+// the worker when the send may not be recorded yet).
+func (t *Tracker) find(ctx context.Context, u Update) (string, error) {
+	if u.OutboundID != "" {
+		return u.OutboundID, nil
+	}
+	if u.ProviderMessageID == "" {
+		t.ignore(u.Provider, "unmatched")
+		return "", nil
+	}
+	for try := 0; try < 2; try++ {
+		id, err := t.Store.Lookup(ctx, u.Provider, u.ProviderMessageID)
+		if err != nil {
+			return "", fmt.Errorf("outbound: find the message of a %s status: %w", u.Provider, err)
+		}
+		if id != "" || t.Parking == nil {
+			if id == "" {
+				t.ignore(u.Provider, "unmatched")
+			}
+			return id, nil
+		}
+		known, err := t.Parking.Park(ctx, u)
+		if err != nil {
+			return "", fmt.Errorf("outbound: keep an early %s status: %w", u.Provider, err)
+		}
+		if !known {
+			t.ignore(u.Provider, "parked")
+			return "", nil
+		}
+		// The send was recorded between the lookup and the park: look it up again.
+	}
+	return "", nil
 }

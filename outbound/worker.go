@@ -50,7 +50,11 @@ type Worker struct {
 	Now func() time.Time
 	// Observe is told every public state an id reaches (metrics); may be nil.
 	Observe func(channel, provider string, s State)
-	Log     *slog.Logger
+	// Parking and Statuses, when set, apply the provider reports that arrived before a
+	// send was recorded (early.go).
+	Parking  Parking
+	Statuses StatusSink
+	Log      *slog.Logger
 }
 
 func (w *Worker) now() time.Time {
@@ -212,7 +216,11 @@ func (w *Worker) tryOnce(ctx context.Context, base Record, s Sender, out Outgoin
 	if serr == nil {
 		done := base
 		done.ProviderMessageID = sent.ProviderMessageID
-		return false, w.record(wctx, done, []State{StateSending}, StateAccepted, nil)
+		if err := w.record(wctx, done, []State{StateSending}, StateAccepted, nil); err != nil {
+			return false, err
+		}
+		w.applyParked(wctx, done)
+		return false, nil
 	}
 	e := asError(serr)
 	if e.Ambiguous {

@@ -358,3 +358,42 @@ func TestTrackerOrdersCallbacks(t *testing.T) {
 		t.Errorf("ignored %v", ignored)
 	}
 }
+
+// A provider's report that comes while the worker is still recording the send (Meta's
+// "sent", a phone's sms:sent, on this replica or another) is parked, then applied once
+// the send is recorded: before, it was dropped as unmatched.
+func TestReportBeforeTheSendIsRecordedIsAppliedAfter(t *testing.T) {
+	f := newFixture(t)
+	var ignored []string
+	tracker := &outbound.Tracker{Store: f.store, Parking: f.store,
+		Ignored: func(provider, reason string) { ignored = append(ignored, reason) }}
+	f.worker.Parking, f.worker.Statuses = f.store, tracker
+	f.sender.block, f.sender.started = make(chan struct{}), make(chan struct{}, 1)
+	ctx := context.Background()
+	done := make(chan error, 1)
+	go func() { done <- f.worker.Handle(ctx, "1-0", entry(t, answer("out-e")), 1) }()
+	<-f.sender.started // the provider has the message; its reports overtake the worker
+	for _, s := range []outbound.State{outbound.StateSent, outbound.StateDelivered} {
+		if err := tracker.Update(ctx, outbound.Update{Provider: "twilio", ProviderMessageID: "SMout-e", State: s}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(f.sender.block)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	got := f.store.states("out-e")
+	if len(got) != 3 || got[0] != outbound.StateAccepted || got[1] != outbound.StateSent || got[2] != outbound.StateDelivered {
+		t.Fatalf("delivery states %v, want accepted, sent, delivered", got)
+	}
+	if strings.Join(ignored, ",") != "parked,parked" {
+		t.Fatalf("ignored reports %v, want the two early ones parked", ignored)
+	}
+	// A report on a message the gateway never sent stays parked and is counted, nothing else.
+	if err := tracker.Update(ctx, outbound.Update{Provider: "twilio", ProviderMessageID: "SMforeign", State: outbound.StateDelivered}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.store.deliveries); n != 3 {
+		t.Fatalf("%d delivery entries after a foreign report, want 3", n)
+	}
+}

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -285,4 +286,65 @@ func (s *OutboundStore) FollowDeliveries(ctx context.Context, fromID string, fn 
 		}
 	}
 	return ctx.Err()
+}
+
+var _ outbound.Parking = (*OutboundStore)(nil)
+
+func (s *OutboundStore) earlyKey(provider, pmid string) string {
+	return s.prefix + "intake:out-early:" + provider + ":" + pmid
+}
+
+// earlyReport is a parked outbound.Update as the list keeps it.
+type earlyReport struct {
+	State  outbound.State          `json:"state"`
+	Error  *outbound.DeliveryError `json:"error,omitempty"`
+	Parked string                  `json:"parked_at"`
+}
+
+// parkScript keeps a report unless the provider message id became known meanwhile.
+//
+//	KEYS[1] intake:out-pmid:…; KEYS[2] intake:out-early:…; ARGV[1] the report; ARGV[2] TTL s
+var parkScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 1 end
+redis.call('RPUSH', KEYS[2], ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return 0
+`)
+
+// unparkScript returns and deletes the reports kept for a provider message id.
+var unparkScript = redis.NewScript(`
+local r = redis.call('LRANGE', KEYS[1], 0, -1)
+redis.call('DEL', KEYS[1])
+return r
+`)
+
+// Park implements outbound.Parking.
+func (s *OutboundStore) Park(ctx context.Context, u outbound.Update) (bool, error) {
+	b, err := json.Marshal(earlyReport{State: u.State, Error: u.Error, Parked: time.Now().UTC().Format(time.RFC3339)})
+	if err != nil {
+		return false, err
+	}
+	n, err := parkScript.Run(ctx, s.rdb, []string{s.pmidKey(u.Provider, u.ProviderMessageID), s.earlyKey(u.Provider, u.ProviderMessageID)},
+		b, int64(outbound.EarlyReportTTL/time.Second)).Int()
+	if err != nil {
+		return false, fmt.Errorf("queue: park an early %s report: %w", u.Provider, err)
+	}
+	return n == 1, nil
+}
+
+// Unpark implements outbound.Parking.
+func (s *OutboundStore) Unpark(ctx context.Context, provider, pmid string) ([]outbound.Update, error) {
+	raw, err := unparkScript.Run(ctx, s.rdb, []string{s.earlyKey(provider, pmid)}).StringSlice()
+	if err != nil {
+		return nil, fmt.Errorf("queue: read early %s reports: %w", provider, err)
+	}
+	out := make([]outbound.Update, 0, len(raw))
+	for _, r := range raw {
+		var e earlyReport
+		if json.Unmarshal([]byte(r), &e) != nil || e.State == "" {
+			continue // not a report this gateway wrote: nothing to apply
+		}
+		out = append(out, outbound.Update{Provider: provider, ProviderMessageID: pmid, State: e.State, Error: e.Error})
+	}
+	return out, nil
 }

@@ -261,3 +261,35 @@ func TestOptOutAndPauseAreShared(t *testing.T) {
 		t.Error("another number paused")
 	}
 }
+
+// An early report is kept in Redis until the send is recorded; once the provider message
+// id is known, Park says so in the same atomic step (no report lost in between).
+func TestEarlyReportsAreParkedUntilTheSendIsKnown(t *testing.T) {
+	o := newOutboundEnv(t)
+	ctx := context.Background()
+	early := outbound.Update{Provider: record.ProviderMeta, ProviderMessageID: "wamid.E1", State: outbound.StateSent}
+	known, err := o.store.Park(ctx, early)
+	if err != nil || known {
+		t.Fatalf("Park before the send is recorded: known %v, %v; want parked", known, err)
+	}
+	failed := early
+	failed.State, failed.Error = outbound.StateFailed, &outbound.DeliveryError{Code: "131026", Class: outbound.ClassPermanent}
+	if _, err := o.store.Park(ctx, failed); err != nil {
+		t.Fatal(err)
+	}
+	rec := outbound.Record{ID: "out-E1", Provider: record.ProviderMeta, ProviderMessageID: "wamid.E1", Channel: record.ChannelWhatsApp}
+	if _, _, err := o.store.Transition(ctx, rec, []outbound.State{outbound.StateNone}, outbound.StateAccepted, nil); err != nil {
+		t.Fatal(err)
+	}
+	if known, err := o.store.Park(ctx, early); err != nil || !known {
+		t.Fatalf("Park once the send is recorded: known %v, %v; want known", known, err)
+	}
+	ups, err := o.store.Unpark(ctx, record.ProviderMeta, "wamid.E1")
+	if err != nil || len(ups) != 2 || ups[0].State != outbound.StateSent || ups[1].State != outbound.StateFailed ||
+		ups[1].Error == nil || ups[1].Error.Code != "131026" || ups[0].ProviderMessageID != "wamid.E1" {
+		t.Fatalf("Unpark = %+v, %v; want both reports, oldest first", ups, err)
+	}
+	if again, _ := o.store.Unpark(ctx, record.ProviderMeta, "wamid.E1"); len(again) != 0 {
+		t.Fatalf("a second Unpark returned %+v; reports are handed out once", again)
+	}
+}

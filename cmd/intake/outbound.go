@@ -45,7 +45,10 @@ func buildOutbound(ctx context.Context, cfg *config.Config, qcfg queue.Config, g
 	}
 	m.EnableOutbound(labels)
 	observe := func(channel, provider string, s outbound.State) { m.Outbound(channel, provider, string(s)) }
-	worker := &outbound.Worker{Store: store, Contacts: contacts, Senders: bySender, Observe: observe, Log: log.With("component", "outbound")}
+	// Reports that beat the worker's record of a send wait for it (outbound/early.go).
+	tracker := &outbound.Tracker{Store: store, Observe: observe, Ignored: m.OutboundIgnored, Parking: store}
+	worker := &outbound.Worker{Store: store, Contacts: contacts, Senders: bySender, Observe: observe, Log: log.With("component", "outbound"),
+		Parking: store, Statuses: tracker}
 	consumer := cfg.InstanceID
 	if consumer == "" {
 		consumer = queue.DefaultInstanceID()
@@ -54,7 +57,7 @@ func buildOutbound(ctx context.Context, cfg *config.Config, qcfg queue.Config, g
 	if len(senders) == 0 {
 		log.Warn("no answer sender is configured: entries on the outbound stream become failed deliveries (class config)")
 	}
-	return &outbound.Tracker{Store: store, Observe: observe, Ignored: m.OutboundIgnored}, late, nil
+	return tracker, late, nil
 }
 
 // channelSenders are the senders that are running channels, attached once built; a nil
