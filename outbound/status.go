@@ -48,7 +48,7 @@ type Tracker struct {
 	Store Store
 	Now   func() time.Time
 	// Observe counts each state reached; Ignored counts reports dropped, by reason
-	// ("unmatched", "stale"). Either may be nil.
+	// ("unmatched", "stale", "parked"). Either may be nil.
 	Observe func(channel, provider string, s State)
 	Ignored func(provider, reason string)
 	// Parking, when set, keeps a report on a provider message id not known yet, for the
