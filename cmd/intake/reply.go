@@ -22,13 +22,44 @@ import (
 func replyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("reply", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	redisURL := fs.String("redis", envOr("INTAKE_REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL (development mode's embedded server by default)")
-	stream := fs.String("outbound-stream", envOr("INTAKE_OUTBOUND_STREAM", queue.DefaultOutboundStream), "outbound stream")
-	delivery := fs.String("delivery-stream", envOr("INTAKE_DELIVERY_STREAM", queue.DefaultDeliveryStream), "delivery stream")
+	streams := addOutboundFlags(fs, "Redis URL (development mode's embedded server by default)")
 	id := fs.String("id", "", "the answer's id (idempotency key; a new ULID when empty)")
 	kind := fs.String("kind", outbound.KindAnswer, "answer or status")
+	if err := parseAnswerArgs(fs, args, "reply", stderr); err != nil {
+		return err
+	}
+	st, err := streams.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	sent, err := putAnswer(ctx, st, *id, *kind, fs.Arg(0), strings.Join(fs.Args()[1:], " "))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, sent)
+	return nil
+}
+
+// outboundFlags are the Redis and stream flags of `reply` and `simulate answer`.
+type outboundFlags struct{ redisURL, stream, delivery *string }
+
+func addOutboundFlags(fs *flag.FlagSet, redisHelp string) outboundFlags {
+	return outboundFlags{
+		redisURL: fs.String("redis", envOr("INTAKE_REDIS_URL", "redis://127.0.0.1:6379/0"), redisHelp),
+		stream:   fs.String("outbound-stream", envOr("INTAKE_OUTBOUND_STREAM", queue.DefaultOutboundStream), "outbound stream"),
+		delivery: fs.String("delivery-stream", envOr("INTAKE_DELIVERY_STREAM", queue.DefaultDeliveryStream), "delivery stream"),
+	}
+}
+
+func (f outboundFlags) open(ctx context.Context) (*queue.OutboundStore, error) {
+	return queue.OpenOutbound(ctx, queue.Config{URL: *f.redisURL}, queue.OutboundConfig{Stream: *f.stream, DeliveryStream: *f.delivery})
+}
+
+// parseAnswerArgs parses "[flags] REF_OR_ID TEXT" for command name.
+func parseAnswerArgs(fs *flag.FlagSet, args []string, name string, stderr io.Writer) error {
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: intake reply [flags] REF_OR_ID TEXT")
+		fmt.Fprintf(stderr, "Usage: intake %s [flags] REF_OR_ID TEXT\n", name)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -36,31 +67,31 @@ func replyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if fs.NArg() < 2 {
 		fs.Usage()
-		return errors.New("reply needs the complaint's reference or id, and the text")
+		return fmt.Errorf("%s needs the complaint's reference or id, and the text", name)
 	}
-	e := outbound.Entry{ID: *id, Text: strings.Join(fs.Args()[1:], " "), Kind: *kind}
+	return nil
+}
+
+// putAnswer checks an answer to the complaint target (a reference or a record id) and
+// adds it to the outbound stream; it returns the answer's id (a new ULID when id is "").
+func putAnswer(ctx context.Context, st *queue.OutboundStore, id, kind, target, text string) (string, error) {
+	e := outbound.Entry{ID: id, Text: text, Kind: kind}
 	if e.ID == "" {
 		e.ID = ulid.Make().String()
 	}
-	if target := strings.ToUpper(fs.Arg(0)); record.ValidReference(target) {
-		e.Reference = target
+	if ref := strings.ToUpper(target); record.ValidReference(ref) {
+		e.Reference = ref
 	} else {
-		e.ComplaintID = fs.Arg(0)
+		e.ComplaintID = target
 	}
 	if err := e.Validate(); err != nil {
-		return err
+		return "", err
 	}
 	b, _ := json.Marshal(e)
-	st, err := queue.OpenOutbound(ctx, queue.Config{URL: *redisURL}, queue.OutboundConfig{Stream: *stream, DeliveryStream: *delivery})
-	if err != nil {
-		return err
-	}
-	defer st.Close()
 	if _, err := st.Add(ctx, b); err != nil {
-		return err
+		return "", err
 	}
-	fmt.Fprintln(stdout, e.ID)
-	return nil
+	return e.ID, nil
 }
 
 // tailDeliveries follows the delivery stream and prints each entry on one line.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/lapor/intake/outbound"
-	"github.com/lapor/intake/queue"
 )
 
 // answerEnds are the states after which `simulate answer` stops following: nothing more
@@ -28,34 +26,22 @@ var answerEnds = map[outbound.State]bool{outbound.StateDelivered: true, outbound
 func simulateAnswer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("simulate answer", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	redisURL := fs.String("redis", envOr("INTAKE_REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL")
-	stream := fs.String("outbound-stream", envOr("INTAKE_OUTBOUND_STREAM", queue.DefaultOutboundStream), "outbound stream")
-	delivery := fs.String("delivery-stream", envOr("INTAKE_DELIVERY_STREAM", queue.DefaultDeliveryStream), "delivery stream")
+	streams := addOutboundFlags(fs, "Redis URL")
 	wait := fs.Duration("wait", 30*time.Second, "how long to follow the answer's delivery state")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: intake simulate answer [flags] REF_OR_ID TEXT")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseAnswerArgs(fs, args, "simulate answer", stderr); err != nil {
 		return err
 	}
-	if fs.NArg() < 2 {
-		fs.Usage()
-		return errors.New("simulate answer needs the complaint's reference or id, and the text")
-	}
-	var idOut bytes.Buffer
-	replyArgs := append([]string{"--redis", *redisURL, "--outbound-stream", *stream, "--delivery-stream", *delivery}, fs.Args()...)
-	if err := replyCmd(ctx, replyArgs, &idOut, stderr); err != nil {
-		return err
-	}
-	id := strings.TrimSpace(idOut.String())
-	fmt.Fprintf(stdout, "answer %s put on %s; following %s\n", id, *stream, *delivery)
-
-	st, err := queue.OpenOutbound(ctx, queue.Config{URL: *redisURL}, queue.OutboundConfig{Stream: *stream, DeliveryStream: *delivery})
+	st, err := streams.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	id, err := putAnswer(ctx, st, "", outbound.KindAnswer, fs.Arg(0), strings.Join(fs.Args()[1:], " "))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "answer %s put on %s; following %s\n", id, *streams.stream, *streams.delivery)
+
 	fctx, cancel := context.WithTimeout(ctx, *wait)
 	defer cancel()
 	seen := 0
