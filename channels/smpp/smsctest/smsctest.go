@@ -202,19 +202,12 @@ func (c *Conn) write(p pdu.PDU) error {
 // Deliver sends d once the window has room and returns a channel that gets its
 // deliver_sm_resp status (closed without a value when the connection ends first).
 func (c *Conn) Deliver(ctx context.Context, d *pdu.DeliverSM) (<-chan data.CommandStatusType, error) {
-	select {
-	case c.window <- struct{}{}:
-	case <-c.unbound:
-		return nil, ErrDropped
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	if err := c.reserve(ctx); err != nil {
+		return nil, err
 	}
 	d.ResetSequenceNumber()
 	d.AssignSequenceNumber()
-	ch := make(chan data.CommandStatusType, 1)
-	c.mu.Lock()
-	c.waits[d.GetSequenceNumber()] = ch
-	c.mu.Unlock()
+	ch := c.await(d.GetSequenceNumber())
 	if err := c.write(d); err != nil {
 		return nil, fmt.Errorf("smsctest: write deliver_sm: %w", err)
 	}
@@ -224,18 +217,10 @@ func (c *Conn) Deliver(ctx context.Context, d *pdu.DeliverSM) (<-chan data.Comma
 // DeliverRaw sends a deliver_sm as raw bytes (header included), for PDUs gosmpp's codec
 // would not write, and returns a channel that gets its deliver_sm_resp status.
 func (c *Conn) DeliverRaw(ctx context.Context, frame []byte) (<-chan data.CommandStatusType, error) {
-	select {
-	case c.window <- struct{}{}:
-	case <-c.unbound:
-		return nil, ErrDropped
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	if err := c.reserve(ctx); err != nil {
+		return nil, err
 	}
-	seq := int32(uint32(frame[12])<<24 | uint32(frame[13])<<16 | uint32(frame[14])<<8 | uint32(frame[15]))
-	ch := make(chan data.CommandStatusType, 1)
-	c.mu.Lock()
-	c.waits[seq] = ch
-	c.mu.Unlock()
+	ch := c.await(int32(uint32(frame[12])<<24 | uint32(frame[13])<<16 | uint32(frame[14])<<8 | uint32(frame[15])))
 	c.wmu.Lock()
 	_, err := c.nc.Write(frame)
 	c.wmu.Unlock()
@@ -243,6 +228,27 @@ func (c *Conn) DeliverRaw(ctx context.Context, frame []byte) (<-chan data.Comman
 		return nil, fmt.Errorf("smsctest: write deliver_sm: %w", err)
 	}
 	return ch, nil
+}
+
+// reserve takes a place in the window for one deliver_sm.
+func (c *Conn) reserve(ctx context.Context) error {
+	select {
+	case c.window <- struct{}{}:
+		return nil
+	case <-c.unbound:
+		return ErrDropped
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// await returns the channel that gets the status of the deliver_sm_resp to seq.
+func (c *Conn) await(seq int32) chan data.CommandStatusType {
+	ch := make(chan data.CommandStatusType, 1)
+	c.mu.Lock()
+	c.waits[seq] = ch
+	c.mu.Unlock()
+	return ch
 }
 
 // DeliverWait sends d and waits for its deliver_sm_resp status.
