@@ -8,13 +8,13 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/lapor/intake/channels/twilio"
 	"github.com/lapor/intake/conversation"
 	"github.com/lapor/intake/internal/gatewaytest"
+	"github.com/lapor/intake/internal/testenv"
 )
 
 // BenchmarkBurstSMSLoad is perf-sms's load in process: 32 concurrent Twilio SMS webhooks,
@@ -43,7 +43,7 @@ func BenchmarkBurstSMSLoad(b *testing.B) {
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}}
 			var n atomic.Int64
 			tag := strconv.FormatInt(time.Now().UnixNano(), 36)
-			cpu0, redis0 := selfCPU(), redisCPU(b, g)
+			cpu0, redis0 := testenv.ProcessCPU(), testenv.RedisCPU(b, g.Redis)
 			start := time.Now()
 			b.SetParallelism(16) // 32 on two cores
 			b.ResetTimer()
@@ -81,41 +81,18 @@ func BenchmarkBurstSMSLoad(b *testing.B) {
 					time.Sleep(10 * time.Millisecond)
 				}
 			}
-			cpu, rcpu := selfCPU()-cpu0, redisCPU(b, g)-redis0
+			cpu, rcpu := testenv.ProcessCPU()-cpu0, testenv.RedisCPU(b, g.Redis)-redis0
 			if testing.Verbose() { // where redis-server's time goes
 				st, _ := g.Redis.Info(context.Background(), "commandstats").Result()
 				b.Log(st)
 			}
 			msgs := float64(n.Load())
 			b.ReportMetric(float64(cpu.Microseconds())/msgs, "gw-cpu-µs/msg")
-			b.ReportMetric(rcpu*1e6/msgs, "redis-cpu-µs/msg")
+			b.ReportMetric(rcpu.Seconds()*1e6/msgs, "redis-cpu-µs/msg")
 			b.ReportMetric(msgs/took.Seconds(), "msg/s")
 			if recs := len(g.Records(b)); recs != int(msgs) {
 				b.Fatalf("%d records for %d messages", recs, int(msgs))
 			}
 		})
 	}
-}
-
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// redisCPU is redis-server's CPU seconds so far (INFO cpu).
-func redisCPU(b *testing.B, g *gatewaytest.Gateway) float64 {
-	info, err := g.Redis.Info(context.Background(), "cpu").Result()
-	if err != nil {
-		b.Fatal(err)
-	}
-	var total float64
-	for _, l := range strings.Split(info, "\n") {
-		k, v, ok := strings.Cut(strings.TrimSpace(l), ":")
-		if ok && (k == "used_cpu_sys" || k == "used_cpu_user") {
-			f, _ := strconv.ParseFloat(v, 64)
-			total += f
-		}
-	}
-	return total
 }

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -99,31 +98,14 @@ func BenchmarkNaiveXAddParallel(b *testing.B) {
 // reportCPU notes Redis's and this process's CPU time now; the function it returns
 // reports each per op.
 func reportCPU(b *testing.B, rdb *redis.Client) func() {
-	r0, s0, g0 := redisCPU(b, rdb), scriptTime(b, rdb), processCPU()
+	r0, s0, g0 := testenv.RedisCPU(b, rdb), scriptTime(b, rdb), testenv.ProcessCPU()
 	return func() {
 		b.StopTimer()
 		n := float64(b.N)
-		b.ReportMetric((redisCPU(b, rdb)-r0).Seconds()*1e6/n, "redis-µs/op")
+		b.ReportMetric((testenv.RedisCPU(b, rdb)-r0).Seconds()*1e6/n, "redis-µs/op")
 		b.ReportMetric((scriptTime(b, rdb)-s0).Seconds()*1e6/n, "script-µs/op")
-		b.ReportMetric((processCPU()-g0).Seconds()*1e6/n, "go-µs/op")
+		b.ReportMetric((testenv.ProcessCPU()-g0).Seconds()*1e6/n, "go-µs/op")
 	}
-}
-
-// redisCPU is the server's used_cpu_user + used_cpu_sys.
-func redisCPU(b *testing.B, rdb *redis.Client) time.Duration {
-	info, err := rdb.Info(context.Background(), "cpu").Result()
-	if err != nil {
-		b.Fatal(err)
-	}
-	var total float64
-	for _, line := range strings.Split(info, "\n") {
-		k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
-		if k == "used_cpu_user" || k == "used_cpu_sys" {
-			f, _ := strconv.ParseFloat(v, 64)
-			total += f
-		}
-	}
-	return time.Duration(total * float64(time.Second))
 }
 
 // scriptTime is the time Redis spent running EVALSHA (INFO commandstats): the scripts'
@@ -144,12 +126,6 @@ func scriptTime(b *testing.B, rdb *redis.Client) time.Duration {
 		}
 	}
 	return 0
-}
-
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func testingProcs() int { return runtime.GOMAXPROCS(0) }

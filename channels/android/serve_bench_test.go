@@ -2,13 +2,10 @@ package android_test
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -16,27 +13,9 @@ import (
 	"github.com/lapor/intake/channels/android"
 	"github.com/lapor/intake/channels/channelstest"
 	"github.com/lapor/intake/channels/twilio"
+	"github.com/lapor/intake/internal/testenv"
 	"github.com/lapor/intake/normalizer"
-	"github.com/lapor/intake/record"
 )
-
-// normalizingSink normalises and encodes each message as the pipeline and queue do, and
-// stores nothing: BenchmarkServe measures the handler's own CPU, without network or Redis.
-type normalizingSink struct{ n *normalizer.Normalizer }
-
-func (s normalizingSink) Accept(_ context.Context, m *record.Message) (channels.Outcome, error) {
-	c, rej := s.n.Normalize(m)
-	if rej != nil {
-		return channels.Outcome{Rejection: rej}, nil
-	}
-	c.ID, c.Reference = "01M8D7Z6NJV1SCVDCVB6W9QD8T", "PE3H-1V81"
-	if _, err := json.Marshal(c); err != nil {
-		return channels.Outcome{}, err
-	}
-	return channels.Outcome{ID: c.ID, Reference: c.Reference, Complaint: c}, nil
-}
-func (normalizingSink) Reject(context.Context, *record.Rejection) error { return nil }
-func (normalizingSink) Event(string, string)                            {}
 
 // BenchmarkServe is each webhook handler alone, in process: read, verify, decode,
 // normalise, encode, answer; Twilio's (as in channels/twilio BenchmarkServe) beside
@@ -47,7 +26,7 @@ func BenchmarkServe(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	sink := normalizingSink{n}
+	sink := channelstest.NormalizingSink{N: n}
 	const base = "http://127.0.0.1:8080"
 	receipts := channels.Receipts{Enabled: true, PerCitizen: 1 << 30}
 	tw, err := twilio.New(twilio.Config{AuthToken: twilioToken}, sink, twilio.Options{PublicURL: base, Receipts: receipts})
@@ -72,7 +51,7 @@ func BenchmarkServe(b *testing.B) {
 
 	serve := func(b *testing.B, request func() *http.Request) {
 		b.ReportAllocs()
-		cpu := cpuTime()
+		cpu := testenv.ProcessCPU()
 		for b.Loop() {
 			w := httptest.NewRecorder()
 			mux.ServeHTTP(w, request())
@@ -80,7 +59,7 @@ func BenchmarkServe(b *testing.B) {
 				b.Fatalf("status %d: %s", w.Code, w.Body)
 			}
 		}
-		b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64(testenv.ProcessCPU()-cpu)/float64(b.N), "cpu-ns/op")
 	}
 	b.Run("twilio", func(b *testing.B) {
 		serve(b, func() *http.Request {
@@ -99,13 +78,4 @@ func BenchmarkServe(b *testing.B) {
 			return req
 		})
 	})
-}
-
-// cpuTime is the CPU time (user and system) the process has used, in nanoseconds.
-func cpuTime() int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
 }

@@ -1,8 +1,6 @@
 package twilio_test
 
 import (
-	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,10 +11,10 @@ import (
 	"testing"
 
 	"github.com/lapor/intake/channels"
+	"github.com/lapor/intake/channels/channelstest"
 	"github.com/lapor/intake/channels/twilio"
 	"github.com/lapor/intake/internal/gatewaytest"
 	"github.com/lapor/intake/normalizer"
-	"github.com/lapor/intake/record"
 )
 
 func BenchmarkVerifySignature(b *testing.B) {
@@ -65,24 +63,6 @@ func BenchmarkWebhook(b *testing.B) {
 	})
 }
 
-// normalizingSink normalises and encodes each message as the pipeline and queue do, and
-// stores nothing: BenchmarkServe measures the handler's own CPU, without network or Redis.
-type normalizingSink struct{ n *normalizer.Normalizer }
-
-func (s normalizingSink) Accept(_ context.Context, m *record.Message) (channels.Outcome, error) {
-	c, rej := s.n.Normalize(m)
-	if rej != nil {
-		return channels.Outcome{Rejection: rej}, nil
-	}
-	c.ID, c.Reference = "01M8D7Z6NJV1SCVDCVB6W9QD8T", "PE3H-1V81"
-	if _, err := json.Marshal(c); err != nil {
-		return channels.Outcome{}, err
-	}
-	return channels.Outcome{ID: c.ID, Reference: c.Reference, Complaint: c}, nil
-}
-func (normalizingSink) Reject(context.Context, *record.Rejection) error { return nil }
-func (normalizingSink) Event(string, string)                            {}
-
 // BenchmarkServe is the webhook handler alone, perf-sms's request through it in process:
 // read, verify, decode, normalise, encode, answer.
 func BenchmarkServe(b *testing.B) {
@@ -91,7 +71,7 @@ func BenchmarkServe(b *testing.B) {
 		b.Fatal(err)
 	}
 	const base = "http://127.0.0.1:8080"
-	ch, err := twilio.New(twilio.Config{AuthToken: token}, normalizingSink{n},
+	ch, err := twilio.New(twilio.Config{AuthToken: token}, channelstest.NormalizingSink{N: n},
 		// One sender throughout: a budget it never spends, so every answer carries the receipt.
 		twilio.Options{PublicURL: base, Receipts: channels.Receipts{Enabled: true, PerCitizen: 1 << 30}})
 	if err != nil {

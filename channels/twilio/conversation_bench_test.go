@@ -7,13 +7,13 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/lapor/intake/channels/twilio"
 	"github.com/lapor/intake/conversation"
 	"github.com/lapor/intake/internal/gatewaytest"
+	"github.com/lapor/intake/internal/testenv"
 )
 
 // BenchmarkWebhookConversation is BenchmarkWebhook with the conversation layer off and on
@@ -37,7 +37,7 @@ func BenchmarkWebhookConversation(b *testing.B) {
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 			b.ReportAllocs()
 			b.SetParallelism(16)
-			before := cpuTime()
+			before := testenv.ProcessCPU()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
@@ -60,13 +60,7 @@ func BenchmarkWebhookConversation(b *testing.B) {
 				}
 			})
 			b.StopTimer()
-			b.ReportMetric(float64((cpuTime()-before).Microseconds())/float64(b.N), "cpu-µs/op")
+			b.ReportMetric(float64((testenv.ProcessCPU()-before).Microseconds())/float64(b.N), "cpu-µs/op")
 		})
 	}
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

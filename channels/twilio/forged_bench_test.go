@@ -10,6 +10,7 @@ import (
 
 	"github.com/twilio/twilio-go/client"
 
+	"github.com/lapor/intake/channels/channelstest"
 	"github.com/lapor/intake/channels/twilio"
 	"github.com/lapor/intake/channels/whatsapp"
 	"github.com/lapor/intake/httpapi"
@@ -58,12 +59,12 @@ func forgedMetaBody(size int) string {
 //     over the same 60 KB form.
 func BenchmarkForgedPost(b *testing.B) {
 	srv := httpapi.New(httpapi.Options{MaxBodyBytes: 10 << 20})
-	tw, err := twilio.New(twilio.Config{AuthToken: token}, normalizingSink{}, twilio.Options{PublicURL: "https://intake.example.go.id"})
+	tw, err := twilio.New(twilio.Config{AuthToken: token}, channelstest.NormalizingSink{}, twilio.Options{PublicURL: "https://intake.example.go.id"})
 	if err != nil {
 		b.Fatal(err)
 	}
 	tw.Routes(srv)
-	wa, err := whatsapp.New(whatsapp.Config{AppSecret: "app-secret", VerifyToken: "v"}, normalizingSink{}, whatsapp.Options{})
+	wa, err := whatsapp.New(whatsapp.Config{AppSecret: "app-secret", VerifyToken: "v"}, channelstest.NormalizingSink{}, whatsapp.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
