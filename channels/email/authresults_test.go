@@ -115,7 +115,7 @@ func TestReceiptOnlyToAuthenticatedSenders(t *testing.T) {
 // With no authserv-id configured nothing can be authenticated: no email receipts at all,
 // said once at start.
 func TestNoAuthservIDNoReceipts(t *testing.T) {
-	var buf syncBuffer
+	var buf testenv.LogBuffer
 	log := slog.New(slog.NewTextHandler(&buf, nil))
 	cfg := Config{Mailboxes: []Mailbox{{Addr: "127.0.0.1:1", Username: "u", Password: "p"}}, SMTP: smtpConfig("127.0.0.1:2")}
 	ch, err := New(cfg, newFakeSink(), Options{Logger: log, Receipts: channels.Receipts{Enabled: true}})

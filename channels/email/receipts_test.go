@@ -262,7 +262,7 @@ func TestLogsCarryNoPersonalData(t *testing.T) {
 	appendMail(t, mb, authedMail("example.com", []byte("From: Rahmawati Kusuma <rahmawati.kusuma@example.com>\r\nTo: pengaduan@example.go.id\r\n"+
 		"Subject: Pungli di kelurahan Sukasari\r\nMessage-ID: <pii@example.com>\r\n\r\nNIK saya 3271995208890003, petugas minta uang.\r\n")))
 	appendMail(t, mb, []byte("\r\nrahmawati.kusuma@example.com tanpa header\r\n"))
-	var buf syncBuffer
+	var buf testenv.LogBuffer
 	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	sink := newFakeSink()
 	cfg := receiptConfig(mb, srv.Addr)
@@ -278,21 +278,4 @@ func TestLogsCarryNoPersonalData(t *testing.T) {
 	if !strings.Contains(logged, "receipt not sent") || !strings.Contains(logged, "<recipient>") {
 		t.Errorf("the failure is not logged usefully:\n%s", logged)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

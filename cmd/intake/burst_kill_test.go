@@ -55,7 +55,7 @@ func startGatewayProcess(t *testing.T, redisAddr, spool string, w time.Duration)
 		"INTAKE_SPOOL_DIR="+spool, "INTAKE_MEDIA_DIR="+filepath.Join(t.TempDir(), "media"),
 		"INTAKE_TWILIO_AUTH_TOKEN="+killToken, "INTAKE_CITIZEN_KEY=kill-test-citizen-key-0123456789",
 		"INTAKE_SMS_BURST_WINDOW="+w.String(), "INTAKE_LOG_LEVEL=warn")
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlives the test
 	if err := cmd.Start(); err != nil {

@@ -40,7 +40,7 @@ func startDevGatewayWith(t *testing.T, extra map[string]string) (base, redisURL 
 	if !cfg.Dev {
 		t.Fatal("--dev must mean development mode")
 	}
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	t.Cleanup(func() { // runs after the gateway stopped
 		if !strings.Contains(logs.String(), "DEVELOPMENT MODE: intake listens on loopback only, at "+httpAddr) {
 			t.Errorf("development mode must warn loudly, naming the address it listens on; logs:\n%s", logs.String())

@@ -30,7 +30,7 @@ type smsGateway struct {
 	public string
 	env    map[string]string
 	rdb    *redis.Client
-	logs   *syncBuffer
+	logs   *testenv.LogBuffer
 }
 
 func startSMSGateway(t *testing.T, extra map[string]string) *smsGateway {
@@ -238,7 +238,7 @@ func TestAnswerToAnSMPPSMSEndToEnd(t *testing.T) {
 func TestSimulateAnswerThroughTheStandInSMSC(t *testing.T) {
 	addr := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
 	smscCtx, stopSMSC := context.WithCancel(context.Background())
-	var smscOut syncBuffer
+	var smscOut testenv.LogBuffer
 	smscDone := make(chan error, 1)
 	go func() {
 		smscDone <- simulateCmd(smscCtx, []string{"sms", "--smpp", "--answers", "--smsc-addr", addr, "--system-id", "intake",
