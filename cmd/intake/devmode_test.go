@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -63,17 +62,7 @@ func TestAdminAddrMovesMetricsOffThePublicListener(t *testing.T) {
 	base, _ := startDevGatewayWith(t, map[string]string{"INTAKE_ADMIN_ADDR": admin})
 	get := func(url string) (int, string, string) {
 		t.Helper()
-		var resp *http.Response
-		var err error
-		for i := 0; i < 50; i++ { // the admin listener starts beside the public one
-			if resp, err = http.Get(url); err == nil {
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		resp := getWhenUp(t, url)
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net/http"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -51,17 +50,7 @@ func TestServeOnSentinelsWithReplicaConfirmation(t *testing.T) {
 	}
 	get := func(url string) string {
 		t.Helper()
-		var resp *http.Response
-		var err error
-		for i := 0; i < 50; i++ { // the admin listener starts beside the public one
-			if resp, err = http.Get(url); err == nil {
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		resp := getWhenUp(t, url)
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
 		return string(b)

@@ -1,38 +1,21 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"net"
-	"sync"
+	"net/http"
 	"testing"
+	"time"
 
 	"github.com/lapor/intake/config"
+	"github.com/lapor/intake/internal/testenv"
 	"github.com/lapor/intake/logging"
 )
-
-// syncBuffer collects a gateway's log lines; tests read it while the gateway writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // runServe runs serve(cfg) in-process, returns once it listens, and stops it when the
 // test ends (a cleanup registered before this call runs after the gateway stopped). A
 // start failure fails the test with the gateway's logs.
-func runServe(t *testing.T, cfg *config.Config, logs *syncBuffer, format string) {
+func runServe(t *testing.T, cfg *config.Config, logs *testenv.LogBuffer, format string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready, done := make(chan net.Addr, 1), make(chan error, 1)
@@ -54,7 +37,7 @@ func runServe(t *testing.T, cfg *config.Config, logs *syncBuffer, format string)
 // serveFromEnv sets env for the test (simulate and the other commands read the same
 // configuration), loads the production configuration from it and runs the gateway until
 // the test ends. It returns the gateway's logs.
-func serveFromEnv(t *testing.T, env map[string]string) *syncBuffer {
+func serveFromEnv(t *testing.T, env map[string]string) *testenv.LogBuffer {
 	t.Helper()
 	for k, v := range env {
 		t.Setenv(k, v)
@@ -63,7 +46,23 @@ func serveFromEnv(t *testing.T, env map[string]string) *syncBuffer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	runServe(t, cfg, logs, "json")
 	return logs
+}
+
+// getWhenUp GETs url, trying again for a second while nothing listens yet (the admin
+// listener starts beside the public one). The caller closes the body.
+func getWhenUp(t *testing.T, url string) *http.Response {
+	t.Helper()
+	var resp *http.Response
+	var err error
+	for range 50 {
+		if resp, err = http.Get(url); err == nil {
+			return resp
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal(err)
+	return nil
 }
