@@ -132,21 +132,7 @@ func (a *answerRig) post(t *testing.T, body []byte) int {
 
 func (a *answerRig) deliveries(t *testing.T, id string) []outbound.Delivery {
 	t.Helper()
-	msgs, err := a.g.Redis.XRange(context.Background(), a.g.QueueCfg.KeyPrefix+queue.DefaultDeliveryStream, "-", "+").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []outbound.Delivery
-	for _, m := range msgs {
-		var d outbound.Delivery
-		if err := json.Unmarshal([]byte(m.Values[outbound.DeliveryField].(string)), &d); err != nil {
-			t.Fatal(err)
-		}
-		if d.OutboundID == id {
-			out = append(out, d)
-		}
-	}
-	return out
+	return a.g.Deliveries(t, id)
 }
 
 // report is the phone's sms:sent/delivered/failed event about the SMS with messageID.

@@ -82,21 +82,7 @@ func (a *answerRig) answer(t *testing.T, id, text string, deliveries int) {
 
 func (a *answerRig) deliveries(t *testing.T, id string) []outbound.Delivery {
 	t.Helper()
-	msgs, err := a.g.Redis.XRange(context.Background(), a.g.QueueCfg.KeyPrefix+queue.DefaultDeliveryStream, "-", "+").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []outbound.Delivery
-	for _, m := range msgs {
-		var d outbound.Delivery
-		if err := json.Unmarshal([]byte(m.Values[outbound.DeliveryField].(string)), &d); err != nil {
-			t.Fatal(err)
-		}
-		if d.OutboundID == id {
-			out = append(out, d)
-		}
-	}
-	return out
+	return a.g.Deliveries(t, id)
 }
 
 func states(ds []outbound.Delivery) string {

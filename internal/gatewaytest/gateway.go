@@ -20,6 +20,7 @@ import (
 	"github.com/lapor/intake/media"
 	"github.com/lapor/intake/metrics"
 	"github.com/lapor/intake/normalizer"
+	"github.com/lapor/intake/outbound"
 	"github.com/lapor/intake/pipeline"
 	"github.com/lapor/intake/queue"
 	"github.com/lapor/intake/record"
@@ -222,4 +223,24 @@ func (g *Gateway) WaitRecords(t testing.TB, n int, within time.Duration) []*reco
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
+}
+
+// Deliveries returns the delivery entries of outbound id, oldest first.
+func (g *Gateway) Deliveries(t testing.TB, outboundID string) []outbound.Delivery {
+	t.Helper()
+	msgs, err := g.Redis.XRange(context.Background(), g.QueueCfg.KeyPrefix+queue.DefaultDeliveryStream, "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []outbound.Delivery
+	for _, m := range msgs {
+		var d outbound.Delivery
+		if err := json.Unmarshal([]byte(m.Values[outbound.DeliveryField].(string)), &d); err != nil {
+			t.Fatal(err)
+		}
+		if d.OutboundID == outboundID {
+			out = append(out, d)
+		}
+	}
+	return out
 }
