@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -59,17 +58,7 @@ func startBursts(t *testing.T, w time.Duration, o gatewaytest.Options) *burstWor
 // and returns the status.
 func (w *burstWorld) post(from, msg string) int {
 	w.t.Helper()
-	from = strings.TrimPrefix(from, "+")
-	msg = strings.Replace(msg, "{", fmt.Sprintf(`{"from":%q,"timestamp":"1786003260",`, from), 1)
-	p := []byte(`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{` +
-		`"messaging_product":"whatsapp","metadata":{"display_phone_number":"6281190001000","phone_number_id":"555"},` +
-		fmt.Sprintf(`"contacts":[{"profile":{"name":"W"},"wa_id":%q}],"messages":[%s]}}]}]}`, from, msg))
-	resp, answer := w.Do(w.t, gatewaytest.Case{Path: whatsapp.Path, Body: p,
-		Header: http.Header{"Content-Type": {"application/json"}, "X-Hub-Signature-256": {whatsapp.Sign(metaSecret, p)}}})
-	if resp.StatusCode != http.StatusOK {
-		w.t.Logf("whatsapp answered %d: %s", resp.StatusCode, answer)
-	}
-	return resp.StatusCode
+	return postMeta(w.t, w.Gateway, from, msg)
 }
 
 func (w *burstWorld) text(wamid, from, body string) {
@@ -89,14 +78,7 @@ func (w *burstWorld) photo(wamid, from, caption string) {
 
 func (w *burstWorld) sms(sid, from, body string) string {
 	w.t.Helper()
-	form := url.Values{"MessageSid": {sid}, "From": {from}, "To": {"+6281190001708"}, "Body": {body}, "NumMedia": {"0"}}
-	resp, answer := w.Do(w.t, gatewaytest.Case{Path: twilio.Path, Body: []byte(form.Encode()),
-		Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"},
-			"X-Twilio-Signature": {twilio.Sign(twilioToken, w.URL+twilio.Path, form)}}})
-	if resp.StatusCode != http.StatusOK {
-		w.t.Fatalf("twilio answered %d: %s", resp.StatusCode, answer)
-	}
-	return answer
+	return postSMS(w.t, w.Gateway, sid, from, body)
 }
 
 // settled waits until no burst is open or claimed and the spool is empty, then returns

@@ -105,14 +105,37 @@ func start(t *testing.T, o gatewaytest.Options) *world {
 // sms posts a signed Twilio SMS and returns the TwiML answer.
 func (w *world) sms(sid, from, body string) string {
 	w.t.Helper()
+	return postSMS(w.t, w.Gateway, sid, from, body)
+}
+
+// postSMS posts a signed Twilio SMS to g and returns the TwiML answer.
+func postSMS(t *testing.T, g *gatewaytest.Gateway, sid, from, body string) string {
+	t.Helper()
 	form := url.Values{"MessageSid": {sid}, "From": {from}, "To": {"+6281190001708"}, "Body": {body}, "NumMedia": {"0"}}
-	resp, answer := w.Do(w.t, gatewaytest.Case{Path: twilio.Path, Body: []byte(form.Encode()),
+	resp, answer := g.Do(t, gatewaytest.Case{Path: twilio.Path, Body: []byte(form.Encode()),
 		Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"},
-			"X-Twilio-Signature": {twilio.Sign(twilioToken, w.URL+twilio.Path, form)}}})
+			"X-Twilio-Signature": {twilio.Sign(twilioToken, g.URL+twilio.Path, form)}}})
 	if resp.StatusCode != http.StatusOK {
-		w.t.Fatalf("twilio answered %d: %s", resp.StatusCode, answer)
+		t.Fatalf("twilio answered %d: %s", resp.StatusCode, answer)
 	}
 	return answer
+}
+
+// postMeta posts to g one signed Meta webhook holding message msg (a JSON object without
+// "from") and returns the status.
+func postMeta(t *testing.T, g *gatewaytest.Gateway, from, msg string) int {
+	t.Helper()
+	from = strings.TrimPrefix(from, "+")
+	msg = strings.Replace(msg, "{", fmt.Sprintf(`{"from":%q,"timestamp":"1786003260",`, from), 1)
+	p := []byte(`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{` +
+		`"messaging_product":"whatsapp","metadata":{"display_phone_number":"6281190001000","phone_number_id":"555"},` +
+		fmt.Sprintf(`"contacts":[{"profile":{"name":"W"},"wa_id":%q}],"messages":[%s]}}]}]}`, from, msg))
+	resp, answer := g.Do(t, gatewaytest.Case{Path: whatsapp.Path, Body: p,
+		Header: http.Header{"Content-Type": {"application/json"}, "X-Hub-Signature-256": {whatsapp.Sign(metaSecret, p)}}})
+	if resp.StatusCode != http.StatusOK {
+		t.Logf("whatsapp answered %d: %s", resp.StatusCode, answer)
+	}
+	return resp.StatusCode
 }
 
 // wa posts a signed Meta webhook with one text message; contextID, when set, quotes a
@@ -123,15 +146,8 @@ func (w *world) wa(wamid, from, body, contextID string) {
 	if contextID != "" {
 		ctx = fmt.Sprintf(`,"context":{"from":"6281190001000","id":%q}`, contextID)
 	}
-	from = strings.TrimPrefix(from, "+")
-	p := []byte(`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{` +
-		`"messaging_product":"whatsapp","metadata":{"display_phone_number":"6281190001000","phone_number_id":"555"},` +
-		fmt.Sprintf(`"contacts":[{"profile":{"name":"W"},"wa_id":%q}],`, from) +
-		fmt.Sprintf(`"messages":[{"from":%q,"id":%q,"timestamp":"1786003260","type":"text","text":{"body":%q}%s}]}}]}]}`, from, wamid, body, ctx))
-	resp, answer := w.Do(w.t, gatewaytest.Case{Path: whatsapp.Path, Body: p,
-		Header: http.Header{"Content-Type": {"application/json"}, "X-Hub-Signature-256": {whatsapp.Sign(metaSecret, p)}}})
-	if resp.StatusCode != http.StatusOK {
-		w.t.Fatalf("whatsapp answered %d: %s", resp.StatusCode, answer)
+	if s := postMeta(w.t, w.Gateway, from, fmt.Sprintf(`{"id":%q,"type":"text","text":{"body":%q}%s}`, wamid, body, ctx)); s != http.StatusOK {
+		w.t.Fatalf("whatsapp answered %d", s)
 	}
 }
 
