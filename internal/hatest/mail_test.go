@@ -15,10 +15,6 @@ import (
 	"github.com/lapor/intake/channels"
 	"github.com/lapor/intake/channels/email"
 	"github.com/lapor/intake/internal/testenv"
-	"github.com/lapor/intake/media"
-	"github.com/lapor/intake/metrics"
-	"github.com/lapor/intake/normalizer"
-	"github.com/lapor/intake/pipeline"
 	"github.com/lapor/intake/queue"
 )
 
@@ -57,26 +53,13 @@ func startMailGateway(t *testing.T, id, redisURL, prefix string, cfg email.Confi
 	t.Helper()
 	log := testLogger(t, id)
 	qc := queue.Config{URL: redisURL, KeyPrefix: prefix, SpoolDir: t.TempDir(), InstanceID: id, LeaseTTL: ttl, Logger: log}
-	q, err := queue.Open(context.Background(), qc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = q.Close() })
+	parts := openParts(t, qc)
 	ms, err := queue.OpenMailState(qc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = ms.Close() })
-	norm, err := normalizer.New(normalizer.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := media.NewStore(t.TempDir(), 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := metrics.New(nil)
-	sink := pipeline.New(pipeline.Options{Normalizer: norm, Queue: q, Media: store, PublicURL: "https://intake.example.go.id", Metrics: m, Logger: log})
+	sink, m := parts.sink("https://intake.example.go.id"), parts.m
 	g := &mailGateway{id: id, leases: &killable{MailState: ms}, done: make(chan struct{})}
 	ch, err := email.New(cfg, sink, email.Options{Logger: log, Metrics: m, State: g.leases, Leases: g.leases,
 		Receipts: channels.Receipts{}, TempDir: t.TempDir(), BackoffMin: 200 * time.Millisecond, BackoffMax: time.Second})

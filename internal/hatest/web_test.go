@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -36,10 +37,18 @@ type webGateway struct {
 	Q   *queue.Queue
 }
 
-func startWebGateway(t testing.TB, id, redisURL, prefix string, minReplicas int) *webGateway {
+// gatewayParts are what a gateway under test is built of: its queue, normaliser, media
+// store and metrics, closed when the test ends.
+type gatewayParts struct {
+	q     *queue.Queue
+	norm  *normalizer.Normalizer
+	media *media.Store
+	m     *metrics.Metrics
+	log   *slog.Logger
+}
+
+func openParts(t testing.TB, qc queue.Config) gatewayParts {
 	t.Helper()
-	log := testLogger(t, id)
-	qc := queue.Config{URL: redisURL, KeyPrefix: prefix, SpoolDir: t.TempDir(), InstanceID: id, MinReplicas: minReplicas, Logger: log}
 	q, err := queue.Open(context.Background(), qc)
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +62,19 @@ func startWebGateway(t testing.TB, id, redisURL, prefix string, minReplicas int)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := metrics.New(nil)
+	return gatewayParts{q: q, norm: norm, media: store, m: metrics.New(nil), log: qc.Logger}
+}
+
+// sink is the pipeline over the parts, for a gateway whose public URL is publicURL.
+func (p gatewayParts) sink(publicURL string) *pipeline.Pipeline {
+	return pipeline.New(pipeline.Options{Normalizer: p.norm, Queue: p.q, Media: p.media, PublicURL: publicURL, Metrics: p.m, Logger: p.log})
+}
+
+func startWebGateway(t testing.TB, id, redisURL, prefix string, minReplicas int) *webGateway {
+	t.Helper()
+	log := testLogger(t, id)
+	parts := openParts(t, queue.Config{URL: redisURL, KeyPrefix: prefix, SpoolDir: t.TempDir(), InstanceID: id, MinReplicas: minReplicas, Logger: log})
+	q, m := parts.q, parts.m
 	m.RedisReplication(
 		func() float64 { n, _ := q.Replication(context.Background()); return float64(n) },
 		func() float64 {
@@ -66,7 +87,7 @@ func startWebGateway(t testing.TB, id, redisURL, prefix string, minReplicas int)
 	srv := httpapi.New(httpapi.Options{Metrics: m, Ready: q.Ready, ReadyDetail: q.ReadyDetail, Logger: log})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	sink := pipeline.New(pipeline.Options{Normalizer: norm, Queue: q, Media: store, PublicURL: ts.URL, Metrics: m, Logger: log})
+	sink := parts.sink(ts.URL)
 	ch, err := twilio.New(twilio.Config{AuthToken: twilioToken}, sink,
 		twilio.Options{PublicURL: ts.URL, Receipts: channels.Receipts{Enabled: true, PerCitizen: 1000}, Logger: log})
 	if err != nil {
