@@ -231,10 +231,15 @@ type recentBursts struct {
 }
 
 type recentBurst struct {
-	id, ref          string
-	first, last, due int64 // unix ms, this process's clock
-	greetingsOnly    bool
-	window, maxAge   int64
+	id, ref        string
+	first, last    int64 // unix ms, this process's clock
+	greetingsOnly  bool
+	window, maxAge int64
+}
+
+// due is when the store publishes the burst, by the same rule.
+func (e recentBurst) due() int64 {
+	return conversation.BurstDue(e.first, e.last, e.window, e.maxAge, e.greetingsOnly)
 }
 
 // note records what the store (or the spool) answered for p at now.
@@ -255,7 +260,6 @@ func (r *recentBursts) note(p conversation.BurstPart, a conversation.BurstAnswer
 			window: p.Window.Milliseconds(), maxAge: maxAge.Milliseconds()}
 	}
 	e.last, e.greetingsOnly = ms, e.greetingsOnly && p.Greeting
-	e.due = conversation.BurstDue(e.first, ms, e.window, e.maxAge, e.greetingsOnly)
 	r.m[p.Key] = e
 	if now.Sub(r.pruned) > time.Minute {
 		r.prune(ms)
@@ -264,7 +268,7 @@ func (r *recentBursts) note(p conversation.BurstPart, a conversation.BurstAnswer
 }
 
 func (e recentBurst) facts(now int64, open bool) conversation.BurstFacts {
-	return conversation.BurstFacts{Open: open, First: e.first, Last: e.last, Due: e.due, GreetingsOnly: e.greetingsOnly,
+	return conversation.BurstFacts{Open: open, First: e.first, Last: e.last, Due: e.due(), GreetingsOnly: e.greetingsOnly,
 		Now: now, Window: e.window, MaxAge: e.maxAge}
 }
 
@@ -284,7 +288,7 @@ func (r *recentBursts) openAt(key string, now time.Time, greeting bool) (recentB
 // prune forgets bursts past their due time: closed (called under mu).
 func (r *recentBursts) prune(now int64) {
 	for k, e := range r.m {
-		if now > e.due {
+		if now > e.due() {
 			delete(r.m, k)
 		}
 	}
