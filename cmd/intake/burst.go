@@ -31,11 +31,11 @@ func burstWiring(cfg *config.Config, conv *conversation.Layer, q *queue.Queue, f
 	})
 	runner := &conversation.BurstRunner{Store: store, Publisher: q, FetchProviders: fetch, Log: log,
 		Hold: store.Holding, Published: m.BurstPublished}
-	switch {
-	case !cfg.Bursts.On():
-		return nil, runner
-	case conv == nil || conv.Identity == nil:
+	if cfg.Bursts.On() && (conv == nil || conv.Identity == nil) {
 		log.Warn("INTAKE_BURST_WINDOW / INTAKE_SMS_BURST_WINDOW have no effect without INTAKE_CITIZEN_KEY: each message is its own complaint")
+	}
+	if !cfg.Bursts.On() || conv == nil || conv.Identity == nil {
+		runner.Poll = time.Second // only leftovers to publish: no need to look ten times a second
 		return nil, runner
 	}
 	return store, runner
